@@ -1,0 +1,11 @@
+export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./parser.js";
+export { ParseError } from "./errors.js";
+export type { ParseErrorCode } from "./errors.js";
+export type {
+  EngineChoice,
+  EngineName,
+  EventStreamParser,
+  ParsedEvent,
+  ParserCallbacks,
+  ParserOptions,
+} from "./types.js";
