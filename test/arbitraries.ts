@@ -1,0 +1,64 @@
+// fast-check generators for the parser's property and differential tests: byte streams
+// shaped like SSE (so that they reach every rule) and raw random bytes, plus chunkings.
+import fc from "fast-check";
+
+const enc = new TextEncoder();
+const b = (s: string): number[] => Array.from(enc.encode(s));
+
+const lineEnd = fc.constantFrom([0x0a], [0x0d], [0x0d, 0x0a]);
+
+const valueByte = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...b("abcxyz019 :{}\",.")) },
+  { weight: 1, arbitrary: fc.constantFrom(0x00, 0x20, 0x3a, 0x7f) },
+  // Bytes of multi-byte characters and invalid sequences, also cut mid-character.
+  { weight: 1, arbitrary: fc.constantFrom(0x80, 0xbf, 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80, 0xff, 0xfe, 0xed, 0xa0, 0xef, 0xbb) },
+);
+
+const value = fc.oneof(
+  { weight: 4, arbitrary: fc.array(valueByte, { maxLength: 12 }) },
+  { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 6 }).map(b) },
+  { weight: 1, arbitrary: fc.constantFrom(b("é"), b("価格"), b("😀"), b("\ufeff"), b("123"), b("")) },
+);
+
+const fieldName = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom("data", "data", "data", "event", "id", "retry") },
+  { weight: 1, arbitrary: fc.constantFrom("", "Data", "dat", "datas", "ids", "foo", "data ", "retry ") },
+);
+
+const separator = fc.constantFrom(":", ": ", ":  ", "");
+
+const line = fc.oneof(
+  { weight: 8, arbitrary: fc.tuple(fieldName, separator, value).map(([n, s, v]) => [...b(n), ...b(s), ...(s === "" ? [] : v)]) },
+  { weight: 2, arbitrary: fc.constant<number[]>([]) }, // blank line: dispatch
+  { weight: 1, arbitrary: value.map((v) => [0x3a, ...v]) }, // comment
+  { weight: 1, arbitrary: fc.stringMatching(/^[0-9]{1,5}$/).map((d) => b(`retry: ${d}`)) },
+);
+
+/** SSE-shaped streams: lines of known and unknown fields with every kind of line end. */
+export const sseStream = fc
+  .tuple(
+    fc.constantFrom<number[]>([], [], [], [0xef, 0xbb, 0xbf], [0xef, 0xbb]),
+    fc.array(fc.tuple(line, lineEnd), { maxLength: 30 }),
+    fc.oneof(fc.constant<number[]>([]), value), // an unfinished last line, sometimes
+  )
+  .map(([bom, lines, tail]) => Uint8Array.from([...bom, ...lines.flatMap(([l, e]) => [...l, ...e]), ...tail]));
+
+/** Any bytes at all, biased toward the delimiters. */
+export const randomBytes = fc
+  .array(
+    fc.oneof(
+      { weight: 3, arbitrary: fc.integer({ min: 0, max: 255 }) },
+      { weight: 2, arbitrary: fc.constantFrom(0x0a, 0x0d, 0x3a, 0x20, 0x64, 0x61, 0x74) },
+    ),
+    { maxLength: 200 },
+  )
+  .map((a) => Uint8Array.from(a));
+
+/** Cut points for a stream: arbitrary offsets, to be applied with `cut`. */
+export const cutPoints = fc.array(fc.nat({ max: 400 }), { maxLength: 12 });
+
+/** A bound small enough to be hit by the generated streams, or none. */
+export const maxEventSize = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(Infinity) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }) },
+);
