@@ -1,0 +1,199 @@
+// Command-line parsing for `eventsource-wasm`, kept apart from cli.ts (which runs on import)
+// so the rules can be read, and tested, without starting anything.
+
+import { parseArgs } from "node:util";
+import type { EngineChoice } from "./types.js";
+
+export interface CliOptions {
+  url: URL;
+  headers: Record<string, string>;
+  lastEventId?: string;
+  /** Event types to print; empty: every event. */
+  events: string[];
+  engine: EngineChoice;
+  maxEventSize?: number;
+  idleTimeout?: number;
+  retries?: number;
+  count?: number;
+  method?: string;
+  body?: string;
+  pretty: boolean;
+  stats: boolean;
+  verbose: boolean;
+}
+
+export type ParsedCli =
+  | { kind: "run"; options: CliOptions }
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "usage-error"; message: string };
+
+export const HELP = `Usage: eventsource-wasm [options] <url>
+
+Connect to a Server-Sent Events stream and print every event on stdout, one JSON
+object per line: {"type":"message","data":"...","id":"..."}. Reconnects (with
+Last-Event-ID) when the connection drops, as a browser's EventSource does.
+
+Options:
+  -H, --header "Name: value"  Add a request header (repeatable).
+      --last-event-id <id>    Send Last-Event-ID on the first connection (resume).
+  -e, --event <type>          Print only events of this type (repeatable). Without it,
+                              every event is printed, whatever its type.
+      --pretty                Readable output instead of NDJSON.
+  -n, --count <n>             Exit (status 0) after printing n events.
+      --engine <name>         Parser engine: auto (default), wasm or js.
+      --max-event-size <size> Largest event accepted, in bytes (suffixes k, m, g
+                              for KiB, MiB, GiB). A larger one is skipped and reported.
+      --idle-timeout <time>   Reconnect when no byte arrives for this long
+                              (milliseconds, or with a unit: 500ms, 30s, 2m).
+      --retries <n>           Give up after n failed reconnection attempts in a row.
+  -X, --method <method>       HTTP method (default GET).
+  -d, --data <body>           Request body (for POST and the like).
+      --stats                 Live line on stderr: events/s, MB/s, reconnects, engine,
+                              time since the last event; a summary when it ends.
+  -v, --verbose               Report connections, reconnections and skipped events on
+                              stderr.
+  -h, --help                  Show this help.
+  -V, --version               Show the version.
+
+Exit status:
+  0  --count reached, stopped by a signal (Ctrl-C, SIGTERM), the reader of stdout
+     went away (e.g. "| head"), or the server said it is done (HTTP 204).
+  1  The stream failed for good: an HTTP error status, a response that is not
+     text/event-stream, or too many failed reconnections. The reason is on stderr.
+  2  Bad usage: unknown option, bad value, missing or invalid URL.
+
+Examples:
+  eventsource-wasm https://example.com/stream
+  eventsource-wasm -H "Authorization: Bearer $TOKEN" --event tick --count 10 <url>
+  eventsource-wasm --stats <url> > events.ndjson
+  eventsource-wasm <url> | jq -r .data
+`;
+
+class UsageError extends Error {}
+
+const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const TIME_UNITS: Record<string, number> = { "": 1, ms: 1, s: 1000, m: 60_000 };
+
+function parseQuantity(
+  name: string,
+  value: string,
+  units: Record<string, number>,
+  { min }: { min: number },
+): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = m?.[2]?.toLowerCase().replace(/i?b$/, "") ?? "";
+  const factor = m ? units[unit] : undefined;
+  if (!m || factor === undefined) throw new UsageError(`invalid value for --${name}: ${JSON.stringify(value)}`);
+  const n = Math.round(Number(m[1]) * factor);
+  if (!Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`invalid value for --${name}: ${JSON.stringify(value)} (must be at least ${min})`);
+  }
+  return n;
+}
+
+// RFC 9110 token: what a header name may contain.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+function parseHeader(raw: string, into: Record<string, string>): void {
+  const colon = raw.indexOf(":");
+  const name = colon < 0 ? "" : raw.slice(0, colon).trim();
+  if (!TOKEN.test(name)) throw new UsageError(`invalid header ${JSON.stringify(raw)} (expected "Name: value")`);
+  const value = raw.slice(colon + 1).trim();
+  if (/[\r\n\0]/.test(value)) throw new UsageError(`invalid header value for ${name}`);
+  // Repeated names are joined as HTTP does for list-valued headers.
+  const key = Object.keys(into).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name;
+  into[key] = key in into ? `${into[key]}, ${value}` : value;
+}
+
+export function parseCli(argv: readonly string[]): ParsedCli {
+  try {
+    return parseCliOrThrow(argv);
+  } catch (error) {
+    if (error instanceof UsageError) return { kind: "usage-error", message: error.message };
+    // parseArgs throws TypeErrors with a code (ERR_PARSE_ARGS_UNKNOWN_OPTION, …) and a
+    // message that is already meant for people.
+    if (error instanceof Error && String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) {
+      return { kind: "usage-error", message: error.message.replace(/\. To specify a positional.*$/s, "") };
+    }
+    throw error;
+  }
+}
+
+function parseCliOrThrow(argv: readonly string[]): ParsedCli {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      header: { type: "string", short: "H", multiple: true },
+      "last-event-id": { type: "string" },
+      event: { type: "string", short: "e", multiple: true },
+      pretty: { type: "boolean" },
+      count: { type: "string", short: "n" },
+      engine: { type: "string" },
+      "max-event-size": { type: "string" },
+      "idle-timeout": { type: "string" },
+      retries: { type: "string" },
+      method: { type: "string", short: "X" },
+      data: { type: "string", short: "d" },
+      stats: { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "V" },
+    },
+  });
+
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  if (positionals.length === 0) throw new UsageError("missing <url>");
+  if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])} (one URL only)`);
+  let url: URL;
+  try {
+    url = new URL(positionals[0]!);
+  } catch {
+    throw new UsageError(`invalid URL ${JSON.stringify(positionals[0])}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`invalid URL ${JSON.stringify(positionals[0])} (only http: and https: are supported)`);
+  }
+
+  const headers: Record<string, string> = {};
+  for (const h of values.header ?? []) parseHeader(h, headers);
+
+  const engine = values.engine ?? "auto";
+  if (engine !== "auto" && engine !== "wasm" && engine !== "js") {
+    throw new UsageError(`invalid value for --engine: ${JSON.stringify(engine)} (expected auto, wasm or js)`);
+  }
+
+  const lastEventId = values["last-event-id"];
+  if (lastEventId !== undefined && /[\r\n\0]/.test(lastEventId)) {
+    throw new UsageError("invalid value for --last-event-id (no CR, LF or NUL)");
+  }
+  const events = values.event ?? [];
+  if (events.some((t) => t === "")) throw new UsageError("--event needs a type name");
+
+  const opt = (name: string, v: string | undefined, units: Record<string, number>, min: number) =>
+    v === undefined ? undefined : parseQuantity(name, v, units, { min });
+
+  return {
+    kind: "run",
+    options: {
+      url,
+      headers,
+      lastEventId,
+      events,
+      engine,
+      maxEventSize: opt("max-event-size", values["max-event-size"], SIZE_UNITS, 1),
+      idleTimeout: opt("idle-timeout", values["idle-timeout"], TIME_UNITS, 1),
+      retries: opt("retries", values.retries, { "": 1 }, 0),
+      count: opt("count", values.count, { "": 1 }, 1),
+      method: values.method?.toUpperCase(),
+      body: values.data,
+      pretty: values.pretty ?? false,
+      stats: values.stats ?? false,
+      verbose: values.verbose ?? false,
+    },
+  };
+}
