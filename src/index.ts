@@ -9,3 +9,18 @@ export type {
   ParserCallbacks,
   ParserOptions,
 } from "./types.js";
+export { EventSource, EventSourceErrorEvent, EventSourceError } from "./event-source.js";
+export type {
+  EventSourceOptions,
+  EventSourceErrorCode,
+  EventSourceErrorInit,
+  EventSourceStats,
+  EventSourceEventMap,
+  EventSourceBaseEventMap,
+  EventsOptions,
+  ReconnectOptions,
+  HeadersLike,
+  FetchLike,
+  FetchLikeInit,
+  FetchLikeResponse,
+} from "./event-source.js";

@@ -1,0 +1,175 @@
+/**
+ * The pure parts of one EventSource connection: request headers, the response checks of
+ * the WHATWG HTML "processResponse" steps, and the Fetch standard's redirect rules. Kept
+ * free of state so that each rule is testable and quotable on its own.
+ */
+
+/** A header collection a user may pass: a plain object, a `Headers`, or name/value pairs. */
+export type HeadersLike =
+  | Record<string, string>
+  | Headers
+  | Iterable<readonly [string, string]>;
+
+/**
+ * Never sent across an origin change: the Fetch standard deletes `Authorization` on a
+ * cross-origin redirect ("CORS non-wildcard request-header name"); `Cookie` and
+ * `Proxy-Authorization` carry credentials just the same.
+ */
+/** Fetch's "request-body-header name"s: deleted when a redirect drops the body. */
+export const BODY_HEADERS: ReadonlySet<string> = new Set([
+  "content-encoding",
+  "content-language",
+  "content-location",
+  "content-type",
+  "content-length",
+]);
+
+export const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
+  "authorization",
+  "cookie",
+  "proxy-authorization",
+]);
+
+/** Fetch: "A redirect status is a status that is 301, 302, 303, 307, or 308." */
+export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** Fetch's default limit: "If request's redirect count is 20, then return a network error." */
+export const DEFAULT_MAX_REDIRECTS = 20;
+
+/**
+ * HTML 9.2.6 processing model: "If the EventSource object's last event ID string is not
+ * the empty string, then: Let lastEventIDValue be [...] the last event ID string, encoded
+ * as UTF-8."
+ *
+ * `node:http` (and fetch's `Headers`) take header values as latin1 strings, one char per
+ * byte, and reject code points above U+00FF. So the UTF-8 bytes are handed over as a
+ * latin1 string: the bytes on the wire are then exactly the UTF-8 encoding.
+ */
+export function utf8AsLatin1(value: string): string {
+  // Fast path: ASCII is the same in both encodings (the usual id: a number or a uuid).
+  for (let i = 0; i < value.length; i++) {
+    if (value.charCodeAt(i) > 0x7f) return Buffer.from(value, "utf8").toString("latin1");
+  }
+  return value;
+}
+
+function forEachHeader(headers: HeadersLike, fn: (name: string, value: string) => void): void {
+  if (typeof Headers !== "undefined" && headers instanceof Headers) {
+    headers.forEach((value, name) => fn(name, value));
+  } else if (typeof (headers as Iterable<unknown>)[Symbol.iterator] === "function") {
+    for (const pair of headers as Iterable<readonly [string, string]>) fn(pair[0], pair[1]);
+  } else {
+    for (const name of Object.keys(headers)) {
+      const value = (headers as Record<string, string>)[name];
+      if (value !== undefined && value !== null) fn(name, String(value));
+    }
+  }
+}
+
+/**
+ * The request headers of one attempt. Names are lower-cased (HTTP names are
+ * case-insensitive) so that a user header replaces ours instead of doubling it.
+ *
+ * - HTML constructor step 10: "User agents may set (`Accept`, `text/event-stream`)".
+ * - Step 11: "Set request's cache mode to "no-store"": there is no cache here, but
+ *   intermediaries get `Cache-Control: no-cache` (what browsers send for no-store).
+ * - `Last-Event-ID` is always ours: a user value would fight the spec's.
+ */
+export function buildRequestHeaders(
+  user: HeadersLike | undefined,
+  lastEventId: string,
+  dropSensitive: boolean,
+  dropBodyHeaders: boolean,
+): Record<string, string> {
+  const out: Record<string, string> = {
+    accept: "text/event-stream",
+    "cache-control": "no-cache",
+  };
+  if (user !== undefined && user !== null) {
+    forEachHeader(user, (name, value) => {
+      const lower = name.toLowerCase();
+      if (lower === "last-event-id") return;
+      if (dropSensitive && SENSITIVE_HEADERS.has(lower)) return;
+      if (dropBodyHeaders && BODY_HEADERS.has(lower)) return;
+      out[lower] = value;
+    });
+  }
+  if (lastEventId !== "") out["last-event-id"] = utf8AsLatin1(lastEventId);
+  return out;
+}
+
+function isHttpWhitespace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+/**
+ * HTML step 15.3: "if res's `Content-Type` is not `text/event-stream`, then fail the
+ * connection" - compared as a MIME type (WHATWG MIME Sniffing "parse a MIME type"): the
+ * essence `type/subtype` is matched ASCII case-insensitively, parameters are allowed
+ * (`Text/Event-Stream; charset=utf-8` matches; `text/event-streams` does not).
+ *
+ * The parser strips leading and trailing HTTP whitespace, and the subtype's trailing HTTP
+ * whitespace before `;`. Anything else inside the essence (a space in `text /event-stream`)
+ * makes it fail to parse, and so it cannot equal `text/event-stream` either.
+ */
+export function isEventStreamContentType(value: string | null | undefined): boolean {
+  if (value === null || value === undefined) return false;
+  let start = 0;
+  let end = value.indexOf(";");
+  if (end === -1) end = value.length;
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
+  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
+  if (end - start !== 17) return false;
+  return value.slice(start, end).toLowerCase() === "text/event-stream";
+}
+
+/** What a redirect turns the request into. */
+export interface RedirectedRequest {
+  url: URL;
+  method: string;
+  body: string | Uint8Array | null;
+  /** True when this hop changes origin: credentials must no longer be sent. */
+  crossOrigin: boolean;
+  /** True when the body was dropped: its `Content-*` headers go with it. */
+  dropBodyHeaders: boolean;
+}
+
+/**
+ * Fetch "HTTP-redirect fetch", the parts that apply here.
+ * Returns a string (the reason) when the redirect cannot be followed.
+ */
+export function followRedirect(
+  current: URL,
+  status: number,
+  location: string,
+  method: string,
+  body: string | Uint8Array | null,
+): RedirectedRequest | string {
+  // "Let locationURL be [...] location URL" - parsed relative to the response URL.
+  let url: URL;
+  try {
+    url = new URL(location, current);
+  } catch {
+    return `the redirect Location ${JSON.stringify(location)} is not a valid URL`;
+  }
+  // "If locationURL's scheme is not an HTTP(S) scheme, then return a network error."
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `the redirect to ${url.href} is not http(s)`;
+  }
+  // "If one of the following is true: internalResponse's status is 301 or 302 and request's
+  // method is `POST`; internalResponse's status is 303 and request's method is not `GET` or
+  // `HEAD`, then: Set request's method to `GET` and request's body to null [and delete the]
+  // request-body-header name[s]". A 303 here always becomes a body-less GET (HEAD cannot
+  // carry an event stream, and "See Other" never means "send that body again").
+  let dropBodyHeaders = false;
+  if (status === 303 || ((status === 301 || status === 302) && method === "POST")) {
+    method = "GET";
+    body = null;
+    dropBodyHeaders = true;
+  }
+  // "If request's current URL's origin is not same origin with locationURL's origin, then
+  // for each headerName of CORS non-wildcard request-header name, delete headerName from
+  // request's header list."
+  const crossOrigin = url.origin !== current.origin;
+  return { url, method, body, crossOrigin, dropBodyHeaders };
+}
