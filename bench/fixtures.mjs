@@ -18,6 +18,7 @@
  * @property {number} [size] approximate size in bytes (the last event is completed, so the
  *   corpus is a little larger); default {@link FULL_SIZE}
  * @property {number} [seed] PRNG seed; default {@link DEFAULT_SEED}
+ * @property {number} [events] stop after this many events instead (when it comes before `size`)
  */
 
 /** Full-size corpora are this big (approximately). Tests pass a small `size`. */
@@ -48,9 +49,10 @@ const ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
  * Strings are joined and UTF-8 encoded once per ~1 MiB, not per event.
  */
 class CorpusBuilder {
-  /** @param {number} size */
-  constructor(size) {
+  /** @param {number} size @param {number} [maxEvents] */
+  constructor(size, maxEvents = Infinity) {
     this.size = size;
+    this.maxEvents = maxEvents;
     /** @type {Buffer[]} */
     this.parts = [];
     /** @type {string[]} */
@@ -63,7 +65,7 @@ class CorpusBuilder {
   }
 
   get full() {
-    return this.byteLength >= this.size;
+    return this.byteLength >= this.size || this.events >= this.maxEvents;
   }
 
   /**
@@ -142,10 +144,10 @@ function tickJson(rand, seq) {
  * @param {CorpusOptions & { crlf?: boolean }} [options]
  * @returns {Corpus}
  */
-export function marketTicks({ size = FULL_SIZE, seed = DEFAULT_SEED, crlf = false } = {}) {
+export function marketTicks({ size = FULL_SIZE, seed = DEFAULT_SEED, crlf = false, events } = {}) {
   const rand = prng(seed);
   const eol = crlf ? "\r\n" : "\n";
-  const b = new CorpusBuilder(size);
+  const b = new CorpusBuilder(events ? Infinity : size, events);
   for (let seq = 1; !b.full; seq++) {
     const data = tickJson(rand, seq);
     b.add(`id: ${1000000 + seq}${eol}event: tick${eol}data: ${data}${eol}${eol}`, [data]);

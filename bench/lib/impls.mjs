@@ -22,7 +22,10 @@ export const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url
  * @property {string} label  for tables
  * @property {boolean} ours
  * @property {(chunks: Uint8Array[]) => Tally} run  one whole stream: fresh parser, all chunks
- * @property {() => any} [makeIdle] a parser for the idle-memory bench (kept alive by the caller)
+ * @property {(onEvent: (dataLength: number) => void) => Stream} open  a streaming parser, for
+ *   the memory bench (which feeds chunk by chunk and keeps parsers alive)
+ *
+ * @typedef {{ feed(chunk: Uint8Array): void, end(): void }} Stream
  */
 
 /**
@@ -67,8 +70,9 @@ function ours(dist, engine) {
       parser.end();
       return { events, dataLength, touched };
     },
-    makeIdle() {
-      return createParser({ onEvent() {} }, { engine });
+    open(onEvent) {
+      const parser = createParser({ onEvent: (event) => onEvent(event.data.length + 0 * event.type.length) }, { engine });
+      return { feed: (chunk) => parser.feed(chunk), end: () => parser.end() };
     },
   };
 }
@@ -96,10 +100,13 @@ const eventsourceParser = {
     parser.feed(decoder.decode());
     return { events, dataLength, touched };
   },
-  makeIdle() {
+  open(onEvent) {
     const decoder = new TextDecoder();
-    const parser = createEventsourceParser({ onEvent() {} });
-    return { feed: (/** @type {Uint8Array} */ c) => parser.feed(decoder.decode(c, { stream: true })), decoder, parser };
+    const parser = createEventsourceParser({ onEvent: (event) => onEvent(event.data.length) });
+    return {
+      feed: (chunk) => parser.feed(decoder.decode(chunk, { stream: true })),
+      end: () => parser.feed(decoder.decode()),
+    };
   },
 };
 
@@ -151,8 +158,15 @@ function loadUndici() {
         stream.destroy();
         return { events, dataLength, touched };
       },
-      makeIdle() {
-        return new EventSourceStream({ eventSourceSettings: {}, push: () => true });
+      open(onEvent) {
+        const stream = new EventSourceStream({
+          eventSourceSettings: { lastEventId: "", origin: "http://127.0.0.1" },
+          push(/** @type {any} */ event) {
+            onEvent(event.options.data.length);
+            return true;
+          },
+        });
+        return { feed: (chunk) => stream._transform(chunk, "buffer", fail), end: () => stream.destroy() };
       },
     },
   };
