@@ -1,7 +1,8 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: { index: "src/index.ts" },
+  // cli: the `eventsource-wasm` command (package.json "bin"); its shebang comes from src/cli.ts.
+  entry: { index: "src/index.ts", cli: "src/cli.ts" },
   format: ["esm", "cjs"],
   dts: true,
   target: "node20",
