@@ -27,7 +27,8 @@ export class JsParser implements EventStreamParser {
   #bomChecked = false;
   #bomBytes = 0; // bytes of a possible leading BOM seen so far, while !#bomChecked
   #afterCR = false; // the previous chunk ended in CR: an LF now is part of that line end
-  #lineParts: Uint8Array[] = []; // an unfinished line, carried across chunks
+  // An unfinished line, carried across chunks in a buffer that grows and is reused.
+  #line = new Uint8Array(256);
   #lineLen = 0;
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
 
@@ -40,10 +41,12 @@ export class JsParser implements EventStreamParser {
   #lastEventId: string;
   #discarding = false;
 
-  // Per chunk: the chunk as a latin1 string, and whether every byte of it is ASCII.
-  #chunkStr = "";
-  #chunkAscii = false;
-  #chunk: Uint8Array = EMPTY;
+  // The bytes lines are being read from (a chunk, or #line), with its latin1 string and
+  // whether it is all ASCII, each worked out once and only if a value needs it.
+  #src: Uint8Array = EMPTY;
+  #srcLen = 0;
+  #srcStr: string | undefined;
+  #srcAscii: boolean | undefined;
   #closed = false; // set when a callback calls end()/reset() mid-chunk: stop at once
 
   constructor(callbacks: ParserCallbacks, maxEventSize: number, lastEventId: string) {
@@ -69,7 +72,6 @@ export class JsParser implements EventStreamParser {
   }
 
   end(): void {
-    this.#lineParts = [];
     this.#lineLen = 0;
     this.#skipLine = false;
     this.#afterCR = false;
@@ -123,20 +125,21 @@ export class JsParser implements EventStreamParser {
       this.#afterCR = false;
       if (bytes[0] === LF) pos = 1;
     }
-    this.#chunk = bytes;
-    this.#chunkStr = latin1String(bytes, 0, n);
-    this.#chunkAscii = isAsciiSpan(bytes, 0, n);
+    this.#setSource(bytes, n);
+    // Line ends are searched in the chunk's latin1 string (one char per byte, so the same
+    // offsets): V8's string search is much faster than Uint8Array.prototype.indexOf.
+    const str = (this.#srcStr = latin1String(bytes, 0, n));
 
     // Each search runs once over the chunk: remember the next CR and LF instead of
     // searching again for every line (a chunk without CR would be scanned once per line).
-    let nextLF = bytes.indexOf(LF, pos);
-    let nextCR = bytes.indexOf(CR, pos);
+    let nextLF = str.indexOf("\n", pos);
+    let nextCR = str.indexOf("\r", pos);
     if (nextLF === -1) nextLF = n;
     if (nextCR === -1) nextCR = n;
 
     while (pos < n) {
-      if (nextLF < pos) nextLF = (nextLF = bytes.indexOf(LF, pos)) === -1 ? n : nextLF;
-      if (nextCR < pos) nextCR = (nextCR = bytes.indexOf(CR, pos)) === -1 ? n : nextCR;
+      if (nextLF < pos) nextLF = (nextLF = str.indexOf("\n", pos)) === -1 ? n : nextLF;
+      if (nextCR < pos) nextCR = (nextCR = str.indexOf("\r", pos)) === -1 ? n : nextCR;
       const eol = nextLF < nextCR ? nextLF : nextCR;
       if (eol === n) {
         this.#carry(bytes, pos, n);
@@ -152,8 +155,14 @@ export class JsParser implements EventStreamParser {
         pos = eol + 1;
       }
     }
-    this.#chunk = EMPTY;
-    this.#chunkStr = "";
+    this.#setSource(EMPTY, 0);
+  }
+
+  #setSource(bytes: Uint8Array, len: number): void {
+    this.#src = bytes;
+    this.#srcLen = len;
+    this.#srcStr = undefined;
+    this.#srcAscii = undefined;
   }
 
   // A line that the chunk does not finish: keep its bytes, unless they already break the
@@ -162,13 +171,22 @@ export class JsParser implements EventStreamParser {
     if (this.#skipLine || start === end) return;
     const len = this.#lineLen + (end - start);
     if (this.#overflows(len)) {
-      this.#lineParts = [];
       this.#lineLen = 0;
       this.#skipLine = true;
       return;
     }
     // Copied: the caller may reuse its buffer once feed() returns.
-    this.#lineParts.push(bytes.slice(start, end));
+    this.#append(bytes, start, end);
+  }
+
+  #append(bytes: Uint8Array, start: number, end: number): void {
+    const len = this.#lineLen + (end - start);
+    if (len > this.#line.length) {
+      const grown = new Uint8Array(Math.max(len, this.#line.length * 2));
+      grown.set(this.#line.subarray(0, this.#lineLen));
+      this.#line = grown;
+    }
+    this.#line.set(bytes.subarray(start, end), this.#lineLen);
     this.#lineLen = len;
   }
 
@@ -179,20 +197,23 @@ export class JsParser implements EventStreamParser {
     }
     if (this.#lineLen === 0) {
       if (this.#overflows(end - start)) return;
-      this.#processLine(bytes, start, end, true);
+      this.#processLine(bytes, start, end);
       return;
     }
-    const line = new Uint8Array(this.#lineLen + (end - start));
-    let at = 0;
-    for (const part of this.#lineParts) {
-      line.set(part, at);
-      at += part.length;
-    }
-    line.set(bytes.subarray(start, end), at);
-    this.#lineParts = [];
+    this.#append(bytes, start, end);
+    const len = this.#lineLen;
     this.#lineLen = 0;
-    if (this.#overflows(line.length)) return;
-    this.#processLine(line, 0, line.length, false);
+    if (this.#overflows(len)) return;
+    // The carried line is read from #line, then the chunk is the source again.
+    const chunk = this.#src;
+    const chunkLen = this.#srcLen;
+    const chunkStr = this.#srcStr;
+    const chunkAscii = this.#srcAscii;
+    this.#setSource(this.#line, len);
+    this.#processLine(this.#line, 0, len);
+    this.#setSource(chunk, chunkLen);
+    this.#srcStr = chunkStr;
+    this.#srcAscii = chunkAscii;
   }
 
   // The size bound of docs/PARSER.md: data buffer + event type buffer + the line being read.
@@ -209,18 +230,21 @@ export class JsParser implements EventStreamParser {
     return true;
   }
 
-  #decode(b: Uint8Array, start: number, end: number, inChunk: boolean): string {
-    if (inChunk) {
-      if (this.#chunkAscii || isAsciiSpan(b, start, end)) return this.#chunkStr.slice(start, end);
-    } else if (isAsciiSpan(b, start, end)) {
-      return latin1String(b, start, end);
+  // Values from an ASCII source are slices of its latin1 string, decoded once; others are
+  // sliced too when the span itself is ASCII, and decoded as UTF-8 otherwise.
+  #decode(start: number, end: number): string {
+    const src = this.#src;
+    this.#srcAscii ??= isAsciiSpan(src, 0, this.#srcLen);
+    if (this.#srcAscii || isAsciiSpan(src, start, end)) {
+      this.#srcStr ??= latin1String(src, 0, this.#srcLen);
+      return this.#srcStr.slice(start, end);
     }
-    return utf8Span(b, start, end);
+    return utf8Span(src, start, end);
   }
 
   // Field names are matched as bytes at the start of the line, so a line without a colon
   // is never searched to its end for one.
-  #processLine(b: Uint8Array, s: number, e: number, inChunk: boolean): void {
+  #processLine(b: Uint8Array, s: number, e: number): void {
     const len = e - s;
     // "If the line is empty (a blank line): Dispatch the event."
     if (len === 0) {
@@ -232,7 +256,7 @@ export class JsParser implements EventStreamParser {
     if (c0 === COLON) {
       if (this.#callbacks.onComment !== undefined) {
         const v = s + 1 < e && b[s + 1] === SPACE ? s + 2 : s + 1;
-        this.#callbacks.onComment(this.#decode(b, v, e, inChunk));
+        this.#callbacks.onComment(this.#decode(v, e));
       }
       return;
     }
@@ -276,7 +300,7 @@ export class JsParser implements EventStreamParser {
         // (LF) character to the data buffer." Joining with LF is the same as appending LFs and
         // removing the last one at dispatch.
         if (this.#discarding) return;
-        const value = this.#decode(b, v, e, inChunk);
+        const value = this.#decode(v, e);
         this.#data = this.#dataLen === 0 ? value : this.#data + "\n" + value;
         this.#dataLen += e - v + 1;
         return;
@@ -284,15 +308,15 @@ export class JsParser implements EventStreamParser {
       case Field.Event:
         // "Set the event type buffer to field value."
         if (this.#discarding) return;
-        this.#type = this.#decode(b, v, e, inChunk);
+        this.#type = this.#decode(v, e);
         this.#typeLen = e - v;
         return;
       case Field.Id: {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."
-        const nul = b.indexOf(NUL, v);
-        if (nul !== -1 && nul < e) return;
-        this.#idBuffer = this.#decode(b, v, e, inChunk);
+        // Not indexOf: it would search past the line, to the end of the chunk.
+        for (let i = v; i < e; i++) if (b[i] === NUL) return;
+        this.#idBuffer = this.#decode(v, e);
         return;
       }
       case Field.Retry: {
@@ -304,7 +328,7 @@ export class JsParser implements EventStreamParser {
           const c = b[i]!;
           if (c < 0x30 || c > 0x39) return;
         }
-        this.#callbacks.onRetry?.(Number(this.#decode(b, v, e, inChunk)));
+        this.#callbacks.onRetry?.(Number(this.#decode(v, e)));
         return;
       }
     }
