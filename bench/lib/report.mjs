@@ -1,0 +1,330 @@
+// Turns the three benches' JSON into bench/RESULTS.md (tables, targets MET/MISSED) and
+// bench/ratios.svg (a hand-written bar chart of ratios to eventsource-parser).
+
+import { chunkLabel, fmt, fmtBytes, fmtRatio, mdTable } from "./common.mjs";
+
+/**
+ * @typedef {{ name: string, verdict: "MET" | "MISSED" | "NOT MEASURED", figure: string }} Target
+ */
+
+/**
+ * @param {any} parse
+ * @param {string} workload
+ * @param {number} chunkSize
+ * @param {string} impl
+ */
+function parseResult(parse, workload, chunkSize, impl) {
+  const c = parse?.cases.find((/** @type {any} */ x) => x.workload === workload && x.chunkSize === chunkSize);
+  return c?.results.find((/** @type {any} */ r) => r.impl === impl);
+}
+
+/** @param {boolean} ok */
+const verdict = (ok) => (ok ? "MET" : "MISSED");
+
+/**
+ * Every target of the issue, judged on ratios measured in the same run.
+ * @param {any} parse @param {any} e2e @param {any} memory
+ * @returns {Target[]}
+ */
+export function judgeTargets(parse, e2e, memory) {
+  /** @type {Target[]} */
+  const targets = [];
+  const hasWasm = parse?.impls.some((/** @type {any} */ i) => i.id === "wasm");
+  const hasJs = parse?.impls.some((/** @type {any} */ i) => i.id === "js");
+
+  for (const [chunk, want] of /** @type {const} */ ([[65536, 3], [64, 2]])) {
+    const name = `parser, market ticks, ${chunkLabel(chunk)} chunks: WASM ≥ ${want}x eventsource-parser events/s`;
+    const r = parseResult(parse, "market-ticks", chunk, "wasm");
+    targets.push(
+      r
+        ? { name, verdict: verdict(r.ratio >= want), figure: `${fmtRatio(r.ratio)} (${fmt(r.eventsPerSec)} events/s)` }
+        : { name, verdict: "NOT MEASURED", figure: "WASM engine not available" },
+    );
+  }
+
+  /**
+   * @param {string} name
+   * @param {string} a impl that must be ahead
+   * @param {string} b impl it is compared with
+   * @param {boolean} orEqual
+   * @param {boolean} available
+   */
+  const everyCase = (name, a, b, orEqual, available) => {
+    if (!parse || !available) return targets.push({ name, verdict: "NOT MEASURED", figure: "engine not available" });
+    const misses = [];
+    let worst = Infinity;
+    let worstAt = "";
+    for (const c of parse.cases) {
+      const ra = c.results.find((/** @type {any} */ r) => r.impl === a);
+      const rb = c.results.find((/** @type {any} */ r) => r.impl === b);
+      if (!ra || !rb) continue;
+      const x = rb.medianMs / ra.medianMs;
+      if (x < worst) {
+        worst = x;
+        worstAt = `${c.workload} @ ${chunkLabel(c.chunkSize)}`;
+      }
+      if (orEqual ? x < 1 : x <= 1) misses.push(`${c.workload} @ ${chunkLabel(c.chunkSize)} (${fmtRatio(x)})`);
+    }
+    targets.push({
+      name,
+      verdict: verdict(misses.length === 0),
+      figure: misses.length ? `behind in ${misses.length}/${parse.cases.length}: ${misses.join(", ")}` : `lowest ${fmtRatio(worst)} (${worstAt})`,
+    });
+  };
+  everyCase("parser, every workload and chunk size: WASM ahead of eventsource-parser", "wasm", "eventsource-parser", false, hasWasm);
+  everyCase("parser, every workload and chunk size: WASM ahead of our TS engine", "wasm", "js", false, hasWasm && hasJs);
+  everyCase("parser, every workload and chunk size: TS engine ≥ eventsource-parser", "js", "eventsource-parser", true, hasJs);
+
+  for (const peer of ["eventsource", "undici"]) {
+    for (const engine of ["wasm", "js"]) {
+      const name = `e2e market ticks: our EventSource (${engine === "wasm" ? "WASM" : "TS"}) ≥ 2x events/s of ${peer === "undici" ? "undici's EventSource" : "`eventsource`"}, at no more CPU per event`;
+      const ours = e2e?.results.find((/** @type {any} */ r) => r.impl === engine);
+      const them = e2e?.results.find((/** @type {any} */ r) => r.impl === peer);
+      if (!ours || !them) {
+        targets.push({ name, verdict: "NOT MEASURED", figure: ours ? `${peer} not available` : "our EventSource not available" });
+        continue;
+      }
+      const speed = them.ms / ours.ms;
+      const cpu = ours.cpuUsPerEvent / them.cpuUsPerEvent;
+      targets.push({
+        name,
+        verdict: verdict(speed >= 2 && cpu <= 1),
+        figure: `${fmtRatio(speed)} events/s; CPU per event ${fmtRatio(cpu)} theirs (${ours.cpuUsPerEvent.toFixed(3)} vs ${them.cpuUsPerEvent.toFixed(3)} µs)`,
+      });
+    }
+  }
+
+  for (const engine of ["wasm", "js"]) {
+    const label = engine === "wasm" ? "WASM" : "TS";
+    const rows = memory?.large.filter((/** @type {any} */ r) => r.impl === engine) ?? [];
+    const held = `large payloads, ${label} engine: parser-held peak ≤ 2x the largest event`;
+    const rss = `large payloads, ${label} engine: peak RSS delta while streaming ≤ 2x the largest event`;
+    if (rows.length === 0) {
+      targets.push({ name: held, verdict: "NOT MEASURED", figure: "engine not available" });
+      targets.push({ name: rss, verdict: "NOT MEASURED", figure: "engine not available" });
+      continue;
+    }
+    const worstHeld = rows.reduce((/** @type {any} */ a, /** @type {any} */ b) => (b.peakLive / b.largestEvent > a.peakLive / a.largestEvent ? b : a));
+    const worstRss = rows.reduce((/** @type {any} */ a, /** @type {any} */ b) => (b.peakRss / b.largestEvent > a.peakRss / a.largestEvent ? b : a));
+    targets.push({
+      name: held,
+      verdict: verdict(rows.every((/** @type {any} */ r) => r.peakLive <= 2 * r.largestEvent)),
+      figure: rows.map((/** @type {any} */ r) => `${fmtBytes(r.peakLive)} = ${(r.peakLive / r.largestEvent).toFixed(2)}x @ ${chunkLabel(r.chunkSize)}`).join("; ") + ` (largest event ${fmtBytes(worstHeld.largestEvent)})`,
+    });
+    targets.push({
+      name: rss,
+      verdict: verdict(rows.every((/** @type {any} */ r) => r.peakRss <= 2 * r.largestEvent)),
+      figure: rows.map((/** @type {any} */ r) => `${fmtBytes(r.peakRss)} = ${(r.peakRss / r.largestEvent).toFixed(1)}x @ ${chunkLabel(r.chunkSize)}`).join("; ") + ` (worst ${chunkLabel(worstRss.chunkSize)})`,
+    });
+  }
+  return targets;
+}
+
+/**
+ * @param {{ parse: any, e2e: any, memory: any, targets: Target[], wallSeconds: number }} all
+ */
+export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
+  const m = parse?.machine ?? e2e?.machine ?? memory?.machine;
+  const out = [];
+  out.push("# Benchmark results", "");
+  out.push(`- Date: ${m.date}`);
+  out.push(`- Node ${m.node} (V8 ${m.v8}), ${m.platform}`);
+  out.push(`- CPU: ${m.cpu}, ${m.cores} cores`);
+  out.push(`- Load average at start: ${m.load.join(" ")}${parse?.loadAfter ? `; after the parse bench: ${parse.loadAfter.join(" ")}` : ""}. The machine is shared: figures can carry a few % of noise, ratios measured side by side less so.`);
+  out.push(`- Whole run: ${Math.round(wallSeconds)} s${m.smoke ? " — SMOKE MODE: tiny sizes, figures are meaningless" : ""}`);
+  out.push(`- Produced by \`npm run bench\` (bench/run.mjs); chart: [ratios.svg](ratios.svg)`);
+  const notes = [...(parse?.notes ?? []), ...(e2e?.notes ?? []), ...(memory?.notes ?? [])];
+  for (const note of new Set(notes)) out.push(`- NOTE: ${note}`);
+  out.push("");
+
+  out.push("## Targets", "");
+  out.push(mdTable(["target", "verdict", "figure"], targets.map((t) => [t.name, `**${t.verdict}**`, t.figure])));
+  out.push("");
+
+  if (parse) {
+    const impls = parse.impls;
+    out.push("## Parser throughput", "");
+    out.push(
+      `Each corpus is ~${(parse.size / 2 ** 20).toFixed(0)} MiB, cut once into chunks that every implementation receives; ` +
+        "each pass creates a parser, feeds every chunk and reads each event's type, data and last event ID. " +
+        "Figures are the median pass (tinybench, warm-up first). Ratios are events/s (equally MB/s) over eventsource-parser's in the same case. " +
+        "eventsource-parser is fed through one streaming TextDecoder; undici's EventSourceStream is driven through its `_transform` method (no stream plumbing).",
+      "",
+    );
+    out.push("### Ratios to eventsource-parser (events/s)", "");
+    out.push(
+      mdTable(
+        ["workload", "chunk", ...impls.map((/** @type {any} */ i) => i.label)],
+        parse.cases.map((/** @type {any} */ c) => [
+          c.workload,
+          chunkLabel(c.chunkSize),
+          ...impls.map((/** @type {any} */ i) => fmtRatio(c.results.find((/** @type {any} */ r) => r.impl === i.id)?.ratio)),
+        ]),
+        ["l", "r", ...impls.map(() => /** @type {const} */ ("r"))],
+      ),
+      "",
+    );
+    out.push("### MB/s and events/s", "");
+    out.push(
+      mdTable(
+        ["workload", "chunk", "implementation", "MB/s", "events/s", "vs eventsource-parser", "±% (samples)"],
+        parse.cases.flatMap((/** @type {any} */ c) =>
+          c.results.map((/** @type {any} */ r) => [c.workload, chunkLabel(c.chunkSize), r.label, fmt(r.mbps), fmt(r.eventsPerSec), fmtRatio(r.ratio), `${r.rme.toFixed(1)} (${r.samples})`]),
+        ),
+        ["l", "r", "l", "r", "r", "r", "r"],
+      ),
+      "",
+    );
+    out.push("Workloads:", "");
+    const seen = new Set();
+    for (const c of parse.cases) {
+      if (seen.has(c.workload)) continue;
+      seen.add(c.workload);
+      out.push(`- \`${c.workload}\`: ${c.description}; ${c.events.toLocaleString("en-US")} events, ${(c.bytes / 2 ** 20).toFixed(1)} MiB`);
+    }
+    out.push("");
+  }
+
+  if (e2e) {
+    out.push("## End to end (loopback HTTP)", "");
+    out.push(
+      `A node:http server in a child process streams ${e2e.events.toLocaleString("en-US")} market-tick events (${(e2e.bytes / 2 ** 20).toFixed(1)} MiB, chunked, 64 KiB writes) on 127.0.0.1; ` +
+        `each client (in the measuring process) listens for \`tick\` and closes at the last one. Median of ${e2e.trials} trials, round-robin after a warm-up. ` +
+        "CPU is this process's user+system time (`process.cpuUsage`, all threads, so CPU/wall can pass 1).",
+      "",
+    );
+    out.push(
+      mdTable(
+        ["client", "events/s", "MB/s", "CPU µs/event", "CPU/wall", "events/s vs eventsource", "CPU/event vs eventsource"],
+        e2e.results.map((/** @type {any} */ r) => [r.label, fmt(r.eventsPerSec), fmt(r.mbps), r.cpuUsPerEvent.toFixed(3), r.cpuOverWall.toFixed(2), fmtRatio(r.ratio), fmtRatio(r.cpuRatio)]),
+        ["l", "r", "r", "r", "r", "r", "r"],
+      ),
+      "",
+    );
+  }
+
+  if (memory) {
+    out.push("## Memory", "");
+    out.push(
+      `Large payloads (${fmtBytes(memory.largeSize)} corpus of 16 KiB single-line events), each case in a fresh \`--expose-gc\` process, chunks handed over as fresh unpooled copies (as a socket does). ` +
+        "*Parser-held peak*: heap (JS heap + external, which includes ArrayBuffers and WASM memory) per parser, averaged over 200 parsers that each hold a 16 KiB event read but not dispatched, after a full GC. " +
+        "*Peak heap / RSS (no GC)*: the highest delta over the baseline sampled after every chunk while one parser streams the whole corpus with no forced GC: what the process really saw, garbage (dispatched strings, decoded chunks) included.",
+      "",
+    );
+    out.push(
+      mdTable(
+        ["implementation", "chunk", "largest event", "parser-held peak", "x event", "peak heap (no GC)", "peak RSS (no GC)", "x event (RSS)"],
+        memory.large.map((/** @type {any} */ r) => [
+          r.label,
+          chunkLabel(r.chunkSize),
+          fmtBytes(r.largestEvent),
+          fmtBytes(r.peakLive),
+          (r.peakLive / r.largestEvent).toFixed(2),
+          fmtBytes(r.peakHeap),
+          fmtBytes(r.peakRss),
+          (r.peakRss / r.largestEvent).toFixed(1),
+        ]),
+        ["l", "r", "r", "r", "r", "r", "r", "r"],
+      ),
+      "",
+    );
+    out.push(`### Idle parsers: ${memory.idleParsers.toLocaleString("en-US")} alive, each holding a small partial event`, "");
+    out.push(
+      mdTable(
+        ["implementation", "heap per parser", "RSS per parser", `heap for ${memory.idleParsers.toLocaleString("en-US")}`],
+        memory.idle.map((/** @type {any} */ r) => [r.label, fmtBytes(r.perParser.heap), fmtBytes(r.perParser.rss), fmtBytes(r.perParser.heap * r.parsers)]),
+        ["l", "r", "r", "r"],
+      ),
+      "",
+    );
+  }
+  return out.join("\n");
+}
+
+const COLORS = { wasm: "#2563eb", js: "#16a34a", "eventsource-parser": "#9ca3af", undici: "#f59e0b", eventsource: "#57534e", raw: "#6b7280" };
+
+/** @param {string} s */
+const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/**
+ * A horizontal bar chart: one group per workload x chunk size (plus e2e), one bar per
+ * implementation, length = ratio to eventsource-parser (or to `eventsource` for e2e).
+ * @param {any} parse @param {any} e2e
+ */
+export function renderSvg(parse, e2e) {
+  /** @type {{ title: string, bars: { id: string, label: string, ratio: number }[] }[]} */
+  const groups = [];
+  for (const c of parse?.cases ?? []) {
+    groups.push({
+      title: `${c.workload} @ ${chunkLabel(c.chunkSize)}`,
+      bars: c.results.map((/** @type {any} */ r) => ({ id: r.impl, label: r.label, ratio: r.ratio })),
+    });
+  }
+  if (e2e) {
+    groups.push({
+      title: "e2e: events/s vs eventsource",
+      bars: e2e.results.filter((/** @type {any} */ r) => !r.floor).map((/** @type {any} */ r) => ({ id: r.impl, label: r.label, ratio: r.ratio })),
+    });
+  }
+  const legend = new Map();
+  for (const g of groups) for (const b of g.bars) if (!legend.has(b.id)) legend.set(b.id, b.label);
+
+  const left = 190;
+  const right = 70;
+  const plot = 560;
+  const barH = 11;
+  const gap = 2;
+  const groupGap = 10;
+  const top = 84;
+  const max = Math.max(1, ...groups.flatMap((g) => g.bars.map((b) => (Number.isFinite(b.ratio) ? b.ratio : 0))));
+  const scale = Math.ceil(max);
+  const x = (/** @type {number} */ r) => left + (Math.min(r, scale) / scale) * plot;
+  let y = top;
+  const body = [];
+  for (const g of groups) {
+    const h = g.bars.length * (barH + gap) - gap;
+    body.push(`<text x="${left - 8}" y="${y + h / 2 + 4}" text-anchor="end" class="g">${esc(g.title)}</text>`);
+    for (const b of g.bars) {
+      const w = Number.isFinite(b.ratio) ? x(b.ratio) - left : 0;
+      const color = /** @type {Record<string, string>} */ (COLORS)[b.id] ?? "#a855f7";
+      body.push(`<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${barH}" fill="${color}"><title>${esc(b.label)}: ${fmtRatio(b.ratio)}</title></rect>`);
+      body.push(`<text x="${(left + w + 4).toFixed(1)}" y="${y + barH - 2}" class="v">${fmtRatio(b.ratio)}</text>`);
+      y += barH + gap;
+    }
+    y += groupGap;
+  }
+  const height = y + 30;
+  const width = left + plot + right;
+  const grid = [];
+  for (let t = 0; t <= scale; t++) {
+    grid.push(`<line x1="${x(t)}" y1="${top - 6}" x2="${x(t)}" y2="${y - groupGap}" class="${t === 1 ? "one" : "grid"}"/>`);
+    grid.push(`<text x="${x(t)}" y="${y + 6}" text-anchor="middle" class="v">${t}x</text>`);
+  }
+  let lx = 10;
+  let ly = 30;
+  const legendItems = [];
+  for (const [id, label] of legend) {
+    const w = 24 + label.length * 5.6;
+    if (lx + w > width - 10) {
+      lx = 10;
+      ly += 16;
+    }
+    const color = /** @type {Record<string, string>} */ (COLORS)[id] ?? "#a855f7";
+    legendItems.push(`<rect x="${lx}" y="${ly}" width="10" height="10" fill="${color}"/><text x="${lx + 14}" y="${ly + 9}" class="v">${esc(label)}</text>`);
+    lx += w;
+  }
+  const m = parse?.machine ?? e2e?.machine;
+  const title = `Ratio to eventsource-parser (events/s, same run) — ${m ? `${m.date.slice(0, 10)}, Node ${m.node}, ${m.cpu}` : ""}`;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
+    `<style>.g{font-size:11px;fill:#111}.v{font-size:10px;fill:#333}.t{font-size:13px;font-weight:600;fill:#111}.grid{stroke:#e5e7eb}.one{stroke:#111;stroke-dasharray:3 2}</style>`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    `<text x="10" y="20" class="t">${esc(title)}</text>`,
+    ...legendItems,
+    ...grid,
+    ...body,
+    `<text x="${left}" y="${height - 6}" class="v">dashed line: 1x = eventsource-parser (parser groups) / the eventsource package (e2e group); longer is faster</text>`,
+    `</svg>`,
+    "",
+  ].join("\n");
+}

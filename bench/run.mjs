@@ -1,0 +1,52 @@
+// `npm run bench`: runs the parse, e2e and memory benches (each in its own process, one
+// after the other), prints their tables, then writes RESULTS.md and ratios.svg.
+//
+//   node bench/run.mjs [parse] [e2e] [memory]     (default: all three)
+//   env: BENCH_SMOKE=1   tiny sizes, seconds; output goes to a temp dir unless BENCH_OUT is set
+//        BENCH_OUT=<dir> where RESULTS.md and ratios.svg go (default: bench/)
+//        and the per-bench variables (see each file's header)
+
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SMOKE } from "./lib/common.mjs";
+import { judgeTargets, renderMarkdown, renderSvg } from "./lib/report.mjs";
+
+const HERE = fileURLToPath(new URL(".", import.meta.url));
+const outDir = process.env.BENCH_OUT ?? (SMOKE ? mkdtempSync(join(tmpdir(), "bench-smoke-")) : HERE);
+mkdirSync(outDir, { recursive: true });
+const jsonDir = mkdtempSync(join(tmpdir(), "bench-json-"));
+
+const all = ["parse", "e2e", "memory"];
+const asked = process.argv.slice(2).filter((a) => all.includes(a));
+const which = asked.length ? asked : all;
+
+const t0 = performance.now();
+/** @type {Record<string, any>} */
+const results = {};
+for (const name of which) {
+  const json = join(jsonDir, `${name}.json`);
+  // A failing bench (e.g. implementations that disagree on a corpus) fails the whole run.
+  execFileSync(process.execPath, [join(HERE, `${name}.bench.mjs`), "--json", json], { stdio: "inherit", env: process.env });
+  results[name] = JSON.parse(readFileSync(json, "utf8"));
+}
+const wallSeconds = (performance.now() - t0) / 1e3;
+
+// A partial run keeps the other benches' figures from the last full run, if there are any.
+const previous = join(outDir, "results.json");
+if (asked.length && existsSync(previous)) {
+  const old = JSON.parse(readFileSync(previous, "utf8"));
+  for (const name of all) if (!results[name] && old[name]) results[name] = old[name];
+}
+
+const { parse, e2e, memory } = results;
+const targets = judgeTargets(parse, e2e, memory);
+writeFileSync(join(outDir, "RESULTS.md"), renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) + "\n");
+writeFileSync(join(outDir, "ratios.svg"), renderSvg(parse, e2e));
+writeFileSync(previous, JSON.stringify(results) + "\n");
+
+console.log("## Targets");
+for (const t of targets) console.log(`${t.verdict.padEnd(12)} ${t.name}: ${t.figure}`);
+console.log(`\nwrote ${join(outDir, "RESULTS.md")} and ratios.svg (${Math.round(wallSeconds)} s)`);
