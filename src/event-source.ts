@@ -498,7 +498,13 @@ export class EventSource<
       paused: false,
     };
     this.#conn = conn;
-    void this.#fetch(conn);
+    this.#fetch(conn).catch((error: unknown) => {
+      // Nothing in #fetch is expected to throw (listener exceptions are reported by
+      // EventTarget itself); if something does, treat it as a network error rather than
+      // leave an unhandled rejection and a source that hangs in CONNECTING.
+      if (conn !== this.#conn) return;
+      this.#reestablish(conn, { code: "NETWORK", message: errorMessage(error), cause: error });
+    });
   }
 
   /** Fetch with redirects, then HTML constructor step 15's processResponse. */

@@ -22,7 +22,7 @@ export type FetchLike = (input: string, init: FetchLikeInit) => Promise<FetchLik
 export interface FetchLikeInit {
   method: string;
   headers: Record<string, string>;
-  body?: string | Uint8Array | null;
+  body?: string | Uint8Array<ArrayBuffer> | null;
   redirect: "manual";
   signal: AbortSignal;
 }
@@ -164,7 +164,11 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
     const res = await fetchFn(request.url.href, {
       method: request.method,
       headers: request.headers,
-      body: request.body,
+      // A body over a SharedArrayBuffer is not a fetch BodyInit; copy it (rare, and once).
+      body:
+        request.body === null || typeof request.body === "string" || request.body.buffer instanceof ArrayBuffer
+          ? (request.body as string | Uint8Array<ArrayBuffer> | null)
+          : new Uint8Array(request.body),
       redirect: "manual",
       signal: request.signal,
     });
