@@ -1,4 +1,5 @@
 import { JsParser } from "./parser-js.js";
+import { WasmParser, wasmUnavailableReason } from "./parser-wasm.js";
 import type { EventStreamParser, ParserCallbacks, ParserOptions } from "./types.js";
 
 /** The default bound on one pending event: 16 MiB. */
@@ -39,9 +40,11 @@ export function createParser(
   }
   const { maxEventSize, lastEventId } = checkOptions(options);
   const engine = options.engine ?? "auto";
-  if (engine === "wasm") {
-    // WASM_ENGINE_PLACEHOLDER: replaced when the WebAssembly engine lands.
-    throw new Error('engine "wasm" is not available: the WebAssembly engine is not built yet');
+  if (engine !== "js") {
+    // "auto" falls back silently; an explicit "wasm" says why it cannot run.
+    const reason = wasmUnavailableReason();
+    if (reason === undefined) return new WasmParser(callbacks, maxEventSize, lastEventId);
+    if (engine === "wasm") throw new Error(`engine "wasm" is not available: ${reason}`);
   }
   return new JsParser(callbacks, maxEventSize, lastEventId);
 }

@@ -1,0 +1,53 @@
+// The contract between assembly/ and src/parser-wasm.ts. Plain `export const` lines only:
+// this file is compiled by both asc and tsc.
+
+/** Bytes of the input window: JS copies at most this much of a chunk per call. */
+export const WINDOW_SIZE = 65536;
+/** Capacity of the record table, in i32 words. */
+export const RECORD_WORDS = 8192;
+/** A line emits at most this many words; `feed` pauses before a line when less is left. */
+export const MAX_WORDS_PER_LINE = 6;
+
+// Record kinds: the low byte of a record's first word; flags sit above it.
+/** [head, typePtr, typeLen, dataPtr, dataLen]; typeLen 0 means "message". */
+export const REC_EVENT = 1;
+/** [head, ptr, len]: the last event ID buffer := this value. */
+export const REC_ID = 2;
+/** [head]: the last event ID string := the last event ID buffer. */
+export const REC_COMMIT = 3;
+/** [head, ptr, len]: an all-digit retry value. */
+export const REC_RETRY = 4;
+/** [head, ptr, len]: comment text. */
+export const REC_COMMENT = 5;
+/** [head]: EVENT_TOO_LARGE. */
+export const REC_ERROR = 6;
+
+/** ID, RETRY, COMMENT: the value is all ASCII. EVENT: the type is all ASCII. */
+export const FLAG_ASCII = 0x100;
+/** EVENT: the data is all ASCII. */
+export const FLAG_DATA_ASCII = 0x200;
+/** EVENT: commit the last event ID buffer before dispatching. */
+export const FLAG_COMMIT = 0x400;
+
+// Per-stream state: i32 words at `state`. Between feeds the pending bytes sit at S_BASE as
+// [type][data][line], so a parser's whole state is these words plus S_PENDING bytes, which
+// JS swaps out when another parser uses the shared instance.
+export const S_BOM = 0; // BOM bytes matched so far; 3 once past the stream start
+export const S_CR = 1; // the previous chunk ended in CR: a leading LF is not a new line
+export const S_LINE_LEN = 2; // bytes of the unfinished line
+export const S_LINE_HIGH = 3; // the unfinished line has a byte >= 0x80
+export const S_LINE_SKIP = 4; // the rest of the current line is dropped (too large)
+export const S_DATA_PTR = 5;
+export const S_DATA_LEN = 6; // as the spec counts it: every value plus its LF
+export const S_DATA_HIGH = 7;
+export const S_DATA_OWNED = 8; // data is in the arena with all its LFs (else a window span)
+export const S_TYPE_PTR = 9;
+export const S_TYPE_LEN = 10;
+export const S_TYPE_HIGH = 11;
+export const S_DISCARDING = 12;
+export const S_ID_DIRTY = 13; // an id field was seen since the last commit
+export const S_MAX = 14; // maxEventSize as u32; 0xFFFFFFFF is unbounded
+export const S_COMMENTS = 15; // 1 when comments are wanted
+export const S_PENDING = 16; // bytes at arenaBase() that belong to this stream
+export const S_BASE = 17; // where the pending bytes are (0: at `arena`)
+export const STATE_WORDS = 18;

@@ -1,0 +1,481 @@
+// The byte state machine of docs/PARSER.md. One instance serves every parser in the
+// process: a parser's state is loaded from the state block at the start of `feed` and
+// stored back at the end, so JS can swap it for another parser's between calls.
+//
+// Nothing here allocates: values are spans of the input window or of the arena, and
+// the arena only ever holds the pending event (data, type) and an unfinished line.
+
+import {
+  WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE,
+  REC_EVENT, REC_ID, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
+  FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT,
+  S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_PTR, S_DATA_LEN, S_DATA_HIGH,
+  S_DATA_OWNED, S_TYPE_PTR, S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
+  S_COMMENTS, S_PENDING, S_BASE, STATE_WORDS,
+} from "./abi";
+
+const LF: u32 = 0x0a;
+const CR: u32 = 0x0d;
+const COLON: u32 = 0x3a;
+const SPACE: u32 = 0x20;
+
+export const input: usize = memory.data(WINDOW_SIZE, 16);
+export const records: usize = memory.data(RECORD_WORDS * 4, 16);
+export const state: usize = memory.data(STATE_WORDS * 4, 16);
+export const arena: usize = (__heap_base + 15) & ~15;
+
+// The stream's state, mirrored from the state block (see abi.ts for meanings).
+let bom: u32 = 0;
+let cr: u32 = 0;
+let lineLen: u32 = 0;
+let lineHigh: u32 = 0;
+let lineSkip: u32 = 0;
+let dataPtr: usize = 0;
+let dataLen: u32 = 0;
+let dataHigh: u32 = 0;
+let dataOwned: u32 = 0;
+let typePtr: usize = 0;
+let typeLen: u32 = 0;
+let typeHigh: u32 = 0;
+let discarding: u32 = 0;
+let idDirty: u32 = 0;
+let maxSize: u32 = 0;
+let comments: u32 = 0;
+
+// Per call.
+let end: usize = 0; // end of the bytes in the input window
+let cur: usize = 0; // next byte to scan
+let top: usize = 0; // arena bytes below this may be referenced by records: never overwrite
+let rc: i32 = 0; // words written to the record table
+let scanHigh: u32 = 0; // OR of the bytes passed over by the last scan
+let keepLine = false; // processLine left a span pointing into the line it was given
+let arenaRef = false; // a record of this call points into the arena: JS has not read it yet
+let base: usize = 0; // where finish() left the pending bytes
+
+@inline function getState(i: i32): u32 {
+  return load<u32>(state + (<usize>i << 2));
+}
+@inline function setState(i: i32, v: u32): void {
+  store<u32>(state + (<usize>i << 2), v);
+}
+
+function loadState(): void {
+  bom = getState(S_BOM);
+  cr = getState(S_CR);
+  lineLen = getState(S_LINE_LEN);
+  lineHigh = getState(S_LINE_HIGH);
+  lineSkip = getState(S_LINE_SKIP);
+  dataPtr = getState(S_DATA_PTR);
+  dataLen = getState(S_DATA_LEN);
+  dataHigh = getState(S_DATA_HIGH);
+  dataOwned = getState(S_DATA_OWNED);
+  typePtr = getState(S_TYPE_PTR);
+  typeLen = getState(S_TYPE_LEN);
+  typeHigh = getState(S_TYPE_HIGH);
+  discarding = getState(S_DISCARDING);
+  idDirty = getState(S_ID_DIRTY);
+  maxSize = getState(S_MAX);
+  comments = getState(S_COMMENTS);
+}
+
+function saveState(): void {
+  setState(S_BOM, bom);
+  setState(S_CR, cr);
+  setState(S_LINE_LEN, lineLen);
+  setState(S_LINE_HIGH, lineHigh);
+  setState(S_LINE_SKIP, lineSkip);
+  setState(S_DATA_PTR, <u32>dataPtr);
+  setState(S_DATA_LEN, dataLen);
+  setState(S_DATA_HIGH, dataHigh);
+  setState(S_DATA_OWNED, dataOwned);
+  setState(S_TYPE_PTR, <u32>typePtr);
+  setState(S_TYPE_LEN, typeLen);
+  setState(S_TYPE_HIGH, typeHigh);
+  setState(S_DISCARDING, discarding);
+  setState(S_ID_DIRTY, idDirty);
+  setState(S_PENDING, typeLen + dataLen + lineLen);
+  setState(S_BASE, <u32>base);
+}
+
+/** Grows memory so that bytes below `limit` exist, with slack so growth is amortized. */
+function ensure(limit: usize): void {
+  const pages = <usize>memory.size();
+  const have = pages << 16;
+  if (limit <= have) return;
+  let want = (limit - have + 0xffff) >> 16;
+  const slack = pages >> 2;
+  if (want < slack) want = slack;
+  if (memory.grow(<i32>want) < 0) unreachable();
+}
+
+@inline function emit1(head: u32): void {
+  store<u32>(records + (<usize>rc << 2), head);
+  rc += 1;
+}
+
+@inline function emit3(head: u32, ptr: usize, len: u32): void {
+  if (ptr >= arena) arenaRef = true;
+  const r = records + (<usize>rc << 2);
+  store<u32>(r, head);
+  store<u32>(r, <u32>ptr, 4);
+  store<u32>(r, len, 8);
+  rc += 3;
+}
+
+@inline function asciiFlag(high: u32, flag: u32): u32 {
+  return high != 0 ? 0 : flag;
+}
+
+/**
+ * Index of the first CR or LF in [p, limit), or `limit`; ORs the bytes before it into
+ * `scanHigh` so that callers know whether the line is all ASCII.
+ */
+function scan(p: usize, limit: usize): usize {
+  let acc: u32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vlf = i8x16.splat(<i8>LF);
+    const vcr = i8x16.splat(<i8>CR);
+    while (p + 16 <= limit) {
+      const v = v128.load(p);
+      const m = i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
+      const h = i8x16.bitmask(v);
+      if (m != 0) {
+        const k = ctz(m);
+        if ((h & ((1 << k) - 1)) != 0) acc = 0x80;
+        scanHigh = acc;
+        return p + k;
+      }
+      if (h != 0) acc = 0x80;
+      p += 16;
+    }
+  } else {
+    // Eight bytes at a time: a byte is CR or LF iff (x ^ CR) or (x ^ LF) has a zero byte.
+    while (p + 8 <= limit) {
+      const x = load<u64>(p);
+      const a = x ^ 0x0a0a0a0a0a0a0a0a;
+      const b = x ^ 0x0d0d0d0d0d0d0d0d;
+      const za = (a - 0x0101010101010101) & ~a;
+      const zb = (b - 0x0101010101010101) & ~b;
+      if (((za | zb) & 0x8080808080808080) != 0) break;
+      acc |= <u32>((x | (x >> 32)) & 0x80808080);
+      p += 8;
+    }
+  }
+  while (p < limit) {
+    const c = <u32>load<u8>(p);
+    if (c <= CR && (c == LF || c == CR)) break;
+    acc |= c;
+    p++;
+  }
+  scanHigh = acc & 0x80808080;
+  return p;
+}
+
+/** The byte after the line end at `e`; a CR that ends the window may pair with an LF later. */
+@inline function afterLineEnd(e: usize): usize {
+  if (<u32>load<u8>(e) == CR) {
+    if (e + 1 < end) return <u32>load<u8>(e + 1) == LF ? e + 2 : e + 1;
+    cr = 1;
+  }
+  return e + 1;
+}
+
+@inline function inWindow(p: usize): bool {
+  return p - input < <usize>WINDOW_SIZE;
+}
+
+function tooLarge(): void {
+  emit1(REC_ERROR);
+  dataLen = 0;
+  dataOwned = 0;
+  typeLen = 0;
+  discarding = 1;
+}
+
+/** "data": append the value and an LF to the data buffer. */
+function appendData(vp: usize, vl: u32, high: u32): void {
+  if (dataLen == 0 && inWindow(vp)) {
+    // A single-line value is dispatched straight from the window: most events never copy.
+    dataPtr = vp;
+    dataLen = vl + 1;
+    dataHigh = high;
+    dataOwned = 0;
+    return;
+  }
+  if (dataLen == 0) {
+    dataPtr = top;
+    dataOwned = 1;
+    dataHigh = 0;
+  } else if (!dataOwned || dataPtr + dataLen != top) {
+    // Not growable where it is: move it to the top of the arena, with all its LFs.
+    const kept = dataOwned ? dataLen : dataLen - 1;
+    ensure(top + dataLen + vl + 1);
+    memory.copy(top, dataPtr, kept);
+    if (!dataOwned) store<u8>(top + kept, <u8>LF);
+    dataPtr = top;
+    dataOwned = 1;
+  }
+  const at = dataPtr + dataLen;
+  ensure(at + vl + 1);
+  // May overlap when `vp` is the unfinished line just above the data: memory.copy is memmove.
+  memory.copy(at, vp, vl);
+  store<u8>(at + vl, <u8>LF);
+  dataLen += vl + 1;
+  dataHigh |= high;
+  top = at + vl + 1;
+}
+
+function processLine(p: usize, len: u32, high: u32): void {
+  // The line that breaks the bound is dropped with the event; later lines of a discarded
+  // event are dropped only when they alone are over it (docs/PARSER.md, "Size bound").
+  if (discarding) {
+    if (len > maxSize) return;
+  } else if (<u64>dataLen + <u64>typeLen + <u64>len > <u64>maxSize) {
+    tooLarge();
+    return;
+  }
+
+  if (len == 0) {
+    if (discarding) {
+      discarding = 0;
+      if (idDirty) emit1(REC_COMMIT);
+    } else if (dataLen == 0) {
+      typeLen = 0;
+      if (idDirty) emit1(REC_COMMIT);
+    } else {
+      if (dataPtr >= arena || (typeLen > 0 && typePtr >= arena)) arenaRef = true;
+      const r = records + (<usize>rc << 2);
+      store<u32>(
+        r,
+        REC_EVENT | asciiFlag(typeHigh, FLAG_ASCII) | asciiFlag(dataHigh, FLAG_DATA_ASCII) |
+          (idDirty ? FLAG_COMMIT : 0),
+      );
+      store<u32>(r, <u32>typePtr, 4);
+      store<u32>(r, typeLen, 8);
+      store<u32>(r, <u32>dataPtr, 12);
+      store<u32>(r, dataLen - 1, 16);
+      rc += 5;
+      dataLen = 0;
+      dataOwned = 0;
+      typeLen = 0;
+    }
+    idDirty = 0;
+    return;
+  }
+
+  const first = <u32>load<u8>(p);
+  if (first == COLON) {
+    if (comments) {
+      const skip: u32 = len > 1 && <u32>load<u8>(p + 1) == SPACE ? 2 : 1;
+      emit3(REC_COMMENT | asciiFlag(high, FLAG_ASCII), p + skip, len - skip);
+      keepLine = true;
+    }
+    return;
+  }
+
+  // Only names of 2, 4 or 5 bytes matter, so the colon is looked for in 6 bytes at most.
+  const look = len < 6 ? len : 6;
+  let c: u32 = 1;
+  while (c < look && <u32>load<u8>(p + c) != COLON) c++;
+  if (c == look && len > 5) return;
+  let v = c < len ? c + 1 : len;
+  if (v < len && <u32>load<u8>(p + v) == SPACE) v++;
+  const vp = p + v;
+  const vl = len - v;
+
+  if (c == 4) {
+    if (load<u32>(p) == 0x61746164 /* data */ && !discarding) appendData(vp, vl, high);
+  } else if (c == 5) {
+    const w = load<u32>(p);
+    const last = <u32>load<u8>(p + 4);
+    if (w == 0x6e657665 /* even */ && last == 0x74 /* t */) {
+      if (!discarding) {
+        typePtr = vp;
+        typeLen = vl;
+        typeHigh = high;
+        keepLine = true;
+      }
+    } else if (w == 0x72746572 /* retr */ && last == 0x79 /* y */) {
+      if (vl == 0) return;
+      for (let i: usize = 0; i < vl; i++) {
+        if (<u32>load<u8>(vp + i) - 0x30 > 9) return;
+      }
+      emit3(REC_RETRY | FLAG_ASCII, vp, vl);
+      keepLine = true;
+    }
+  } else if (c == 2) {
+    if (<u32>load<u16>(p) != 0x6469 /* id */) return;
+    // "If the field value does not contain U+0000 NULL, then set the last event ID buffer"
+    for (let i: usize = 0; i < vl; i++) {
+      if (load<u8>(vp + i) == 0) return;
+    }
+    emit3(REC_ID | asciiFlag(high, FLAG_ASCII), vp, vl);
+    idDirty = 1;
+    keepLine = true;
+  }
+}
+
+/**
+ * Feeds `len` bytes (1..WINDOW_SIZE) from the input window. Returns the number of record
+ * words written; bit 30 set means the table filled up: read it, then call `resume`.
+ */
+export function feed(len: i32): i32 {
+  loadState();
+  if (len == 0) return 0;
+  rc = 0;
+  arenaRef = false;
+  cur = input;
+  end = input + <usize>len;
+  // The records of the previous call are read by now: the pending bytes can come home.
+  const pending = typeLen + dataLen + lineLen;
+  const from = <usize>getState(S_BASE);
+  if (from != 0 && from != arena) memory.copy(arena, from, pending);
+  typePtr = arena;
+  dataPtr = arena + typeLen;
+  top = arena + pending;
+
+  if (cr) {
+    cr = 0;
+    if (<u32>load<u8>(cur) == LF) cur++;
+  }
+
+  if (bom < 3) {
+    // EF BB BF at the start of the stream is dropped, even when split across chunks.
+    while (bom < 3 && cur < end) {
+      const b = <u32>load<u8>(cur);
+      if (b != (bom == 0 ? 0xef : bom == 1 ? 0xbb : 0xbf)) break;
+      bom++;
+      cur++;
+    }
+    if (cur < end && bom < 3) {
+      // Not a BOM after all: the bytes held back start the first line.
+      if (bom > 0) store<u8>(arena, 0xef);
+      if (bom > 1) store<u8>(arena + 1, 0xbb);
+      lineLen = bom;
+      lineHigh = bom > 0 ? 1 : 0;
+      top = arena + lineLen;
+      bom = 3;
+    }
+  }
+
+  if (lineLen > 0 || lineSkip) {
+    // The line left unfinished by the previous chunk: it sits at the top of the arena.
+    const e = scan(cur, end);
+    if (lineSkip) {
+      if (e < end) {
+        lineSkip = 0;
+        cur = afterLineEnd(e);
+      } else {
+        cur = end;
+      }
+    } else {
+      const k = <u32>(e - cur);
+      ensure(top + k);
+      memory.copy(top, cur, k);
+      top += k;
+      lineLen += k;
+      lineHigh |= scanHigh;
+      if (e < end) {
+        cur = afterLineEnd(e);
+        const lineStart = top - lineLen;
+        const l = lineLen;
+        lineLen = 0;
+        top = lineStart;
+        keepLine = false;
+        processLine(lineStart, l, lineHigh);
+        lineHigh = 0;
+        if (keepLine && top < lineStart + l) top = lineStart + l;
+      } else {
+        cur = end;
+        // The scan below sees no bytes; the carried line keeps its own high flag.
+      }
+    }
+  }
+  return run();
+}
+
+/** Continues a `feed` that returned with bit 30 set, once JS has read the records. */
+export function resume(): i32 {
+  rc = 0;
+  return run();
+}
+
+function run(): i32 {
+  scanHigh = 0;
+  while (cur < end) {
+    if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) return rc | (1 << 30);
+    const e = scan(cur, end);
+    if (e == end) break;
+    processLine(cur, <u32>(e - cur), scanHigh);
+    cur = afterLineEnd(e);
+    scanHigh = 0;
+  }
+  finish();
+  return rc;
+}
+
+/** Bounds the unfinished line, then packs [type][data][line] at the arena base. */
+function finish(): void {
+  let rem = <u32>(end - cur);
+  const remHigh = scanHigh;
+  const partial = lineLen + rem;
+  if (partial > 0 && !lineSkip) {
+    // The same verdict as for the whole line, since a line only gets longer; made now so
+    // that memory never holds more than the bound.
+    let drop = false;
+    if (discarding) {
+      drop = partial > maxSize;
+    } else if (<u64>dataLen + <u64>typeLen + <u64>partial > <u64>maxSize) {
+      tooLarge();
+      drop = true;
+    }
+    if (drop) {
+      lineSkip = 1;
+      lineLen = 0;
+      lineHigh = 0;
+      rem = 0;
+    }
+  }
+
+  const tl = typeLen;
+  const dl = dataLen;
+  const ll = lineLen;
+  const lineSrc = top - ll; // a carried line that is still unfinished is the last thing in the arena
+  const total = tl + dl + ll + rem;
+  const inPlace =
+    (tl == 0 || typePtr == arena) &&
+    (dl == 0 || (dataOwned && dataPtr == arena + tl)) &&
+    (ll == 0 || lineSrc == arena + tl + dl);
+  if (inPlace && (rem == 0 || !arenaRef)) {
+    ensure(arena + total);
+    memory.copy(arena + tl + dl + ll, cur, rem);
+    base = arena;
+  } else {
+    // Sources may overlap the destination in any order: stage above everything, then move
+    // down, unless records still point below: then the next feed moves it down.
+    const stage = (top + 15) & ~15;
+    ensure(stage + total);
+    memory.copy(stage, typePtr, tl);
+    if (dl > 0) {
+      if (dataOwned) {
+        memory.copy(stage + tl, dataPtr, dl);
+      } else {
+        memory.copy(stage + tl, dataPtr, dl - 1);
+        store<u8>(stage + tl + dl - 1, <u8>LF);
+      }
+    }
+    memory.copy(stage + tl + dl, lineSrc, ll);
+    memory.copy(stage + tl + dl + ll, cur, rem);
+    if (arenaRef) {
+      base = stage;
+    } else {
+      memory.copy(arena, stage, total);
+      base = arena;
+    }
+  }
+  dataOwned = dl > 0 ? 1 : 0;
+  lineLen = ll + rem;
+  if (rem > 0) lineHigh |= remHigh;
+  cur = end;
+  saveState();
+}
