@@ -3,7 +3,8 @@
 // client CPU time per event (process.cpuUsage; the server's CPU is in the child).
 //
 //   node bench/e2e.bench.mjs [--json out.json]
-//   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_TRIALS=<n>, BENCH_REQUIRE_OURS=1
+//   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_TRIALS=<n>, BENCH_REQUIRE_OURS=1,
+//        BENCH_IMPLS=js,undici (the `eventsource` baseline and the floor are always kept)
 //
 // The EventSources reconnect when a stream ends, so each is closed at its Nth event.
 
@@ -118,6 +119,13 @@ async function loadClients() {
           .on("error", reject);
       }),
   });
+  const only = process.env.BENCH_IMPLS?.split(",");
+  if (only) {
+    const keep = (/** @type {Client} */ c) => only.includes(c.id) || c.id === BASELINE || c.floor;
+    const dropped = clients.filter((c) => !keep(c));
+    if (dropped.length) notes.push(`BENCH_IMPLS: left out ${dropped.map((c) => c.label).join(", ")}`);
+    return { clients: clients.filter(keep), notes };
+  }
   return { clients, notes };
 }
 

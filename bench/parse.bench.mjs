@@ -4,6 +4,7 @@
 //   node bench/parse.bench.mjs [--json out.json]
 //   env: BENCH_SMOKE=1 (tiny), BENCH_SIZE=<bytes per corpus>, BENCH_TIME=<ms per case>,
 //        BENCH_WORKLOADS=market-ticks,utf8   BENCH_CHUNKS=65536,64   BENCH_REQUIRE_OURS=1
+//        BENCH_IMPLS=wasm,js (eventsource-parser, the baseline, is always kept)
 
 import { Bench } from "tinybench";
 import { WORKLOADS, FULL_SIZE, cutChunks } from "./fixtures.mjs";

@@ -173,7 +173,7 @@ function loadUndici() {
 }
 
 /**
- * Loads every implementation that is available. Ours come from dist/ (what users get).
+ * Loads every implementation that is available (env BENCH_IMPLS=id,id narrows the set). Ours come from dist/ (what users get).
  * @param {{ requireOurs?: boolean }} [options] throw if one of our engines is missing
  * @returns {Promise<Loaded>}
  */
@@ -203,5 +203,13 @@ export async function loadImpls({ requireOurs = false } = {}) {
   const undici = loadUndici();
   if (undici.impl) impls.push(undici.impl);
   if (undici.note) notes.push(undici.note);
+  // BENCH_IMPLS=js,eventsource-parser: measure only these (eventsource-parser, the baseline
+  // of every ratio, is always kept).
+  const only = process.env.BENCH_IMPLS?.split(",");
+  if (only) {
+    const dropped = impls.filter((i) => !only.includes(i.id) && i.id !== "eventsource-parser");
+    if (dropped.length) notes.push(`BENCH_IMPLS: left out ${dropped.map((i) => i.label).join(", ")}`);
+    return { impls: impls.filter((i) => !dropped.includes(i)), notes, dist };
+  }
   return { impls, notes, dist };
 }

@@ -1,0 +1,61 @@
+// The benchmark suite in BENCH_SMOKE mode (tiny corpora, millisecond budgets), so that it
+// cannot rot: every bench runs, every implementation agrees on every corpus (the benches
+// throw otherwise), and the report and chart are written. No timing is asserted here, and
+// the full-size bench never runs in the test command.
+
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, expect, test } from "vitest";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const out = mkdtempSync(join(tmpdir(), "bench-smoke-test-"));
+let stdout = "";
+
+beforeAll(() => {
+  // The benches measure what users get: the built package.
+  if (!existsSync(join(root, "dist", "index.js"))) {
+    execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+  }
+  stdout = execFileSync(process.execPath, [join(root, "bench", "run.mjs")], {
+    cwd: root,
+    env: { ...process.env, BENCH_SMOKE: "1", BENCH_OUT: out },
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 240_000,
+  });
+}, 300_000);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+test("every bench runs and reports each implementation", () => {
+  for (const heading of ["# parse bench", "# e2e bench", "# memory bench", "## Targets"]) {
+    expect(stdout).toContain(heading);
+  }
+  for (const impl of ["ours (TS)", "eventsource-parser 3", "undici 7 (EventSourceStream)", "eventsource 4 (npm)", "undici 7 EventSource"]) {
+    expect(stdout).toContain(impl);
+  }
+});
+
+test("RESULTS.md has the machine, the targets and every table", () => {
+  const md = readFileSync(join(out, "RESULTS.md"), "utf8");
+  expect(md).toContain(`Node ${process.version}`);
+  expect(md).toContain("SMOKE MODE");
+  for (const heading of ["## Targets", "## Parser throughput", "## End to end", "## Memory", "### Idle parsers"]) {
+    expect(md).toContain(heading);
+  }
+  expect(md).toMatch(/\*\*(MET|MISSED|NOT MEASURED)\*\*/);
+  for (const workload of ["market-ticks", "market-ticks-crlf", "large-payloads", "multi-line", "heartbeats", "utf8"]) {
+    expect(md).toContain(`| ${workload} | 64 B |`);
+  }
+});
+
+test("ratios.svg is a well-formed SVG chart", () => {
+  const svg = readFileSync(join(out, "ratios.svg"), "utf8");
+  expect(svg.startsWith("<svg ")).toBe(true);
+  expect(svg.trim().endsWith("</svg>")).toBe(true);
+  expect(svg).toContain("<rect");
+  expect(svg).not.toMatch(/NaN|undefined/);
+});
