@@ -4,7 +4,7 @@
 // get a core) against it with connection drops enabled, shows live throughput, and ends
 // with a summary that says whether every seq arrived exactly once across the drops.
 //
-//   node examples/demo.mjs [--events 200000] [--seconds 10] [--drop-every 30000]
+//   node examples/demo.mjs [--events 1000000] [--seconds 10] [--drop-every 150000]
 //                          [--engine auto|wasm|js] [--rate N]
 //
 // Exit status: 0 when every seq that was due arrived exactly once, 1 otherwise.
@@ -17,9 +17,9 @@ import { startFeedServer } from "./feed-server.mjs";
 
 const { values } = parseArgs({
   options: {
-    events: { type: "string", default: "200000" },
+    events: { type: "string", default: "1000000" },
     seconds: { type: "string", default: "10" },
-    "drop-every": { type: "string", default: "30000" },
+    "drop-every": { type: "string", default: "150000" },
     engine: { type: "string", default: "auto" },
     rate: { type: "string", default: "0" },
   },
@@ -36,12 +36,15 @@ if (!existsSync(cli)) {
 }
 
 const feed = await startFeedServer({ events: total, dropEvery, rate, retryMs: 20, heartbeatMs: 1000, seed: 42 });
+// --count ends the run once every tick has arrived; --retries bounds a broken run.
+const cliArgs = [feed.url, "--event", "tick", "--count", String(total), "--engine", values.engine];
+cliArgs.push("--stats", "--stats-interval", "250ms", "--retries", "50");
 const err = process.stderr;
 const tty = err.isTTY === true;
 err.write(
   `demo: feed of ${total.toLocaleString("en-US")} ticks on ${feed.url}` +
     `${dropEvery > 0 ? `, connection dropped mid-event every ${dropEvery.toLocaleString("en-US")} ticks` : ""}\n` +
-    `demo: eventsource-wasm ${feed.url} --event tick --count ${total} --engine ${values.engine} --stats\n`,
+    `demo: eventsource-wasm ${cliArgs.join(" ")}\n`,
 );
 
 // seen[seq] counts how many times each seq was printed by the CLI.
@@ -54,11 +57,7 @@ let summaryLine = "";
 const started = performance.now();
 let lastLineAt = started;
 
-const child = spawn(
-  process.execPath,
-  [cli, feed.url, "--event", "tick", "--count", String(total), "--engine", values.engine, "--stats", "--retries", "50"],
-  { stdio: ["ignore", "pipe", "pipe"] },
-);
+const child = spawn(process.execPath, [cli, ...cliArgs], { stdio: ["ignore", "pipe", "pipe"] });
 
 // Each NDJSON line ends with ,"id":"<seq>"}: read the id without a JSON.parse per line.
 let partial = "";

@@ -19,6 +19,8 @@ export interface CliOptions {
   body?: string;
   pretty: boolean;
   stats: boolean;
+  /** Refresh period of the --stats line in ms; default 250 on a terminal, 1000 otherwise. */
+  statsInterval?: number;
   verbose: boolean;
 }
 
@@ -51,6 +53,8 @@ Options:
   -d, --data <body>           Request body (for POST and the like).
       --stats                 Live line on stderr: events/s, MB/s, reconnects, engine,
                               time since the last event; a summary when it ends.
+      --stats-interval <time> Refresh period of --stats (default 250ms on a terminal,
+                              1s otherwise).
   -v, --verbose               Report connections, reconnections and skipped events on
                               stderr.
   -h, --help                  Show this help.
@@ -138,6 +142,7 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       method: { type: "string", short: "X" },
       data: { type: "string", short: "d" },
       stats: { type: "boolean" },
+      "stats-interval": { type: "string" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
       version: { type: "boolean", short: "V" },
@@ -193,6 +198,7 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       body: values.data,
       pretty: values.pretty ?? false,
       stats: values.stats ?? false,
+      statsInterval: opt("stats-interval", values["stats-interval"], TIME_UNITS, 10),
       verbose: values.verbose ?? false,
     },
   };

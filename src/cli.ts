@@ -125,7 +125,7 @@ async function run(o: CliOptions): Promise<number> {
         out(stderr, tty ? `\r${line}\x1b[K` : `${line}\n`);
         statsShown = true;
       },
-      tty ? 250 : 1000,
+      o.statsInterval ?? (tty ? 250 : 1000),
     );
     statsTimer.unref();
   }
