@@ -94,9 +94,28 @@ export function buildRequestHeaders(
       out[lower] = value;
     });
   }
-  if (lastEventId !== "") out["last-event-id"] = utf8AsLatin1(lastEventId);
+  if (lastEventId !== "") {
+    const value = utf8AsLatin1(lastEventId);
+    // An id may hold any character but NUL, CR and LF. node:http refuses other control
+    // characters in a header value (and fetch would trim leading/trailing whitespace), so
+    // such an id cannot be sent as it is: omit the header rather than fail every reconnect.
+    if (!INVALID_HEADER_VALUE.test(value)) out["last-event-id"] = value;
+  }
   return out;
 }
+
+/** What node:http rejects in a header value (its `checkInvalidHeaderChar`). */
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Fetch "normalize a method": DELETE, GET, HEAD, OPTIONS, POST and PUT are upper-cased,
+ * so that `method: "post"` is the POST that a 301/302 rewrites.
+ */
+export function normalizeMethod(method: string): string {
+  const upper = method.toUpperCase();
+  return NORMALIZED_METHODS.has(upper) ? upper : method;
+}
+const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 
 function isHttpWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;

@@ -18,6 +18,7 @@ import {
   followRedirect,
   type HeadersLike,
   isEventStreamContentType,
+  normalizeMethod,
   REDIRECT_STATUSES,
 } from "./connection.js";
 import {
@@ -331,7 +332,7 @@ export class EventSource<
     this.#withCredentials = Boolean(options.withCredentials);
 
     this.#requestUrl = urlRecord;
-    this.#method = options.method ?? "GET";
+    this.#method = normalizeMethod(options.method ?? "GET");
     this.#body = options.body ?? null;
     this.#headers = options.headers;
     this.#transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
@@ -963,6 +964,11 @@ Object.defineProperties(EventSource.prototype, {
   OPEN: constant(OPEN),
   CLOSED: constant(CLOSED),
 });
+// WebIDL attributes and operations are enumerable (class members are not by default).
+for (const name of ["url", "withCredentials", "readyState", "onopen", "onmessage", "onerror", "close"]) {
+  const descriptor = Object.getOwnPropertyDescriptor(EventSource.prototype, name)!;
+  Object.defineProperty(EventSource.prototype, name, { ...descriptor, enumerable: true });
+}
 
 /** Typed `addEventListener` / `removeEventListener` for the built-in and named events. */
 export interface EventSource<Events extends Record<string, MessageEvent> = {}> {

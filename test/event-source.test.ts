@@ -465,6 +465,17 @@ describe("reestablish the connection", () => {
     expect(server.requests[1]!.headers["last-event-id"]).toBeUndefined();
   });
 
+  test("an id that cannot be a header value (control character) is not sent; reconnection still works", async () => {
+    const server = await startServer((_req, res, { n }) => {
+      sse(res);
+      if (n === 1) res.end("id: a\u0001b\ndata: x\n\n");
+    });
+    const s = open(server.url);
+    await until(() => server.requests.length === 2);
+    expect(s.lastEventId).toBe("a\u0001b");
+    expect(server.requests[1]!.headers["last-event-id"]).toBeUndefined();
+  });
+
   test("the lastEventId option is sent from the first request (resume)", async () => {
     const server = await startServer((_req, res) => sse(res));
     const s = open(server.url, { lastEventId: "seq-ü-9" });
