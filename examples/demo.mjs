@@ -92,6 +92,10 @@ child.stderr.on("data", (chunk) => {
   }
 });
 
+// Ctrl-C reaches the CLI too (same process group) and stops it cleanly; the demo stays to
+// print its summary of what arrived so far.
+process.on("SIGINT", () => child.kill("SIGINT"));
+
 const timer = setTimeout(() => {
   // Time is up: SIGTERM is a clean stop for the CLI (it flushes and exits 0).
   err.write(`${tty ? "\n" : ""}demo: ${seconds} s elapsed, stopping the client\n`);

@@ -149,7 +149,10 @@ export async function startFeedServer({
       clearInterval(heartbeat);
     }
 
-    /** Sends up to `n` ticks as one write; false when the connection ended or dropped. */
+    /**
+     * Sends up to `n` ticks as one write. Returns false when the socket buffer is full
+     * (wait for 'drain'); `closed` tells whether the connection ended or was dropped.
+     */
     function sendBatch(n) {
       let out = "";
       for (let k = 0; k < n; k++) {
@@ -190,7 +193,11 @@ export async function startFeedServer({
         const allowed = Math.floor(((performance.now() - started) / 1000) * o.rate) - due;
         if (allowed > 0) {
           due += allowed;
-          if (!sendBatch(allowed)) return;
+          // A full socket buffer just waits for 'drain'; the schedule catches up after it.
+          if (!sendBatch(allowed)) {
+            if (!closed) res.once("drain", () => (timer = setTimeout(tick, 0)));
+            return;
+          }
         }
         timer = setTimeout(tick, 10);
       };

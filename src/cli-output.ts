@@ -184,11 +184,17 @@ export function formatStatsLine(prev: StatsSample, cur: StatsSample, engine: str
 }
 
 /** The final --stats line: totals and averages over the whole run. */
-export function formatSummary(start: StatsSample, end: StatsSample, engine: string): string {
+export function formatSummary(start: StatsSample, end: StatsSample, engine: string, printed?: number): string {
   const secs = Math.max(1e-3, (end.at - start.at) / 1000);
   const mb = end.bytes === undefined ? undefined : end.bytes / 1e6;
+  // Printed and received differ with --event (filtered out) or --count (the rest of the
+  // last chunk): say both then.
+  const events =
+    printed === undefined || printed === end.events
+      ? `${fmtCount(end.events)} events`
+      : `${fmtCount(printed)} events printed (${fmtCount(end.events)} received)`;
   return (
-    `summary: ${fmtCount(end.events)} events, ${mb === undefined ? "-" : mb.toFixed(2)} MB in ${secs.toFixed(2)} s ` +
+    `summary: ${events}, ${mb === undefined ? "-" : mb.toFixed(2)} MB in ${secs.toFixed(2)} s ` +
     `(${fmtRate(end.events / secs)} ev/s, ${mb === undefined ? "-" : (mb / secs).toFixed(2)} MB/s), ` +
     `reconnects ${end.reconnects ?? "-"}, engine ${engine}`
   );

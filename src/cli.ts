@@ -139,7 +139,7 @@ async function run(o: CliOptions): Promise<number> {
     else writer.abandon();
     if (o.stats) {
       if (tty && statsShown) out(stderr, "\r\x1b[K");
-      out(stderr, `${formatSummary(first, sample(), source.engine)}\n`);
+      out(stderr, `${formatSummary(first, sample(), source.engine, printed)}\n`);
     }
     if (message) out(stderr, `${message}\n`);
     resolveExit(code);
@@ -155,7 +155,8 @@ async function run(o: CliOptions): Promise<number> {
       for await (const ev of events) {
         if (done) break;
         writer.write(format({ type: ev.type, data: String(ev.data), lastEventId: ev.lastEventId }));
-        if (o.count !== undefined && ++printed >= o.count) {
+        printed++;
+        if (o.count !== undefined && printed >= o.count) {
           await finish(EXIT_OK);
           break;
         }

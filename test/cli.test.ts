@@ -355,6 +355,18 @@ describe("eventsource-wasm CLI", () => {
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
   });
 
+  test("--idle-timeout reconnects a silent connection (with Last-Event-ID); -v says so", async () => {
+    const s = await serve((_req, res, n) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`retry: 10\nid: ${n}\ndata: event ${n}\n\n`); // then silence, connection open
+    });
+    const r = await runCli([s.url, "--idle-timeout", "300ms", "--count", "2", "-v"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split("\n").map((l) => JSON.parse(l).data)).toEqual(["event 1", "event 2"]);
+    expect(r.stderr).toMatch(/warning: no data received for 300 ms; reconnecting/);
+    expect(s.requests[1]!.headers["last-event-id"]).toBe("1");
+  });
+
   test("--max-event-size skips a larger event and the stream goes on (-v reports it)", async () => {
     const s = await serve(once(`retry: 10\ndata: small\n\ndata: ${"x".repeat(5000)}\n\ndata: after\n\n`));
     const r = await runCli([s.url, "--max-event-size", "1k", "-v"]);

@@ -102,6 +102,12 @@ describe("startFeedServer", () => {
     expect(feed.stats.lastEventIds).toEqual([null, "10", "20", "25"]);
   });
 
+  test("a paced feed keeps going when the socket buffer fills (waits for drain)", async () => {
+    feed = await startFeedServer({ events: 3000, rate: 30000 });
+    const r = await get(feed.url);
+    expect(completeIds(r.body)).toHaveLength(3000);
+  });
+
   test("query parameters override the defaults per connection; paced rate", async () => {
     feed = (await startFeedServer({ heartbeatMs: 50 }));
     const t0 = performance.now();
