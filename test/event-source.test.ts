@@ -268,6 +268,23 @@ describe("redirects", () => {
     expect(server.requests[1]!.headers["content-type"]).toBeUndefined();
   });
 
+  test("302 turns a POST (any case) into GET without body", async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === "/post") {
+        res.writeHead(302, { location: "/stream" });
+        res.end();
+        return;
+      }
+      sse(res);
+    });
+    const s = open(`${server.url}post`, { method: "post", body: "q=1" });
+    await once(s, "open");
+    expect(server.requests.map((r) => [r.method, r.body])).toEqual([
+      ["POST", "q=1"],
+      ["GET", ""],
+    ]);
+  });
+
   test("307 and 308 keep method and body", async () => {
     for (const code of [307, 308]) {
       const server = await startServer((req, res) => {
@@ -527,6 +544,18 @@ describe("reestablish the connection", () => {
     expect(s.stats.reconnects).toBe(4);
   });
 
+  test("jitter: each delay is scaled by a random factor in [1 - jitter, 1]", async () => {
+    const server = await startServer((req) => req.socket.destroy());
+    const s = open(server.url, { reconnect: { initialDelay: 60, jitter: 0.5, maxAttempts: 5 } });
+    await until(() => s.readyState === EventSource.CLOSED, 5000);
+    const gaps = server.requests.slice(1).map((r, i) => r.at - server.requests[i]!.at);
+    expect(gaps).toHaveLength(5);
+    for (const gap of gaps) {
+      expect(gap).toBeGreaterThanOrEqual(28);
+      expect(gap).toBeLessThan(60 + 300);
+    }
+  });
+
   test("maxAttempts: 0 never reconnects", async () => {
     const server = await startServer((_req, res) => {
       sse(res);
@@ -630,6 +659,24 @@ describe("close() and signals", () => {
     await until(() => answered);
     await sleep(30);
     expect(seen).toEqual([]);
+  });
+
+  test("close() in an open listener: no message, no error", async () => {
+    const server = await startServer((_req, res) => {
+      sse(res);
+      res.write("data: x\n\n");
+    });
+    const s = open(server.url);
+    const seen: string[] = [];
+    s.onopen = () => {
+      seen.push("open");
+      s.close();
+    };
+    s.onmessage = () => seen.push("message");
+    s.onerror = () => seen.push("error");
+    await until(() => seen.length > 0);
+    await sleep(40);
+    expect(seen).toEqual(["open"]);
   });
 
   test("close() before the first tick: nothing is requested", async () => {
@@ -756,7 +803,7 @@ describe("options", () => {
       "Bearer token-3",
     ]);
     expect(calls).toBe(3);
-    expect(s.readyState).toBe(EventSource.OPEN);
+    await until(() => s.readyState === EventSource.OPEN);
   });
 
   test("headers: a Headers object and a sync function work; Last-Event-ID stays ours", async () => {
@@ -1056,6 +1103,42 @@ describe("async iterator", () => {
     }
     expect(count).toBe(total);
     expect(lastId).toBe(String(total));
+  });
+});
+
+describe("async iterator over a user fetch", () => {
+  test("backpressure pauses the fetch body reader too", async () => {
+    const total = 30_000;
+    let written = 0;
+    let blocked = false;
+    const server = await startServer((_req, res) => {
+      sse(res);
+      const pump = (): void => {
+        while (written < total) {
+          written++;
+          if (!res.write(`data: ${written} ${"q".repeat(200)}\n\n`)) {
+            blocked = true;
+            res.once("drain", pump);
+            return;
+          }
+        }
+        res.end();
+      };
+      pump();
+    });
+    const s = open(server.url, { fetch, reconnect: { maxAttempts: 0 } });
+    const it = s.events({ maxBuffered: 50 });
+    await until(() => blocked, 5000, "backpressure to reach the server");
+    await sleep(100);
+    expect(s.stats.eventsDispatched).toBeLessThan(50 + 1000);
+    expect(written).toBeLessThan(total);
+    let count = 0;
+    for await (const e of it) {
+      count++;
+      expect(e.data.startsWith(`${count} `)).toBe(true);
+      if (count === total) break;
+    }
+    expect(count).toBe(total);
   });
 });
 
