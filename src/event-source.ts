@@ -195,7 +195,7 @@ export interface EventSourceBaseEventMap {
 }
 
 /** The event map of a source: the built-in events, plus the caller's named events. */
-export type EventSourceEventMap<Events extends Record<string, MessageEvent>> = Omit<
+export type EventSourceEventMap<Events extends { [K in keyof Events]: MessageEvent }> = Omit<
   EventSourceBaseEventMap,
   keyof Events
 > &
@@ -237,7 +237,7 @@ class EventQueue {
  * so that `addEventListener("tick", e => e.data)` is typed.
  */
 export class EventSource<
-  Events extends Record<string, MessageEvent> = {},
+  Events extends { [K in keyof Events]: MessageEvent } = {},
 > extends EventTarget {
   static readonly CONNECTING = CONNECTING as 0;
   static readonly OPEN = OPEN as 1;
@@ -971,7 +971,7 @@ for (const name of ["url", "withCredentials", "readyState", "onopen", "onmessage
 }
 
 /** Typed `addEventListener` / `removeEventListener` for the built-in and named events. */
-export interface EventSource<Events extends Record<string, MessageEvent> = {}> {
+export interface EventSource<Events extends { [K in keyof Events]: MessageEvent } = {}> {
   addEventListener<K extends keyof EventSourceEventMap<Events> & string>(
     type: K,
     listener: (this: EventSource<Events>, event: EventSourceEventMap<Events>[K]) => unknown,

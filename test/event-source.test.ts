@@ -13,7 +13,7 @@ import { ParseError } from "../src/errors.js";
 import { closeAllServers, lastEventIdOf, once, sleep, sse, startServer, until } from "./helpers/server.js";
 
 const sources = new Set<EventSource<any>>();
-function open<E extends Record<string, MessageEvent> = {}>(
+function open<E extends { [K in keyof E]: MessageEvent } = {}>(
   url: string | URL,
   init?: EventSourceOptions,
 ): EventSource<E> {
