@@ -1,7 +1,8 @@
 // The built CLI (dist/cli.js), run as a child process against node:http servers on
-// 127.0.0.1 started here. dist is shared with other builds running concurrently, so the
-// tests run a private copy of dist/cli.js (it is self-contained: one bundle, no imports
-// but node builtins), made once in beforeAll after (re)building when it is missing or stale.
+// 127.0.0.1 started here. dist is shared with other builds and tests running concurrently,
+// so the tests run a private copy: dist/cli.js itself when it is newer than the sources (it
+// is one self-contained bundle), else a fresh build of src/cli.ts with the project's tsup
+// config into a temporary directory (never cleaning or rewriting dist under someone else).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -37,14 +38,20 @@ beforeAll(async () => {
     cliPath = process.env.EVENTSOURCE_WASM_CLI;
     return;
   }
+  // .mjs: the copy lives outside the package, where no "type": "module" applies.
+  cliPath = join(tmp, "cli.mjs");
   if (isStale()) {
-    const build = spawnSync("npm", ["run", "build"], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-    if (build.status !== 0 && !existsSync(DIST_CLI)) {
-      throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-    }
+    const out = join(tmp, "build");
+    const build = spawnSync(
+      "npx",
+      ["tsup", "--entry.cli", "src/cli.ts", "--format", "esm", "--no-dts", "--no-sourcemap", "--out-dir", out],
+      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
+    );
+    if (build.status !== 0) throw new Error(`building src/cli.ts failed:\n${build.stdout}\n${build.stderr}`);
+    copyFileSync(join(out, "cli.js"), cliPath);
+    return;
   }
   // Another build may be cleaning dist right now: retry the copy for a while.
-  cliPath = join(tmp, "cli.mjs");
   for (let i = 0; ; i++) {
     try {
       copyFileSync(DIST_CLI, cliPath);
