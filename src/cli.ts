@@ -53,9 +53,16 @@ function describeError(e: ErrorFields): string {
     }
     case "IDLE_TIMEOUT":
       return e.message || "no data received within the idle timeout";
-    case "MAX_ATTEMPTS":
-      // "gave up after N reconnection attempt(s) in a row: <last failure>"
-      break;
+    case "MAX_ATTEMPTS": {
+      // The cause is the last failure, itself an EventSourceError: say what it was first.
+      const last = e.cause && typeof e.cause === "object" ? describeError(e.cause as ErrorFields) : undefined;
+      const n = Number(/after (\d+) reconnection/.exec(e.message ?? "")?.[1] ?? NaN);
+      if (last === undefined || Number.isNaN(n)) break;
+      // The CLI sets maxAttempts only from --retries.
+      return n === 0
+        ? `${last} (no reconnection: --retries 0)`
+        : `${last} (gave up after ${n} reconnection attempt${n === 1 ? "" : "s"})`;
+    }
     case "NETWORK": {
       const why = causeText(e.cause);
       if (why && !(e.message ?? "").includes(why)) return `network error: ${why}`;

@@ -277,7 +277,7 @@ describe("eventsource-wasm CLI", () => {
     const s = await serve((req) => req.socket.destroy());
     const r = await runCli([s.url, "--retries", "0"]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error: .*gave up.*\n$/);
+    expect(r.stderr).toMatch(/^error: .*\(no reconnection: --retries 0\)\n$/);
   });
 
   test.each([
