@@ -634,10 +634,10 @@ export class EventSource<
     this.dispatchEvent(new Event("open"));
     if (conn !== this.#conn) return; // close() in an open listener
     this.#updateBackpressure();
-    response.read(this.#bodySink(conn));
+    response.read(this.#bodySink(conn, response));
   }
 
-  #bodySink(conn: Connection): BodySink {
+  #bodySink(conn: Connection, response: TransportResponse): BodySink {
     const parser = this.#parser;
     const stats = this.#stats;
     return {
@@ -656,7 +656,11 @@ export class EventSource<
         // 14. processEventSourceEndOfBody: "if res is not a network error, then reestablish
         // the connection." ("Once the end of the file is reached, any pending data must be
         // discarded": #reestablish ends the parser.)
-        this.#reestablish(conn, { code: "STREAM_ENDED", message: "the server ended the stream" });
+        this.#reestablish(conn, {
+          code: "STREAM_ENDED",
+          message: "the server ended the stream",
+          ...responseInfo(response),
+        });
       },
       onError: (error) => {
         if (conn !== this.#conn) return;
@@ -664,6 +668,7 @@ export class EventSource<
           code: "NETWORK",
           message: `the connection failed: ${errorMessage(error)}`,
           cause: error,
+          ...responseInfo(response),
         });
       },
     };

@@ -425,6 +425,8 @@ describe("reestablish the connection", () => {
     const err = await once<EventSourceErrorEvent>(s, "error");
     expect(err.code).toBe("STREAM_ENDED");
     expect(err.willReconnect).toBe(true);
+    expect(err.status).toBe(200);
+    expect(err.headers!.get("content-type")).toBe("text/event-stream");
     expect(s.readyState).toBe(EventSource.CONNECTING);
     await until(() => got.length === 3);
     expect(got).toEqual(["a", "b", "c"]);
