@@ -78,14 +78,16 @@ class UsageError extends Error {}
 
 const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const TIME_UNITS: Record<string, number> = { "": 1, ms: 1, s: 1000, m: 60_000 };
+const COUNT: Record<string, number> = { "": 1 };
 
 function parseQuantity(
   name: string,
   value: string,
   units: Record<string, number>,
-  { min }: { min: number },
+  { min, integer = false }: { min: number; integer?: boolean },
 ): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  // Counts are whole numbers; sizes and times may be written 1.5m or 0.5s.
+  const m = (integer ? /^\s*(\d+)\s*()$/ : /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i).exec(value);
   const unit = m?.[2]?.toLowerCase().replace(/i?b$/, "") ?? "";
   const factor = m ? units[unit] : undefined;
   if (!m || factor === undefined) throw new UsageError(`invalid value for --${name}: ${JSON.stringify(value)}`);
@@ -180,7 +182,7 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
   if (events.some((t) => t === "")) throw new UsageError("--event needs a type name");
 
   const opt = (name: string, v: string | undefined, units: Record<string, number>, min: number) =>
-    v === undefined ? undefined : parseQuantity(name, v, units, { min });
+    v === undefined ? undefined : parseQuantity(name, v, units, { min, integer: units === COUNT });
 
   return {
     kind: "run",
@@ -192,8 +194,8 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       engine,
       maxEventSize: opt("max-event-size", values["max-event-size"], SIZE_UNITS, 1),
       idleTimeout: opt("idle-timeout", values["idle-timeout"], TIME_UNITS, 1),
-      retries: opt("retries", values.retries, { "": 1 }, 0),
-      count: opt("count", values.count, { "": 1 }, 1),
+      retries: opt("retries", values.retries, COUNT, 0),
+      count: opt("count", values.count, COUNT, 1),
       method: values.method?.toUpperCase(),
       body: values.data,
       pretty: values.pretty ?? false,
