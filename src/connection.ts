@@ -80,6 +80,7 @@ export function buildRequestHeaders(
   lastEventId: string,
   dropSensitive: boolean,
   dropBodyHeaders: boolean,
+  extraSensitive?: ReadonlySet<string>,
 ): Record<string, string> {
   const out: Record<string, string> = {
     accept: "text/event-stream",
@@ -89,7 +90,7 @@ export function buildRequestHeaders(
     forEachHeader(user, (name, value) => {
       const lower = name.toLowerCase();
       if (lower === "last-event-id") return;
-      if (dropSensitive && SENSITIVE_HEADERS.has(lower)) return;
+      if (dropSensitive && (SENSITIVE_HEADERS.has(lower) || extraSensitive?.has(lower))) return;
       if (dropBodyHeaders && BODY_HEADERS.has(lower)) return;
       out[lower] = value;
     });

@@ -165,6 +165,11 @@ export interface EventSourceOptions {
   maxEventSize?: number;
   /** Redirects followed per connection (default 20). */
   maxRedirects?: number;
+  /**
+   * More header names (case-insensitive) never sent after a redirect to another origin,
+   * besides `Authorization`, `Cookie` and `Proxy-Authorization` (e.g. `["x-api-key"]`).
+   */
+  sensitiveHeaders?: readonly string[];
 }
 
 export interface EventSourceStats {
@@ -259,6 +264,7 @@ export class EventSource<
   #dropSensitive = false;
   #dropBodyHeaders = false;
   readonly #headers: EventSourceOptions["headers"];
+  readonly #sensitive: ReadonlySet<string> | undefined;
 
   readonly #transport: Transport;
   readonly #parser: EventStreamParser;
@@ -335,6 +341,9 @@ export class EventSource<
     this.#method = normalizeMethod(options.method ?? "GET");
     this.#body = options.body ?? null;
     this.#headers = options.headers;
+    this.#sensitive = options.sensitiveHeaders
+      ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
+      : undefined;
     this.#transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
     this.#maxRedirects = nonNegative(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
     this.#idleTimeout = nonNegative(options.idleTimeout, 0, "idleTimeout");
@@ -541,6 +550,7 @@ export class EventSource<
             this.#parser.lastEventId,
             this.#dropSensitive,
             this.#dropBodyHeaders,
+            this.#sensitive,
           ),
           body: this.#body,
           signal: conn.controller.signal,

@@ -370,7 +370,9 @@ describe("redirects", () => {
         cookie: "sid=1",
         "Proxy-Authorization": "Basic x",
         "x-trace": "t1",
+        "X-Api-Key": "k",
       },
+      sensitiveHeaders: ["x-api-key"],
     });
     await until(() => other.requests.length >= 2);
     s.close();
@@ -380,8 +382,10 @@ describe("redirects", () => {
       expect(req.headers.authorization).toBeUndefined();
       expect(req.headers.cookie).toBeUndefined();
       expect(req.headers["proxy-authorization"]).toBeUndefined();
+      expect(req.headers["x-api-key"]).toBeUndefined();
       expect(req.headers["x-trace"]).toBe("t1");
     }
+    expect(first.requests[0]!.headers["x-api-key"]).toBe("k");
   });
 
   test("127.0.0.1 and localhost are different origins: credentials dropped", async () => {
