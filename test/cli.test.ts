@@ -374,6 +374,28 @@ describe("eventsource-wasm CLI", () => {
     expect(s.requests[1]!.headers["last-event-id"]).toBe("1");
   });
 
+  // `npm start` is examples/demo.mjs on the built CLI: the same, smaller.
+  test.each([
+    ["to the end", ["--events", "20000", "--drop-every", "6000"], /events {8}20,000 of 20,000\n/],
+    ["stopped by its time limit", ["--events", "100000", "--rate", "2000", "--seconds", "0.6"], /\(stopped early\)/],
+  ])("the demo runs %s and checks exactly-once delivery", async (_name, args, expected) => {
+    const r = await new Promise<RunResult>((done) => {
+      const child = spawn(process.execPath, [join(ROOT, "examples", "demo.mjs"), ...args], {
+        env: { ...process.env, EVENTSOURCE_WASM_CLI: cliPath },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
+      child.stderr.on("data", (c) => (stderr += c));
+      child.on("close", (code, signal) => done({ code, signal, stdout, stderr }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(expected);
+    expect(r.stdout).toMatch(/exactly once {2}yes: every seq 1\.\.[\d,]+ arrived once/);
+    expect(r.stdout).toMatch(/engine {8}(wasm|js)\n/);
+  });
+
   test("--max-event-size skips a larger event and the stream goes on (-v reports it)", async () => {
     const s = await serve(once(`retry: 10\ndata: small\n\ndata: ${"x".repeat(5000)}\n\ndata: after\n\n`));
     const r = await runCli([s.url, "--max-event-size", "1k", "-v"]);
