@@ -41,22 +41,25 @@ Options:
       --last-event-id <id>    Send Last-Event-ID on the first connection (resume).
   -e, --event <type>          Print only events of this type (repeatable). Without it,
                               every event is printed, whatever its type.
-      --pretty                Readable output instead of NDJSON.
+      --pretty                Readable output instead of NDJSON (coloured on a
+                              terminal unless NO_COLOR is set).
   -n, --count <n>             Exit (status 0) after printing n events.
       --engine <name>         Parser engine: auto (default), wasm or js.
       --max-event-size <size> Largest event accepted, in bytes (suffixes k, m, g
-                              for KiB, MiB, GiB). A larger one is skipped and reported.
+                              for KiB, MiB, GiB; default 16m). A larger event is
+                              skipped, with a warning on stderr; the stream goes on.
       --idle-timeout <time>   Reconnect when no byte arrives for this long
                               (milliseconds, or with a unit: 500ms, 30s, 2m).
-      --retries <n>           Give up after n failed reconnection attempts in a row.
+      --retries <n>           Give up after n failed reconnection attempts in a row
+                              (default: never give up; 0: do not reconnect).
   -X, --method <method>       HTTP method (default GET).
-  -d, --data <body>           Request body (for POST and the like).
+  -d, --data <body>           Request body (for POST and the like), sent again on
+                              every reconnection.
       --stats                 Live line on stderr: events/s, MB/s, reconnects, engine,
                               time since the last event; a summary when it ends.
       --stats-interval <time> Refresh period of --stats (default 250ms on a terminal,
                               1s otherwise).
-  -v, --verbose               Report connections, reconnections and skipped events on
-                              stderr.
+  -v, --verbose               Report connections and reconnections on stderr.
   -h, --help                  Show this help.
   -V, --version               Show the version.
 

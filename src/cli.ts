@@ -186,11 +186,13 @@ async function run(o: CliOptions): Promise<number> {
   source.addEventListener("open", () => {
     if (o.verbose) out(stderr, `connected to ${o.url.href} (engine ${source.engine})\n`);
   });
-  // Fatal errors end the iterator (above); here only what the stream survives, for -v.
+  // Fatal errors end the iterator (above); here only what the stream survives. A skipped
+  // event is data the user did not get, so it is always reported; reconnections (routine
+  // on a long-lived stream) only with -v.
   source.addEventListener("error", (e) => {
-    if (done || !o.verbose) return;
-    if (e.willReconnect) out(stderr, `warning: ${describeError(e)}; reconnecting\n`);
-    else if (e.code === "EVENT_TOO_LARGE") out(stderr, `warning: ${describeError(e)}\n`);
+    if (done) return;
+    if (e.code === "EVENT_TOO_LARGE") out(stderr, `warning: ${describeError(e)}\n`);
+    else if (e.willReconnect && o.verbose) out(stderr, `warning: ${describeError(e)}; reconnecting\n`);
   });
 
   // A reader that goes away (`| head`) is a normal way to stop: no stack trace, status 0.
