@@ -6,7 +6,6 @@
 //        BENCH_WORKLOADS=market-ticks,utf8   BENCH_CHUNKS=65536,64   BENCH_REQUIRE_OURS=1
 //        BENCH_IMPLS=wasm,js (eventsource-parser, the baseline, is always kept)
 
-import { Bench } from "tinybench";
 import { WORKLOADS, FULL_SIZE, cutChunks } from "./fixtures.mjs";
 import { loadImpls } from "./lib/impls.mjs";
 import {
@@ -26,6 +25,10 @@ const time = Number(process.env.BENCH_TIME) || (SMOKE ? 5 : 1200);
 const workloadFilter = process.env.BENCH_WORKLOADS?.split(",");
 const chunkSizes = process.env.BENCH_CHUNKS?.split(",").map(Number) ?? CHUNK_SIZES;
 const BASELINE = "eventsource-parser";
+const WARMUP_PASSES = SMOKE ? 1 : 2;
+const WARMUP_MS = SMOKE ? 0 : 150;
+const MIN_ROUNDS = SMOKE ? 2 : 5;
+const MAX_ROUNDS = 500;
 
 /**
  * @typedef {object} CaseResult
@@ -33,18 +36,71 @@ const BASELINE = "eventsource-parser";
  * @property {string} label
  * @property {boolean} ours
  * @property {number} medianMs  median time of one pass over the corpus
- * @property {number} rme       relative margin of error of the mean, %
+ * @property {number} rme       relative margin of error of the mean pass time, % (95%)
  * @property {number} samples
  * @property {number} mbps
  * @property {number} eventsPerSec
  * @property {number} ratio     events/s (= MB/s) relative to eventsource-parser
  */
 
+/** @param {number[]} xs */
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Relative margin of error of the mean, % (95%, normal approximation).
+ * @param {number[]} xs
+ */
+function rme(xs) {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / n;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1));
+  return (100 * 1.96 * sd) / Math.sqrt(n) / mean;
+}
+
+/**
+ * Times one whole pass (fresh parser, every chunk) per sample. The implementations take
+ * turns, one pass each per round, in a rotating order, rather than one after the other for
+ * a whole time budget each: on a shared machine, load that comes and goes then touches every
+ * implementation alike, and so the ratios stay fair. Warm-up first (JIT), then rounds until
+ * the budget (time x implementations) is spent and at least MIN_ROUNDS are done.
+ * @param {import("./lib/impls.mjs").Impl[]} impls
+ * @param {Buffer[]} chunks
+ * @param {number} events expected per pass
+ * @param {string} where
+ * @returns {number[][]} samples (ms) per implementation
+ */
+function measureInterleaved(impls, chunks, events, where) {
+  const check = (/** @type {import("./lib/impls.mjs").Impl} */ impl, /** @type {{ events: number }} */ tally) => {
+    if (tally.events !== events) throw new Error(`${impl.label}: ${tally.events} events on ${where}, expected ${events}`);
+  };
+  for (const impl of impls) {
+    const t0 = performance.now();
+    for (let n = 0; n < WARMUP_PASSES || performance.now() - t0 < WARMUP_MS; n++) check(impl, impl.run(chunks));
+  }
+  /** @type {number[][]} */
+  const samples = impls.map(() => []);
+  const start = performance.now();
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    for (let k = 0; k < impls.length; k++) {
+      const i = (round + k) % impls.length;
+      const t0 = performance.now();
+      const tally = impls[i].run(chunks);
+      samples[i].push(performance.now() - t0);
+      check(impls[i], tally);
+    }
+    if (round + 1 >= MIN_ROUNDS && performance.now() - start >= time * impls.length) break;
+  }
+  return samples;
+}
+
 export async function main() {
   const { impls, notes } = await loadImpls({ requireOurs: process.env.BENCH_REQUIRE_OURS === "1" });
   const info = machine();
   console.log(`# parse bench  ${info.date}  Node ${info.node}  ${info.cpu} x${info.cores}  load ${info.load.join(" ")}`);
-  console.log(`corpus ~${(size / 2 ** 20).toFixed(2)} MiB per workload, ${time} ms per case${SMOKE ? " (SMOKE)" : ""}`);
+  console.log(`corpus ~${(size / 2 ** 20).toFixed(2)} MiB per workload; per case: warm-up, then interleaved rounds (one pass each) for ~${time} ms x implementations, median pass${SMOKE ? " (SMOKE)" : ""}`);
   for (const note of notes) console.log(`NOTE: ${note}`);
   console.log(`implementations: ${impls.map((i) => i.label).join(", ")}\n`);
 
@@ -67,36 +123,19 @@ export async function main() {
         }
       }
 
-      const bench = new Bench({
-        time,
-        iterations: SMOKE ? 2 : 5,
-        warmupTime: SMOKE ? 1 : Math.min(300, time / 4),
-        warmupIterations: SMOKE ? 1 : 2,
-        throws: true,
-      });
-      for (const impl of impls) {
-        bench.add(impl.id, () => {
-          const tally = impl.run(chunks);
-          if (tally.events !== corpus.events) throw new Error(`${impl.label}: wrong event count on ${where}`);
-        });
-      }
-      await bench.run();
+      const samples = measureInterleaved(impls, chunks, corpus.events, where);
 
       /** @type {CaseResult[]} */
-      const results = impls.map((impl) => {
-        const task = bench.getTask(impl.id);
-        const result = /** @type {any} */ (task?.result);
-        if (!result || result.state !== "completed") {
-          throw new Error(`${impl.label} did not complete on ${where}: ${result?.state} ${result?.error ?? ""}`);
-        }
-        const medianMs = result.latency.p50;
+      const results = impls.map((impl, i) => {
+        const xs = samples[i];
+        const medianMs = median(xs);
         return {
           impl: impl.id,
           label: impl.label,
           ours: impl.ours,
           medianMs,
-          rme: result.latency.rme,
-          samples: result.latency.samplesCount,
+          rme: rme(xs),
+          samples: xs.length,
           mbps: mbPerSec(corpus.bytes.length, medianMs),
           eventsPerSec: corpus.events / (medianMs / 1e3),
           ratio: NaN,

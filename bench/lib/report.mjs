@@ -147,7 +147,7 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
     out.push(
       `Each corpus is ~${(parse.size / 2 ** 20).toFixed(0)} MiB, cut once into chunks that every implementation receives; ` +
         "each pass creates a parser, feeds every chunk and reads each event's type, data and last event ID. " +
-        "Figures are the median pass (tinybench, warm-up first). Ratios are events/s (equally MB/s) over eventsource-parser's in the same case. " +
+        "After a warm-up, the implementations take turns, one pass each per round in a rotating order, until each case's time budget is spent (at least 5 rounds): load from other processes then touches all of them alike. Figures are the median pass; ±% is the 95% margin of error of the mean pass time. Ratios are events/s (equally MB/s) over eventsource-parser's in the same case. " +
         "eventsource-parser is fed through one streaming TextDecoder; undici's EventSourceStream is driven through its `_transform` method (no stream plumbing).",
       "",
     );
