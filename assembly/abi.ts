@@ -28,6 +28,8 @@ export const FLAG_ASCII = 0x100;
 export const FLAG_DATA_ASCII = 0x200;
 /** EVENT: commit the last event ID buffer before dispatching. */
 export const FLAG_COMMIT = 0x400;
+/** EVENT: the type has the same bytes as the previous event's in this call. */
+export const FLAG_SAME_TYPE = 0x800;
 
 // Per-stream state: i32 words at `state`. Between feeds the pending bytes sit at S_BASE as
 // [type][data][line], so a parser's whole state is these words plus S_PENDING bytes, which

@@ -8,7 +8,7 @@
 import {
   WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE,
   REC_EVENT, REC_ID, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
-  FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT,
+  FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE,
   S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_PTR, S_DATA_LEN, S_DATA_HIGH,
   S_DATA_OWNED, S_TYPE_PTR, S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
   S_COMMENTS, S_PENDING, S_BASE, STATE_WORDS,
@@ -51,6 +51,8 @@ let scanHigh: u32 = 0; // OR of the bytes passed over by the last scan
 let keepLine = false; // processLine left a span pointing into the line it was given
 let arenaRef = false; // a record of this call points into the arena: JS has not read it yet
 let base: usize = 0; // where finish() left the pending bytes
+let prevTypePtr: usize = 0; // the previous event's type in this call, to spare JS a decode
+let prevTypeLen: u32 = 0xffffffff;
 
 @inline function getState(i: i32): u32 {
   return load<u32>(state + (<usize>i << 2));
@@ -184,6 +186,18 @@ function scan(p: usize, limit: usize): usize {
   return p - input < <usize>WINDOW_SIZE;
 }
 
+// Event types are short: a plain loop beats memory.compare's setup.
+function sameBytes(a: usize, b: usize, n: u32): bool {
+  let i: usize = 0;
+  for (; i + 4 <= <usize>n; i += 4) {
+    if (load<u32>(a + i) != load<u32>(b + i)) return false;
+  }
+  for (; i < <usize>n; i++) {
+    if (load<u8>(a + i) != load<u8>(b + i)) return false;
+  }
+  return true;
+}
+
 function tooLarge(): void {
   emit1(REC_ERROR);
   dataLen = 0;
@@ -225,7 +239,7 @@ function appendData(vp: usize, vl: u32, high: u32): void {
   top = at + vl + 1;
 }
 
-function processLine(p: usize, len: u32, high: u32): void {
+@inline function processLine(p: usize, len: u32, high: u32): void {
   // The line that breaks the bound is dropped with the event; later lines of a discarded
   // event are dropped only when they alone are over it (docs/PARSER.md, "Size bound").
   if (discarding) {
@@ -244,11 +258,17 @@ function processLine(p: usize, len: u32, high: u32): void {
       if (idDirty) emit1(REC_COMMIT);
     } else {
       if (dataPtr >= arena || (typeLen > 0 && typePtr >= arena)) arenaRef = true;
+      let same: u32 = 0;
+      if (typeLen > 0) {
+        if (typeLen == prevTypeLen && sameBytes(typePtr, prevTypePtr, typeLen)) same = FLAG_SAME_TYPE;
+        prevTypePtr = typePtr;
+        prevTypeLen = typeLen;
+      }
       const r = records + (<usize>rc << 2);
       store<u32>(
         r,
         REC_EVENT | asciiFlag(typeHigh, FLAG_ASCII) | asciiFlag(dataHigh, FLAG_DATA_ASCII) |
-          (idDirty ? FLAG_COMMIT : 0),
+          (idDirty ? FLAG_COMMIT : 0) | same,
       );
       store<u32>(r, <u32>typePtr, 4);
       store<u32>(r, typeLen, 8);
@@ -324,6 +344,7 @@ export function feed(len: i32): i32 {
   if (len == 0) return 0;
   rc = 0;
   arenaRef = false;
+  prevTypeLen = 0xffffffff;
   cur = input;
   end = input + <usize>len;
   // The records of the previous call are read by now: the pending bytes can come home.
@@ -401,6 +422,7 @@ export function resume(): i32 {
 }
 
 function run(): i32 {
+  if (ASC_FEATURE_SIMD) return runSimd();
   scanHigh = 0;
   while (cur < end) {
     if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) return rc | (1 << 30);
@@ -410,6 +432,72 @@ function run(): i32 {
     cur = afterLineEnd(e);
     scanHigh = 0;
   }
+  finish();
+  return rc;
+}
+
+/**
+ * `run` for the SIMD build: each 16-byte block is loaded once and its line ends are taken
+ * from a bitmask, instead of a scan that starts over at every line.
+ */
+function runSimd(): i32 {
+  const vlf = i8x16.splat(<i8>LF);
+  const vcr = i8x16.splat(<i8>CR);
+  let start = cur; // the line being looked at starts here
+  let hi: u32 = 0; // bytes >= 0x80 in the blocks of this line before the current one
+  if (start < end) {
+    let blk = start & ~15;
+    let v = v128.load(blk);
+    let m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
+    let h = <u32>i8x16.bitmask(v);
+    let valid = end - blk;
+    if (valid < 16) {
+      m &= (1 << <u32>valid) - 1;
+      h &= (1 << <u32>valid) - 1;
+    }
+    m &= 0xffff << <u32>(start - blk);
+    for (;;) {
+      if (m == 0) {
+        const s = start > blk ? <u32>(start - blk) : 0;
+        hi |= h & (0xffff << s);
+        blk += 16;
+        if (blk >= end) break;
+        v = v128.load(blk);
+        m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
+        h = <u32>i8x16.bitmask(v);
+        valid = end - blk;
+        if (valid < 16) {
+          m &= (1 << <u32>valid) - 1;
+          h &= (1 << <u32>valid) - 1;
+        }
+        // The LF of a CRLF that straddles two blocks is not a line end of its own.
+        if (start > blk) m &= 0xffff << <u32>(start - blk);
+        continue;
+      }
+      if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) {
+        cur = start;
+        return rc | (1 << 30);
+      }
+      const k = ctz(m);
+      const e = blk + k;
+      const s = start > blk ? <u32>(start - blk) : 0;
+      processLine(start, <u32>(e - start), hi | (h & (0xffff << s) & ((1 << k) - 1)));
+      let next = e + 1;
+      if (<u32>load<u8>(e) == CR) {
+        if (next < end) {
+          if (<u32>load<u8>(next) == LF) next++;
+        } else {
+          cr = 1;
+        }
+      }
+      start = next;
+      hi = 0;
+      const off = <u32>(start - blk);
+      m = off >= 16 ? 0 : m & (0xffff << off);
+    }
+  }
+  cur = start;
+  scanHigh = hi;
   finish();
   return rc;
 }

@@ -4,12 +4,16 @@
 // One Instance serves every parser in the process. A parser's state (a few words plus the
 // bytes of its unfinished line and pending event) lives in the Instance while that parser is
 // the last one fed, and in a small Uint8Array of its own otherwise: ten thousand idle
-// streams cost ten thousand small arrays, not ten thousand 64 KiB pages.
+// streams cost ten thousand small arrays, not ten thousand 64 KiB pages. Callbacks run while
+// the records of the Instance are being read; a callback that feeds another parser gets a
+// second Instance (made once, kept for the next time), so the first one's records and input
+// window stay intact.
 
 import {
   FLAG_ASCII,
   FLAG_COMMIT,
   FLAG_DATA_ASCII,
+  FLAG_SAME_TYPE,
   REC_COMMENT,
   REC_COMMIT,
   REC_ERROR,
@@ -64,7 +68,7 @@ function fromBase64(s: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-/** The one Instance, its views and whose state it holds. */
+/** An Instance, its views, and whose state it holds. */
 class Runtime {
   readonly exports: ParserExports;
   readonly memory: WebAssembly.Memory;
@@ -76,6 +80,11 @@ class Runtime {
   i32!: Int32Array;
   buf: NodeBufferish | undefined;
   active: WasmParser | undefined;
+  /** Its records are being read (and callbacks run): no other parser may feed it. */
+  busy = false;
+  // The input window as one latin1 string, decoded at the first ASCII span that needs it.
+  window: string | undefined;
+  windowLen = 0;
 
   constructor(exports: ParserExports) {
     this.exports = exports;
@@ -89,8 +98,10 @@ class Runtime {
 
   /** `memory.grow` detaches the old buffer: call after anything that may have grown it. */
   views(): void {
+    // A detached view has length 0; the `memory.buffer` getter costs more than a feed of a
+    // small chunk, so it is read only when the view is gone.
+    if (this.u8 !== undefined && this.u8.length !== 0) return;
     const ab = this.memory.buffer;
-    if (this.u8 !== undefined && this.u8.buffer === ab) return;
     this.u8 = new Uint8Array(ab);
     this.i32 = new Int32Array(ab);
     this.buf = NodeBuffer?.from(ab);
@@ -102,6 +113,22 @@ class Runtime {
     return latin1Decoder.decode(this.u8.subarray(start, end));
   }
 
+  /**
+   * A span as a string. ASCII spans of the window are substrings of one latin1 decode of it
+   * (one native call per window instead of one per field); other spans get a decode of
+   * their own. A kept substring keeps that window string (at most WINDOW_SIZE one-byte
+   * chars) alive.
+   */
+  text(ptr: number, len: number, ascii: number): string {
+    if (ascii === 0) return utf8Decoder.decode(this.u8.subarray(ptr, ptr + len));
+    const off = ptr - this.input;
+    if (off >= 0 && off < this.windowLen) {
+      const window = (this.window ??= this.latin1(this.input, this.input + this.windowLen));
+      return window.substring(off, off + len);
+    }
+    return this.latin1(ptr, ptr + len);
+  }
+
   ensure(limit: number): void {
     const have = this.memory.buffer.byteLength;
     if (limit > have) {
@@ -111,7 +138,8 @@ class Runtime {
   }
 }
 
-let runtime: Runtime | undefined;
+let module: WebAssembly.Module | undefined;
+const runtimes: Runtime[] = [];
 let unavailable: string | undefined;
 let loaded = false;
 
@@ -121,29 +149,36 @@ function env(name: string): string | undefined {
   ];
 }
 
+function instantiate(): Runtime {
+  const instance = new WebAssembly.Instance(module!, {});
+  const rt = new Runtime(instance.exports as unknown as ParserExports);
+  runtimes.push(rt);
+  return rt;
+}
+
 // Compiled at the first WASM parser, never at import: importing the package costs nothing
 // in runtimes that will use the TypeScript engine anyway.
-function load(): Runtime | undefined {
-  if (loaded) return runtime;
+function load(): boolean {
+  if (loaded) return module !== undefined;
   loaded = true;
   if (env("EVENTSOURCE_NO_WASM") === "1") {
     unavailable = "WebAssembly is disabled by EVENTSOURCE_NO_WASM=1";
-    return undefined;
+    return false;
   }
   const WA = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
   if (typeof WA?.Module !== "function" || typeof WA.Instance !== "function") {
     unavailable = "WebAssembly is not available in this runtime";
-    return undefined;
+    return false;
   }
   try {
     const simd = fromBase64(PARSER_WASM_SIMD_BASE64);
-    const bytes = WA.validate(simd) ? simd : fromBase64(PARSER_WASM_BASE64);
-    const instance = new WA.Instance(new WA.Module(bytes), {});
-    runtime = new Runtime(instance.exports as unknown as ParserExports);
+    module = new WA.Module(WA.validate(simd) ? simd : fromBase64(PARSER_WASM_BASE64));
+    instantiate();
   } catch (error) {
+    module = undefined;
     unavailable = `WebAssembly could not load the parser: ${(error as Error)?.message ?? String(error)}`;
   }
-  return runtime;
+  return module !== undefined;
 }
 
 /** Why the WASM engine cannot run here, or `undefined` when it can. */
@@ -152,12 +187,11 @@ export function wasmUnavailableReason(): string | undefined {
   return unavailable;
 }
 
-// Outputs of one chunk, collected before any callback runs (see #dispatch).
-const OUT_EVENT = 0;
-const OUT_COMMIT = 1;
-const OUT_RETRY = 2;
-const OUT_COMMENT = 3;
-const OUT_ERROR = 4;
+/** The first Instance that no dispatch is using; nested feeds are rare, so is a new one. */
+function idleRuntime(): Runtime {
+  for (const rt of runtimes) if (!rt.busy) return rt;
+  return instantiate();
+}
 
 export class WasmParser implements EventStreamParser {
   readonly engine: EngineName = "wasm";
@@ -165,22 +199,17 @@ export class WasmParser implements EventStreamParser {
   readonly #callbacks: ParserCallbacks;
   readonly #maxEventSize: number;
   readonly #initialLastEventId: string;
-  readonly #rt: Runtime;
   #lastEventId: string;
   #idBuffer: string;
-  // The last event ID string as the records read so far leave it; dispatch catches up.
-  #readLastEventId = "";
-  // This parser's state while another parser holds the Instance; undefined means the state
-  // of a new stream (or that the Instance holds it: rt.active === this).
+  // The Instance holding this parser's state (its `active` is this parser), if any.
+  #home: Runtime | undefined;
+  // This parser's state while no Instance holds it; undefined: the state of a new stream.
   #saved: Uint8Array | undefined;
-  #dispatching = false;
   #queue: Uint8Array[] | undefined;
   #generation = 0; // bumped by end() and reset(), so a dispatch loop knows to stop
 
   constructor(callbacks: ParserCallbacks, maxEventSize: number, lastEventId: string) {
-    const rt = load();
-    if (rt === undefined) throw new Error(`engine "wasm" is not available: ${unavailable}`);
-    this.#rt = rt;
+    if (!load()) throw new Error(`engine "wasm" is not available: ${unavailable}`);
     this.#callbacks = callbacks;
     this.#maxEventSize = maxEventSize;
     this.#initialLastEventId = lastEventId;
@@ -194,22 +223,25 @@ export class WasmParser implements EventStreamParser {
 
   feed(chunk: Uint8Array | string): void {
     const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
-    if (this.#dispatching) {
+    if (this.#home?.busy === true) {
       // Fed from one of our own callbacks: these bytes follow the chunk being dispatched,
       // so they wait for it. Copied, as the caller may reuse its buffer.
       (this.#queue ??= []).push(bytes.slice());
       return;
     }
-    this.#dispatch(this.#parse(bytes));
+    this.#run(bytes);
     while (this.#queue !== undefined) {
       const next = this.#queue.shift()!;
       if (this.#queue.length === 0) this.#queue = undefined;
-      this.#dispatch(this.#parse(next));
+      this.#run(next);
     }
   }
 
   end(): void {
-    if (this.#rt.active === this) this.#rt.active = undefined;
+    if (this.#home !== undefined) {
+      this.#home.active = undefined;
+      this.#home = undefined;
+    }
     this.#saved = undefined;
     this.#idBuffer = this.#lastEventId;
     this.#queue = undefined;
@@ -221,22 +253,24 @@ export class WasmParser implements EventStreamParser {
     this.end();
   }
 
-  /** Moves this parser's state out of the Instance, so that another parser can use it. */
+  /** Moves this parser's state out of its Instance, so that another parser can use it. */
   #saveOut(): void {
-    const rt = this.#rt;
+    const rt = this.#home!;
     const pending = rt.i32[(rt.state >> 2) + S_PENDING]!;
     const from = rt.i32[(rt.state >> 2) + S_BASE]! || rt.arena;
     const saved = new Uint8Array(STATE_BYTES + pending);
     saved.set(rt.u8.subarray(rt.state, rt.state + STATE_BYTES));
     if (pending > 0) saved.set(rt.u8.subarray(from, from + pending), STATE_BYTES);
     this.#saved = saved;
+    rt.active = undefined;
+    this.#home = undefined;
   }
 
-  #loadIn(): void {
-    const rt = this.#rt;
-    const other = rt.active;
-    if (other !== undefined) other.#saveOut();
+  #moveTo(rt: Runtime): void {
+    if (this.#home !== undefined) this.#saveOut();
+    if (rt.active !== undefined) rt.active.#saveOut();
     rt.active = this;
+    this.#home = rt;
     const saved = this.#saved;
     this.#saved = undefined;
     if (saved === undefined) {
@@ -253,52 +287,49 @@ export class WasmParser implements EventStreamParser {
     rt.i32[(rt.state >> 2) + S_BASE] = rt.arena;
   }
 
-  /** Runs the chunk through the Instance; returns its outputs as [kind, value] pairs. */
-  #parse(bytes: Uint8Array): unknown[] {
-    const out: unknown[] = [];
-    if (bytes.length === 0) return out;
-    const rt = this.#rt;
-    if (rt.active !== this) this.#loadIn();
-    this.#readLastEventId = this.#lastEventId;
+  #run(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    let rt = this.#home;
+    if (rt === undefined) {
+      rt = idleRuntime();
+      this.#moveTo(rt);
+    }
+    const generation = this.#generation;
+    rt.busy = true;
     try {
       for (let off = 0; off < bytes.length; off += WINDOW_SIZE) {
         const n = Math.min(WINDOW_SIZE, bytes.length - off);
         rt.u8.set(n === bytes.length ? bytes : bytes.subarray(off, off + n), rt.input);
-        let words = rt.exports.feed(n);
+        rt.window = undefined;
+        rt.windowLen = n;
+        let words: number;
+        try {
+          words = rt.exports.feed(n);
+        } catch (error) {
+          // A trap (out of memory) leaves the Instance's copy of this stream half-updated.
+          this.end();
+          throw error;
+        }
         for (;;) {
           rt.views();
-          this.#read(words & ~PAUSED, n, out);
+          if (!this.#dispatch(rt, words & ~PAUSED, generation)) return;
           if ((words & PAUSED) === 0) break;
           words = rt.exports.resume();
         }
       }
-    } catch (error) {
-      // A trap (out of memory) leaves the Instance's copy of this stream half-updated.
-      this.end();
-      throw error;
+    } finally {
+      rt.busy = false;
+      rt.window = undefined;
     }
-    return out;
   }
 
-  /** Turns the record table into strings; the window is decoded at most once per call. */
-  #read(words: number, n: number, out: unknown[]): void {
-    const rt = this.#rt;
+  /**
+   * Turns the record table into callbacks. Returns false when a callback ended the stream:
+   * the rest of the chunk belongs to the old stream.
+   */
+  #dispatch(rt: Runtime, words: number, generation: number): boolean {
+    const cb = this.#callbacks;
     const i32 = rt.i32;
-    const input = rt.input;
-    let window: string | undefined;
-    // ASCII spans of the window are substrings of one latin1 decode of it (one native call
-    // per window instead of one per field); other spans get a decode of their own. A kept
-    // substring keeps that window string (at most WINDOW_SIZE one-byte chars) alive.
-    const text = (ptr: number, len: number, ascii: number): string => {
-      if (ascii === 0) return utf8Decoder.decode(rt.u8.subarray(ptr, ptr + len));
-      const off = ptr - input;
-      if (off >= 0 && off < n) {
-        window ??= rt.latin1(input, input + n);
-        return window.substring(off, off + len);
-      }
-      return rt.latin1(ptr, ptr + len);
-    };
-    let lastEventId = this.#readLastEventId;
     let r = rt.records >> 2;
     const stop = r + words;
     while (r < stop) {
@@ -306,75 +337,50 @@ export class WasmParser implements EventStreamParser {
       switch (head & 0xff) {
         case REC_EVENT: {
           const typeLen = i32[r + 2]!;
-          const type = typeLen === 0 ? "message" : text(i32[r + 1]!, typeLen, head & FLAG_ASCII);
-          const data = text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII);
-          if ((head & FLAG_COMMIT) !== 0) lastEventId = this.#idBuffer;
-          const event: ParsedEvent = { type, data, lastEventId };
-          out.push(OUT_EVENT, event);
+          const type =
+            typeLen === 0
+              ? "message"
+              : (head & FLAG_SAME_TYPE) !== 0
+                ? this.#lastType
+                : (this.#lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII));
+          const data = rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII);
+          if ((head & FLAG_COMMIT) !== 0) this.#lastEventId = this.#idBuffer;
           r += 5;
+          cb.onEvent({ type, data, lastEventId: this.#lastEventId });
           break;
         }
         case REC_ID:
-          this.#idBuffer = text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII);
+          this.#idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII);
           r += 3;
-          break;
+          continue;
         case REC_COMMIT:
-          lastEventId = this.#idBuffer;
-          out.push(OUT_COMMIT, lastEventId);
+          this.#lastEventId = this.#idBuffer;
           r += 1;
-          break;
-        case REC_RETRY:
-          out.push(OUT_RETRY, Number(text(i32[r + 1]!, i32[r + 2]!, FLAG_ASCII)));
+          continue;
+        case REC_RETRY: {
+          const ms = Number(rt.text(i32[r + 1]!, i32[r + 2]!, FLAG_ASCII));
           r += 3;
+          cb.onRetry?.(ms);
           break;
-        case REC_COMMENT:
-          out.push(OUT_COMMENT, text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII));
+        }
+        case REC_COMMENT: {
+          const comment = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII);
           r += 3;
+          cb.onComment?.(comment);
           break;
+        }
         case REC_ERROR:
-          out.push(OUT_ERROR, undefined);
           r += 1;
+          cb.onError?.(eventTooLarge(this.#maxEventSize));
           break;
         default:
           throw new Error(`eventsource-wasm: corrupt parser record ${head}`);
       }
+      if (this.#generation !== generation) return false;
     }
-    this.#readLastEventId = lastEventId;
+    return true;
   }
 
-  // Callbacks run only once the Instance is done with the chunk, so a callback may feed
-  // any parser, this one included (queued), or end it.
-  #dispatch(out: unknown[]): void {
-    if (out.length === 0) return;
-    const cb = this.#callbacks;
-    const generation = this.#generation;
-    this.#dispatching = true;
-    try {
-      for (let i = 0; i < out.length; i += 2) {
-        const value = out[i + 1];
-        switch (out[i] as number) {
-          case OUT_EVENT:
-            this.#lastEventId = (value as ParsedEvent).lastEventId;
-            cb.onEvent(value as ParsedEvent);
-            break;
-          case OUT_COMMIT:
-            this.#lastEventId = value as string;
-            break;
-          case OUT_RETRY:
-            cb.onRetry?.(value as number);
-            break;
-          case OUT_COMMENT:
-            cb.onComment?.(value as string);
-            break;
-          case OUT_ERROR:
-            cb.onError?.(eventTooLarge(this.#maxEventSize));
-            break;
-        }
-        // end() or reset() from a callback: the rest of the chunk belongs to the old stream.
-        if (this.#generation !== generation) return;
-      }
-    } finally {
-      this.#dispatching = false;
-    }
-  }
+  // The type of the last event dispatched: FLAG_SAME_TYPE points back to it.
+  #lastType = "";
 }
