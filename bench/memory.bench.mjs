@@ -55,10 +55,9 @@ function usage() {
  * @param {import("./lib/impls.mjs").Impl} impl
  * @param {number} chunkSize
  */
-function largeCase(impl, chunkSize) {
-  const corpus = largePayloads({ size: LARGE_SIZE });
-  const chunks = cutChunks(corpus.bytes, chunkSize);
-  // Warm the implementation up on a small prefix, so the JIT's code is in the baseline.
+function heldCase(impl, chunkSize) {
+  const corpus = largePayloads({ size: 256 * 1024 });
+  // Warm the implementation up, so the JIT's code is in the baseline.
   impl.run(cutChunks(largePayloads({ size: 64 * 1024, seed: 7 }).bytes, chunkSize));
 
   // (a) what the parser holds at its fullest: HELD_PARSERS parsers, each fed (in socket
@@ -85,11 +84,21 @@ function largeCase(impl, chunkSize) {
     peakLive = Math.max(peakLive, perParser);
     for (const parser of held) parser.end();
   }
-  const largestEvent = secondEnd - firstEnd;
+  return { largestEvent: secondEnd - firstEnd, peakLive };
+}
 
+/**
+ * (b) peak RSS and heap over the whole stream, no forced GC; in its own process, so that
+ * pages left over from other measurements do not hide growth.
+ * @param {import("./lib/impls.mjs").Impl} impl
+ * @param {number} chunkSize
+ */
+function streamCase(impl, chunkSize) {
+  const corpus = largePayloads({ size: LARGE_SIZE });
+  const chunks = cutChunks(corpus.bytes, chunkSize);
+  impl.run(cutChunks(largePayloads({ size: 64 * 1024, seed: 7 }).bytes, chunkSize));
   gc();
-  let base = usage();
-  // (b) peak RSS and heap over the whole stream, no forced GC.
+  const base = usage();
   let peakRss = 0;
   let peakHeap = 0;
   let events = 0;
@@ -102,7 +111,7 @@ function largeCase(impl, chunkSize) {
   }
   parser.end();
   if (events !== corpus.events) throw new Error(`${impl.label}: ${events} events, expected ${corpus.events}`);
-  return { chunkSize, largestEvent: Math.max(largestEvent, corpus.largestEvent), events, peakRss, peakHeap, peakLive };
+  return { largestEvent: corpus.largestEvent, events, peakRss, peakHeap, baseRss: base.rss, baseHeap: base.heap };
 }
 
 /** @param {import("./lib/impls.mjs").Impl} impl */
@@ -130,7 +139,7 @@ async function child() {
   const { impls } = await loadImpls();
   const impl = impls.find((i) => i.id === id);
   if (!impl) throw new Error(`no implementation ${id}`);
-  const result = what === "large" ? largeCase(impl, chunkSize) : idleCase(impl);
+  const result = what === "held" ? heldCase(impl, chunkSize) : what === "stream" ? streamCase(impl, chunkSize) : idleCase(impl);
   process.stdout.write(JSON.stringify(result));
 }
 
@@ -154,14 +163,23 @@ export async function main() {
   const large = [];
   for (const chunkSize of LARGE_CHUNKS) {
     for (const impl of impls) {
-      const r = inChild({ what: "large", impl: impl.id, chunkSize });
-      large.push({ impl: impl.id, label: impl.label, ours: impl.ours, ...r });
+      const held = inChild({ what: "held", impl: impl.id, chunkSize });
+      const stream = inChild({ what: "stream", impl: impl.id, chunkSize });
+      large.push({
+        impl: impl.id,
+        label: impl.label,
+        ours: impl.ours,
+        chunkSize,
+        ...stream,
+        largestEvent: Math.max(held.largestEvent, stream.largestEvent),
+        peakLive: held.peakLive,
+      });
     }
   }
   console.log(`## large payloads (${fmtBytes(LARGE_SIZE)} corpus), deltas over baseline`);
   console.log(
     mdTable(
-      ["implementation", "chunk", "largest event", "parser-held peak", "x event", "peak heap (no GC)", "peak RSS (no GC)", "x event (RSS)"],
+      ["implementation", "chunk", "largest event", "parser-held peak", "x event", "peak heap (no GC)", "x event", "peak RSS (no GC)", "RSS baseline"],
       large.map((r) => [
         r.label,
         fmtBytes(r.chunkSize),
@@ -169,10 +187,11 @@ export async function main() {
         fmtBytes(r.peakLive),
         (r.peakLive / r.largestEvent).toFixed(2),
         fmtBytes(r.peakHeap),
+        (r.peakHeap / r.largestEvent).toFixed(0),
         fmtBytes(r.peakRss),
-        (r.peakRss / r.largestEvent).toFixed(1),
+        fmtBytes(r.baseRss),
       ]),
-      ["l", "r", "r", "r", "r", "r", "r", "r"],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
     ) + "\n",
   );
 
