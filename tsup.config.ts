@@ -1,14 +1,18 @@
 import { defineConfig } from "tsup";
 
-export default defineConfig({
-  // cli: the `eventsource-wasm` command (package.json "bin"); its shebang comes from src/cli.ts.
-  entry: { index: "src/index.ts", cli: "src/cli.ts" },
-  format: ["esm", "cjs"],
-  dts: true,
+const common = {
   target: "node20",
   platform: "node",
-  sourcemap: true,
-  clean: true,
   splitting: false,
   treeshake: true,
-});
+} as const;
+
+// No `clean`: the two builds run at once, and one's clean could delete the other's output;
+// `npm run build` empties dist/ first instead.
+export default defineConfig([
+  // The library: both module systems, with types.
+  { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: true, sourcemap: true, clean: false },
+  // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
+  // src/cli.ts): ESM only and no types, since nothing imports it.
+  { ...common, entry: { cli: "src/cli.ts" }, format: ["esm"], dts: false, sourcemap: false, clean: false },
+]);
