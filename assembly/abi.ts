@@ -1,7 +1,10 @@
 // The contract between assembly/ and src/parser-wasm.ts. Plain `export const` lines only:
 // this file is compiled by both asc and tsc.
 
-/** Bytes of the input window: JS copies at most this much of a chunk per call. */
+/**
+ * Bytes of the input window: JS copies at most this much of a chunk per call, so that it
+ * ends where the arena begins (one latin1 decode can then cover both).
+ */
 export const WINDOW_SIZE = 65536;
 /** Capacity of the record table, in i32 words. */
 export const RECORD_WORDS = 8192;
@@ -52,4 +55,7 @@ export const S_MAX = 14; // maxEventSize as u32; 0xFFFFFFFF is unbounded
 export const S_COMMENTS = 15; // 1 when comments are wanted
 export const S_PENDING = 16; // bytes at arenaBase() that belong to this stream
 export const S_BASE = 17; // where the pending bytes are (0: at `arena`)
-export const STATE_WORDS = 18;
+// Not stream state: set by every call, for JS. The end of the highest arena span that a
+// record of the call points at (0: none).
+export const S_REF_END = 18;
+export const STATE_WORDS = 19;

@@ -11,7 +11,7 @@ import {
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE,
   S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_PTR, S_DATA_LEN, S_DATA_HIGH,
   S_DATA_OWNED, S_TYPE_PTR, S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
-  S_COMMENTS, S_PENDING, S_BASE, STATE_WORDS,
+  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, STATE_WORDS,
 } from "./abi";
 
 const LF: u32 = 0x0a;
@@ -19,9 +19,10 @@ const CR: u32 = 0x0d;
 const COLON: u32 = 0x3a;
 const SPACE: u32 = 0x20;
 
-export const input: usize = memory.data(WINDOW_SIZE, 16);
 export const records: usize = memory.data(RECORD_WORDS * 4, 16);
 export const state: usize = memory.data(STATE_WORDS * 4, 16);
+// Last, so that the arena follows it: a chunk of n bytes is copied to arena - n.
+export const input: usize = memory.data(WINDOW_SIZE, 16);
 export const arena: usize = (__heap_base + 15) & ~15;
 
 // The stream's state, mirrored from the state block (see abi.ts for meanings).
@@ -43,13 +44,13 @@ let maxSize: u32 = 0;
 let comments: u32 = 0;
 
 // Per call.
-let end: usize = 0; // end of the bytes in the input window
+let end: usize = 0; // end of the bytes in the input window: `arena`
 let cur: usize = 0; // next byte to scan
 let top: usize = 0; // arena bytes below this may be referenced by records: never overwrite
 let rc: i32 = 0; // words written to the record table
 let scanHigh: u32 = 0; // OR of the bytes passed over by the last scan
 let keepLine = false; // processLine left a span pointing into the line it was given
-let arenaRef = false; // a record of this call points into the arena: JS has not read it yet
+let refEnd: usize = 0; // end of the highest arena span a record of this call points at
 let base: usize = 0; // where finish() left the pending bytes
 let prevTypePtr: usize = 0; // the previous event's type in this call, to spare JS a decode
 let prevTypeLen: u32 = 0xffffffff;
@@ -115,8 +116,12 @@ function ensure(limit: usize): void {
   rc += 1;
 }
 
+@inline function refer(ptr: usize, len: u32): void {
+  if (ptr >= arena && ptr + len > refEnd) refEnd = ptr + len;
+}
+
 @inline function emit3(head: u32, ptr: usize, len: u32): void {
-  if (ptr >= arena) arenaRef = true;
+  refer(ptr, len);
   const r = records + (<usize>rc << 2);
   store<u32>(r, head);
   store<u32>(r, <u32>ptr, 4);
@@ -257,7 +262,8 @@ function appendData(vp: usize, vl: u32, high: u32): void {
       typeLen = 0;
       if (idDirty) emit1(REC_COMMIT);
     } else {
-      if (dataPtr >= arena || (typeLen > 0 && typePtr >= arena)) arenaRef = true;
+      refer(dataPtr, dataLen - 1);
+      if (typeLen > 0) refer(typePtr, typeLen);
       let same: u32 = 0;
       if (typeLen > 0) {
         if (typeLen == prevTypeLen && sameBytes(typePtr, prevTypePtr, typeLen)) same = FLAG_SAME_TYPE;
@@ -343,10 +349,10 @@ export function feed(len: i32): i32 {
   loadState();
   if (len == 0) return 0;
   rc = 0;
-  arenaRef = false;
+  refEnd = 0;
   prevTypeLen = 0xffffffff;
-  cur = input;
-  end = input + <usize>len;
+  cur = arena - <usize>len;
+  end = arena;
   // The records of the previous call are read by now: the pending bytes can come home.
   const pending = typeLen + dataLen + lineLen;
   const from = <usize>getState(S_BASE);
@@ -421,11 +427,16 @@ export function resume(): i32 {
   return run();
 }
 
+function paused(): i32 {
+  setState(S_REF_END, <u32>refEnd);
+  return rc | (1 << 30);
+}
+
 function run(): i32 {
   if (ASC_FEATURE_SIMD) return runSimd();
   scanHigh = 0;
   while (cur < end) {
-    if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) return rc | (1 << 30);
+    if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) return paused();
     const e = scan(cur, end);
     if (e == end) break;
     processLine(cur, <u32>(e - cur), scanHigh);
@@ -476,7 +487,7 @@ function runSimd(): i32 {
       }
       if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) {
         cur = start;
-        return rc | (1 << 30);
+        return paused();
       }
       const k = ctz(m);
       const e = blk + k;
@@ -534,7 +545,7 @@ function finish(): void {
     (tl == 0 || typePtr == arena) &&
     (dl == 0 || (dataOwned && dataPtr == arena + tl)) &&
     (ll == 0 || lineSrc == arena + tl + dl);
-  if (inPlace && (rem == 0 || !arenaRef)) {
+  if (inPlace && (rem == 0 || refEnd == 0)) {
     ensure(arena + total);
     memory.copy(arena + tl + dl + ll, cur, rem);
     base = arena;
@@ -554,7 +565,7 @@ function finish(): void {
     }
     memory.copy(stage + tl + dl, lineSrc, ll);
     memory.copy(stage + tl + dl + ll, cur, rem);
-    if (arenaRef) {
+    if (refEnd != 0) {
       base = stage;
     } else {
       memory.copy(arena, stage, total);
@@ -566,4 +577,5 @@ function finish(): void {
   if (rem > 0) lineHigh |= remHigh;
   cur = end;
   saveState();
+  setState(S_REF_END, <u32>refEnd);
 }

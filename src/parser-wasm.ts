@@ -24,6 +24,7 @@ import {
   S_BASE,
   S_MAX,
   S_PENDING,
+  S_REF_END,
   STATE_WORDS,
   WINDOW_SIZE,
 } from "../assembly/abi.js";
@@ -42,6 +43,8 @@ interface ParserExports {
 }
 
 const PAUSED = 1 << 30;
+// Bytes of arena that a chunk's one latin1 decode may take in beyond the chunk itself.
+const MERGE_LIMIT = 4096;
 const STATE_BYTES = STATE_WORDS * 4;
 
 type NodeBufferish = Uint8Array & { latin1Slice(start: number, end: number): string };
@@ -82,9 +85,11 @@ class Runtime {
   active: WasmParser | undefined;
   /** Its records are being read (and callbacks run): no other parser may feed it. */
   busy = false;
-  // The input window as one latin1 string, decoded at the first ASCII span that needs it.
+  // The bytes of the last call, [textStart, textEnd): the chunk in the input window and the
+  // arena spans just above it, as one latin1 string decoded at the first span that needs it.
   window: string | undefined;
-  windowLen = 0;
+  textStart = 0;
+  textEnd = 0;
 
   constructor(exports: ParserExports) {
     this.exports = exports;
@@ -93,6 +98,7 @@ class Runtime {
     this.records = exports.records.value as number;
     this.state = exports.state.value as number;
     this.arena = exports.arena.value as number;
+    if (this.arena !== this.input + WINDOW_SIZE) throw new Error("parser.wasm: the arena must follow the input window");
     this.views();
   }
 
@@ -121,12 +127,23 @@ class Runtime {
    */
   text(ptr: number, len: number, ascii: number): string {
     if (ascii === 0) return utf8Decoder.decode(this.u8.subarray(ptr, ptr + len));
-    const off = ptr - this.input;
-    if (off >= 0 && off < this.windowLen) {
-      const window = (this.window ??= this.latin1(this.input, this.input + this.windowLen));
+    const off = ptr - this.textStart;
+    if (off >= 0 && ptr + len <= this.textEnd) {
+      const window = (this.window ??= this.latin1(this.textStart, this.textEnd));
       return window.substring(off, off + len);
     }
     return this.latin1(ptr, ptr + len);
+  }
+
+  /** After a call on a chunk of n bytes: what `text` may take from one decode. */
+  called(n: number): void {
+    this.views();
+    this.window = undefined;
+    this.textStart = this.arena - n;
+    // Arena spans (lines that crossed chunks, data joined from several lines) are cheaper
+    // as part of the one decode than as a native call each, unless the arena is large.
+    const refEnd = this.i32[(this.state >> 2) + S_REF_END]!;
+    this.textEnd = refEnd - this.arena <= MERGE_LIMIT ? Math.max(refEnd, this.arena) : this.arena;
   }
 
   ensure(limit: number): void {
@@ -299,9 +316,7 @@ export class WasmParser implements EventStreamParser {
     try {
       for (let off = 0; off < bytes.length; off += WINDOW_SIZE) {
         const n = Math.min(WINDOW_SIZE, bytes.length - off);
-        rt.u8.set(n === bytes.length ? bytes : bytes.subarray(off, off + n), rt.input);
-        rt.window = undefined;
-        rt.windowLen = n;
+        rt.u8.set(n === bytes.length ? bytes : bytes.subarray(off, off + n), rt.arena - n);
         let words: number;
         try {
           words = rt.exports.feed(n);
@@ -311,7 +326,7 @@ export class WasmParser implements EventStreamParser {
           throw error;
         }
         for (;;) {
-          rt.views();
+          rt.called(n);
           if (!this.#dispatch(rt, words & ~PAUSED, generation)) return;
           if ((words & PAUSED) === 0) break;
           words = rt.exports.resume();
