@@ -17,8 +17,8 @@ import { loadDist } from "./lib/impls.mjs";
 import { SMOKE, fmt, fmtRatio, machine, mdTable, writeJson } from "./lib/common.mjs";
 
 const require = createRequire(import.meta.url);
-const N = Number(process.env.BENCH_E2E_EVENTS) || (SMOKE ? 2000 : 250_000);
-const TRIALS = Number(process.env.BENCH_E2E_TRIALS) || (SMOKE ? 1 : 5);
+const N = Number(process.env.BENCH_E2E_EVENTS) || (SMOKE ? 2000 : 1_000_000);
+const TRIALS = Number(process.env.BENCH_E2E_TRIALS) || (SMOKE ? 1 : 7);
 const BASELINE = "eventsource";
 
 /**
@@ -71,6 +71,7 @@ async function loadClients() {
       try {
         const probe = new dist.EventSource("http://127.0.0.1:9/", { engine });
         probe.close();
+        if ("engine" in probe && probe.engine !== engine) throw new Error(`asked for ${engine}, got ${probe.engine}`);
         clients.push({
           id: engine,
           label: `ours EventSource (${engine === "wasm" ? "WASM" : "TS"})`,

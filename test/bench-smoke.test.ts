@@ -21,7 +21,8 @@ beforeAll(() => {
   }
   stdout = execFileSync(process.execPath, [join(root, "bench", "run.mjs")], {
     cwd: root,
-    env: { ...process.env, BENCH_SMOKE: "1", BENCH_OUT: out },
+    // Both of our engines must be measurable: a bench that silently drops one has rotted.
+    env: { ...process.env, BENCH_SMOKE: "1", BENCH_OUT: out, BENCH_REQUIRE_OURS: "1" },
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 240_000,
@@ -34,7 +35,16 @@ test("every bench runs and reports each implementation", () => {
   for (const heading of ["# parse bench", "# e2e bench", "# memory bench", "## Targets"]) {
     expect(stdout).toContain(heading);
   }
-  for (const impl of ["ours (TS)", "eventsource-parser 3", "undici 7 (EventSourceStream)", "eventsource 4 (npm)", "undici 7 EventSource"]) {
+  for (const impl of [
+    "ours (WASM)",
+    "ours (TS)",
+    "ours EventSource (WASM)",
+    "ours EventSource (TS)",
+    "eventsource-parser 3",
+    "undici 7 (EventSourceStream)",
+    "eventsource 4 (npm)",
+    "undici 7 EventSource",
+  ]) {
     expect(stdout).toContain(impl);
   }
 });
