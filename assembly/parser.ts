@@ -191,6 +191,22 @@ function scan(p: usize, limit: usize): usize {
   return p - input < <usize>WINDOW_SIZE;
 }
 
+/**
+ * memory.copy for the short copies of the hot path (a line carried over from the previous
+ * chunk, a short unfinished line), where the engine's out-of-line memmove costs more than
+ * the copy. Every copy in this file is either disjoint or moves bytes down (dst <= src),
+ * which a forward copy handles.
+ */
+@inline function copy(dst: usize, src: usize, n: usize): void {
+  if (n > 64) {
+    memory.copy(dst, src, n);
+    return;
+  }
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+}
+
 // Event types are short: a plain loop beats memory.compare's setup.
 function sameBytes(a: usize, b: usize, n: u32): bool {
   let i: usize = 0;
@@ -229,15 +245,15 @@ function appendData(vp: usize, vl: u32, high: u32): void {
     // Not growable where it is: move it to the top of the arena, with all its LFs.
     const kept = dataOwned ? dataLen : dataLen - 1;
     ensure(top + dataLen + vl + 1);
-    memory.copy(top, dataPtr, kept);
+    copy(top, dataPtr, kept);
     if (!dataOwned) store<u8>(top + kept, <u8>LF);
     dataPtr = top;
     dataOwned = 1;
   }
   const at = dataPtr + dataLen;
   ensure(at + vl + 1);
-  // May overlap when `vp` is the unfinished line just above the data: memory.copy is memmove.
-  memory.copy(at, vp, vl);
+  // May overlap when `vp` is the unfinished line just above the data: a downward move.
+  copy(at, vp, vl);
   store<u8>(at + vl, <u8>LF);
   dataLen += vl + 1;
   dataHigh |= high;
@@ -356,7 +372,7 @@ export function feed(len: i32): i32 {
   // The records of the previous call are read by now: the pending bytes can come home.
   const pending = typeLen + dataLen + lineLen;
   const from = <usize>getState(S_BASE);
-  if (from != 0 && from != arena) memory.copy(arena, from, pending);
+  if (from != 0 && from != arena) copy(arena, from, pending);
   typePtr = arena;
   dataPtr = arena + typeLen;
   top = arena + pending;
@@ -398,7 +414,7 @@ export function feed(len: i32): i32 {
     } else {
       const k = <u32>(e - cur);
       ensure(top + k);
-      memory.copy(top, cur, k);
+      copy(top, cur, k);
       top += k;
       lineLen += k;
       lineHigh |= scanHigh;
@@ -547,28 +563,28 @@ function finish(): void {
     (ll == 0 || lineSrc == arena + tl + dl);
   if (inPlace && (rem == 0 || refEnd == 0)) {
     ensure(arena + total);
-    memory.copy(arena + tl + dl + ll, cur, rem);
+    copy(arena + tl + dl + ll, cur, rem);
     base = arena;
   } else {
     // Sources may overlap the destination in any order: stage above everything, then move
     // down, unless records still point below: then the next feed moves it down.
     const stage = (top + 15) & ~15;
     ensure(stage + total);
-    memory.copy(stage, typePtr, tl);
+    copy(stage, typePtr, tl);
     if (dl > 0) {
       if (dataOwned) {
-        memory.copy(stage + tl, dataPtr, dl);
+        copy(stage + tl, dataPtr, dl);
       } else {
-        memory.copy(stage + tl, dataPtr, dl - 1);
+        copy(stage + tl, dataPtr, dl - 1);
         store<u8>(stage + tl + dl - 1, <u8>LF);
       }
     }
-    memory.copy(stage + tl + dl, lineSrc, ll);
-    memory.copy(stage + tl + dl + ll, cur, rem);
+    copy(stage + tl + dl, lineSrc, ll);
+    copy(stage + tl + dl + ll, cur, rem);
     if (refEnd != 0) {
       base = stage;
     } else {
-      memory.copy(arena, stage, total);
+      copy(arena, stage, total);
       base = arena;
     }
   }
