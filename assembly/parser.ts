@@ -208,7 +208,7 @@ function scan(p: usize, limit: usize): usize {
 }
 
 // Event types are short: a plain loop beats memory.compare's setup.
-function sameBytes(a: usize, b: usize, n: u32): bool {
+@inline function sameBytes(a: usize, b: usize, n: u32): bool {
   let i: usize = 0;
   for (; i + 4 <= <usize>n; i += 4) {
     if (load<u32>(a + i) != load<u32>(b + i)) return false;
@@ -227,16 +227,8 @@ function tooLarge(): void {
   discarding = 1;
 }
 
-/** "data": append the value and an LF to the data buffer. */
+/** "data": append the value and an LF to the data buffer, in the arena. */
 function appendData(vp: usize, vl: u32, high: u32): void {
-  if (dataLen == 0 && inWindow(vp)) {
-    // A single-line value is dispatched straight from the window: most events never copy.
-    dataPtr = vp;
-    dataLen = vl + 1;
-    dataHigh = high;
-    dataOwned = 0;
-    return;
-  }
   if (dataLen == 0) {
     dataPtr = top;
     dataOwned = 1;
@@ -315,38 +307,65 @@ function appendData(vp: usize, vl: u32, high: u32): void {
     return;
   }
 
-  // Only names of 2, 4 or 5 bytes matter, so the colon is looked for in 6 bytes at most.
-  const look = len < 6 ? len : 6;
-  let c: u32 = 1;
-  while (c < look && <u32>load<u8>(p + c) != COLON) c++;
-  if (c == look && len > 5) return;
-  let v = c < len ? c + 1 : len;
-  if (v < len && <u32>load<u8>(p + v) == SPACE) v++;
+  // Names are matched as bytes at the start of the line; a known name must be followed by
+  // the colon or the end of the line ("using the whole line as the field name").
+  let field: u32 = 0; // 1 data, 2 event, 3 retry, 4 id
+  let v: u32 = 0;
+  if (first == 0x64 /* d */) {
+    if (len >= 4 && load<u32>(p) == 0x61746164 /* data */) {
+      field = 1;
+      v = 4;
+    }
+  } else if (first == 0x69 /* i */) {
+    if (len >= 2 && <u32>load<u8>(p + 1) == 0x64 /* d */) {
+      field = 4;
+      v = 2;
+    }
+  } else if (first == 0x65 /* e */) {
+    if (len >= 5 && load<u32>(p) == 0x6e657665 /* even */ && <u32>load<u8>(p + 4) == 0x74) {
+      field = 2;
+      v = 5;
+    }
+  } else if (first == 0x72 /* r */) {
+    if (len >= 5 && load<u32>(p) == 0x72746572 /* retr */ && <u32>load<u8>(p + 4) == 0x79) {
+      field = 3;
+      v = 5;
+    }
+  }
+  if (field == 0) return;
+  if (v < len) {
+    if (<u32>load<u8>(p + v) != COLON) return;
+    v++;
+    if (v < len && <u32>load<u8>(p + v) == SPACE) v++;
+  }
   const vp = p + v;
   const vl = len - v;
 
-  if (c == 4) {
-    if (load<u32>(p) == 0x61746164 /* data */ && !discarding) appendData(vp, vl, high);
-  } else if (c == 5) {
-    const w = load<u32>(p);
-    const last = <u32>load<u8>(p + 4);
-    if (w == 0x6e657665 /* even */ && last == 0x74 /* t */) {
-      if (!discarding) {
-        typePtr = vp;
-        typeLen = vl;
-        typeHigh = high;
-        keepLine = true;
-      }
-    } else if (w == 0x72746572 /* retr */ && last == 0x79 /* y */) {
-      if (vl == 0) return;
-      for (let i: usize = 0; i < vl; i++) {
-        if (<u32>load<u8>(vp + i) - 0x30 > 9) return;
-      }
-      emit3(REC_RETRY | FLAG_ASCII, vp, vl);
-      keepLine = true;
+  if (field == 1) {
+    if (discarding) return;
+    if (dataLen == 0 && inWindow(vp)) {
+      // A single-line value is dispatched straight from the window: most events never copy.
+      dataPtr = vp;
+      dataLen = vl + 1;
+      dataHigh = high;
+      dataOwned = 0;
+    } else {
+      appendData(vp, vl, high);
     }
-  } else if (c == 2) {
-    if (<u32>load<u16>(p) != 0x6469 /* id */) return;
+  } else if (field == 2) {
+    if (discarding) return;
+    typePtr = vp;
+    typeLen = vl;
+    typeHigh = high;
+    keepLine = true;
+  } else if (field == 3) {
+    if (vl == 0) return;
+    for (let i: usize = 0; i < vl; i++) {
+      if (<u32>load<u8>(vp + i) - 0x30 > 9) return;
+    }
+    emit3(REC_RETRY | FLAG_ASCII, vp, vl);
+    keepLine = true;
+  } else {
     // "If the field value does not contain U+0000 NULL, then set the last event ID buffer"
     for (let i: usize = 0; i < vl; i++) {
       if (load<u8>(vp + i) == 0) return;
