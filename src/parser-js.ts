@@ -1,16 +1,21 @@
-// The TypeScript engine: the fallback when WebAssembly is unavailable, and the reference the
-// WASM engine is tested against. It implements docs/PARSER.md over bytes; values are decoded
-// only once their bytes are complete, so code points split across chunks need no care.
+// The TypeScript engine: the fallback when WebAssembly is unavailable, and the twin that the
+// WASM engine is tested against. It implements docs/PARSER.md.
+//
+// Lines are found in the bytes (so that the size bound counts bytes), but values are sliced
+// out of strings: the whole lines of a chunk are decoded with one native call (latin1 when
+// they are ASCII, UTF-8 otherwise) and walked with a second cursor. Decoding them together
+// equals decoding each value alone, because every delimiter is ASCII and a UTF-8 decoder
+// never lets an ASCII byte be swallowed by a bad sequence; so code points split across
+// chunks only ever meet the line that is carried over, which is decoded once complete.
 
 import { eventTooLarge } from "./errors.js";
-import { isAsciiSpan, latin1String, utf8Span } from "./decode.js";
+import { isAsciiSpan, latin1String, utf8Lines, utf8Span } from "./decode.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
-const NUL = 0x00;
 const BOM = [0xef, 0xbb, 0xbf] as const;
 
 const EMPTY = new Uint8Array(0);
@@ -40,14 +45,7 @@ export class JsParser implements EventStreamParser {
   #idBuffer: string;
   #lastEventId: string;
   #discarding = false;
-
-  // The bytes lines are being read from (a chunk, or #line), with its latin1 string and
-  // whether it is all ASCII, each worked out once and only if a value needs it.
-  #src: Uint8Array = EMPTY;
-  #srcLen = 0;
-  #srcStr: string | undefined;
-  #srcAscii: boolean | undefined;
-  #closed = false; // set when a callback calls end()/reset() mid-chunk: stop at once
+  #closed = false; // a callback called end() or reset(): stop reading the chunk at once
 
   constructor(callbacks: ParserCallbacks, maxEventSize: number, lastEventId: string) {
     this.#callbacks = callbacks;
@@ -125,48 +123,91 @@ export class JsParser implements EventStreamParser {
       this.#afterCR = false;
       if (bytes[0] === LF) pos = 1;
     }
-    this.#setSource(bytes, n);
-    // Line ends are searched in the chunk's latin1 string (one char per byte, so the same
-    // offsets): V8's string search is much faster than Uint8Array.prototype.indexOf.
-    const str = (this.#srcStr = latin1String(bytes, 0, n));
+    // One char per byte, for finding line ends: V8's string search is much faster than
+    // Uint8Array.prototype.indexOf, and the offsets are the bytes'.
+    const str = latin1String(bytes, 0, n);
 
-    // Each search runs once over the chunk: remember the next CR and LF instead of
-    // searching again for every line (a chunk without CR would be scanned once per line).
-    let nextLF = str.indexOf("\n", pos);
-    let nextCR = str.indexOf("\r", pos);
-    if (nextLF === -1) nextLF = n;
-    if (nextCR === -1) nextCR = n;
-
-    while (pos < n) {
-      if (nextLF < pos) nextLF = (nextLF = str.indexOf("\n", pos)) === -1 ? n : nextLF;
-      if (nextCR < pos) nextCR = (nextCR = str.indexOf("\r", pos)) === -1 ? n : nextCR;
-      const eol = nextLF < nextCR ? nextLF : nextCR;
+    // The line carried from earlier chunks ends at this chunk's first line end.
+    if (this.#lineLen > 0 || this.#skipLine) {
+      const eol = lineEnd(str, pos);
       if (eol === n) {
         this.#carry(bytes, pos, n);
-        break;
+        return;
       }
-      this.#endLine(bytes, pos, eol);
+      this.#endCarried(bytes, pos, eol);
       if (this.#closed) return;
-      if (eol === nextCR && eol + 1 < n) {
-        pos = bytes[eol + 1] === LF ? eol + 2 : eol + 1;
+      pos = this.#next(str, eol, n);
+    }
+
+    // The whole lines: everything up to the last line end, decoded at once.
+    const last = Math.max(str.lastIndexOf("\n"), str.lastIndexOf("\r"));
+    if (last >= pos) {
+      if (isAsciiSpan(bytes, pos, last)) this.#asciiLines(str, pos, last);
+      else this.#utf8Lines(str, utf8Lines(bytes, pos, last + 1), pos, last);
+      if (this.#closed) return;
+      pos = this.#next(str, last, n);
+    }
+    if (pos < n) this.#carry(bytes, pos, n);
+  }
+
+  // The position after the line end at `eol` (CR, LF or CRLF). A CR that ends the chunk may
+  // be the first half of a CRLF: the next chunk will tell.
+  #next(str: string, eol: number, n: number): number {
+    if (str.charCodeAt(eol) !== CR) return eol + 1;
+    if (eol + 1 === n) {
+      this.#afterCR = true;
+      return n;
+    }
+    return str.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
+  }
+
+  // Lines [pos, last] of an ASCII chunk: chars are bytes, one cursor serves both.
+  #asciiLines(str: string, pos: number, last: number): void {
+    // Each search runs once over the chunk: the next CR and LF are remembered instead of
+    // searched again for every line (a chunk without CR would be scanned once per line).
+    let nextLF = -1;
+    let nextCR = -1;
+    while (pos <= last) {
+      if (nextLF < pos) nextLF = indexOrEnd(str, "\n", pos);
+      if (nextCR < pos) nextCR = indexOrEnd(str, "\r", pos);
+      const eol = nextLF < nextCR ? nextLF : nextCR;
+      this.#processLine(str, pos, eol, eol - pos);
+      if (this.#closed) return;
+      pos = eol === nextCR && str.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
+    }
+  }
+
+  // Lines [pos, last] of a chunk with other bytes: `text` is their UTF-8 decoding. The byte
+  // cursor (in `str`) measures lines for the size bound; the char cursor (in `text`) slices
+  // values. Both meet the same line ends, since those are ASCII.
+  #utf8Lines(str: string, text: string, pos: number, last: number): void {
+    let nextLF = -1;
+    let nextCR = -1;
+    let q = 0;
+    let textLF = -1;
+    let textCR = -1;
+    while (pos <= last) {
+      if (nextLF < pos) nextLF = indexOrEnd(str, "\n", pos);
+      if (nextCR < pos) nextCR = indexOrEnd(str, "\r", pos);
+      if (textLF < q) textLF = indexOrEnd(text, "\n", q);
+      if (textCR < q) textCR = indexOrEnd(text, "\r", q);
+      const eol = nextLF < nextCR ? nextLF : nextCR;
+      const textEol = textLF < textCR ? textLF : textCR;
+      this.#processLine(text, q, textEol, eol - pos);
+      if (this.#closed) return;
+      if (eol === nextCR && str.charCodeAt(eol + 1) === LF) {
+        pos = eol + 2;
+        q = textEol + 2;
       } else {
-        // A CR that ends the chunk may be the first half of a CRLF.
-        if (eol === nextCR) this.#afterCR = true;
         pos = eol + 1;
+        q = textEol + 1;
       }
     }
-    this.#setSource(EMPTY, 0);
   }
 
-  #setSource(bytes: Uint8Array, len: number): void {
-    this.#src = bytes;
-    this.#srcLen = len;
-    this.#srcStr = undefined;
-    this.#srcAscii = undefined;
-  }
-
-  // A line that the chunk does not finish: keep its bytes, unless they already break the
-  // size bound, in which case nothing more of the line is kept.
+  // A line that the chunk does not finish: its bytes are kept (copied: the caller may reuse
+  // its buffer once feed() returns), unless they already break the size bound, in which case
+  // nothing more of the line is kept.
   #carry(bytes: Uint8Array, start: number, end: number): void {
     if (this.#skipLine || start === end) return;
     const len = this.#lineLen + (end - start);
@@ -175,12 +216,6 @@ export class JsParser implements EventStreamParser {
       this.#skipLine = true;
       return;
     }
-    // Copied: the caller may reuse its buffer once feed() returns.
-    this.#append(bytes, start, end);
-  }
-
-  #append(bytes: Uint8Array, start: number, end: number): void {
-    const len = this.#lineLen + (end - start);
     if (len > this.#line.length) {
       const grown = new Uint8Array(Math.max(len, this.#line.length * 2));
       grown.set(this.#line.subarray(0, this.#lineLen));
@@ -190,30 +225,21 @@ export class JsParser implements EventStreamParser {
     this.#lineLen = len;
   }
 
-  #endLine(bytes: Uint8Array, start: number, end: number): void {
+  #endCarried(bytes: Uint8Array, start: number, end: number): void {
     if (this.#skipLine) {
       this.#skipLine = false;
       return;
     }
-    if (this.#lineLen === 0) {
-      if (this.#overflows(end - start)) return;
-      this.#processLine(bytes, start, end);
+    this.#carry(bytes, start, end);
+    if (this.#skipLine) {
+      this.#skipLine = false;
       return;
     }
-    this.#append(bytes, start, end);
     const len = this.#lineLen;
     this.#lineLen = 0;
-    if (this.#overflows(len)) return;
-    // The carried line is read from #line, then the chunk is the source again.
-    const chunk = this.#src;
-    const chunkLen = this.#srcLen;
-    const chunkStr = this.#srcStr;
-    const chunkAscii = this.#srcAscii;
-    this.#setSource(this.#line, len);
-    this.#processLine(this.#line, 0, len);
-    this.#setSource(chunk, chunkLen);
-    this.#srcStr = chunkStr;
-    this.#srcAscii = chunkAscii;
+    const line = this.#line;
+    const text = isAsciiSpan(line, 0, len) ? latin1String(line, 0, len) : utf8Span(line, 0, len);
+    this.#processLine(text, 0, text.length, len);
   }
 
   // The size bound of docs/PARSER.md: data buffer + event type buffer + the line being read.
@@ -230,55 +256,45 @@ export class JsParser implements EventStreamParser {
     return true;
   }
 
-  // Values from an ASCII source are slices of its latin1 string, decoded once; others are
-  // sliced too when the span itself is ASCII, and decoded as UTF-8 otherwise.
-  #decode(start: number, end: number): string {
-    const src = this.#src;
-    this.#srcAscii ??= isAsciiSpan(src, 0, this.#srcLen);
-    if (this.#srcAscii || isAsciiSpan(src, start, end)) {
-      this.#srcStr ??= latin1String(src, 0, this.#srcLen);
-      return this.#srcStr.slice(start, end);
-    }
-    return utf8Span(src, start, end);
-  }
-
-  // Field names are matched as bytes at the start of the line, so a line without a colon
-  // is never searched to its end for one.
-  #processLine(b: Uint8Array, s: number, e: number): void {
+  // One line: chars [s, e) of `t`, `bytes` long in the stream. Field names are matched at the
+  // start of the line, so a line without a colon is never searched to its end for one; and
+  // since they are ASCII, a value's byte length is the line's minus the name and separator.
+  #processLine(t: string, s: number, e: number, bytes: number): void {
+    if (this.#overflows(bytes)) return;
     const len = e - s;
     // "If the line is empty (a blank line): Dispatch the event."
     if (len === 0) {
       this.#dispatch();
       return;
     }
-    const c0 = b[s];
+    const c0 = t.charCodeAt(s);
     // "If the line starts with a U+003A COLON character (:): Ignore the line."
     if (c0 === COLON) {
       if (this.#callbacks.onComment !== undefined) {
-        const v = s + 1 < e && b[s + 1] === SPACE ? s + 2 : s + 1;
-        this.#callbacks.onComment(this.#decode(v, e));
+        const v = s + 1 < e && t.charCodeAt(s + 1) === SPACE ? s + 2 : s + 1;
+        this.#callbacks.onComment(t.slice(v, e));
       }
       return;
     }
     let field = Field.None;
     let nameLen = 0;
     if (c0 === 0x64 /* d */) {
-      if (len >= 4 && b[s + 1] === 0x61 && b[s + 2] === 0x74 && b[s + 3] === 0x61) {
+      if (len >= 4 && t.charCodeAt(s + 1) === 0x61 && t.charCodeAt(s + 2) === 0x74 && t.charCodeAt(s + 3) === 0x61) {
         field = Field.Data;
         nameLen = 4;
       }
     } else if (c0 === 0x69 /* i */) {
-      if (len >= 2 && b[s + 1] === 0x64) {
+      if (len >= 2 && t.charCodeAt(s + 1) === 0x64) {
         field = Field.Id;
         nameLen = 2;
       }
     } else if (c0 === 0x65 /* e */) {
-      if (len >= 5 && b[s + 1] === 0x76 && b[s + 2] === 0x65 && b[s + 3] === 0x6e && b[s + 4] === 0x74) {
+      if (len >= 5 && t.startsWith("vent", s + 1)) {
         field = Field.Event;
         nameLen = 5;
       }
     } else if (c0 === 0x72 /* r */) {
-      if (len >= 5 && b[s + 1] === 0x65 && b[s + 2] === 0x74 && b[s + 3] === 0x72 && b[s + 4] === 0x79) {
+      if (len >= 5 && t.startsWith("etry", s + 1)) {
         field = Field.Retry;
         nameLen = 5;
       }
@@ -287,36 +303,36 @@ export class JsParser implements EventStreamParser {
     // "If the line contains a U+003A COLON character (:) ... Let value be the characters after
     // the first U+003A COLON character (:). If value starts with a U+0020 SPACE character,
     // remove it from value." Otherwise "using the whole line as the field name, and the empty
-    // string as the field value." Any other byte after the name makes it an unknown field.
+    // string as the field value." Any other char after the name makes it an unknown field.
     let v = s + nameLen;
     if (v < e) {
-      if (b[v] !== COLON) return;
+      if (t.charCodeAt(v) !== COLON) return;
       v++;
-      if (v < e && b[v] === SPACE) v++;
+      if (v < e && t.charCodeAt(v) === SPACE) v++;
     }
+    const valueBytes = bytes - (v - s);
     switch (field) {
       case Field.Data: {
         // "Append the field value to the data buffer, then append a single U+000A LINE FEED
         // (LF) character to the data buffer." Joining with LF is the same as appending LFs and
         // removing the last one at dispatch.
         if (this.#discarding) return;
-        const value = this.#decode(v, e);
+        const value = t.slice(v, e);
         this.#data = this.#dataLen === 0 ? value : this.#data + "\n" + value;
-        this.#dataLen += e - v + 1;
+        this.#dataLen += valueBytes + 1;
         return;
       }
       case Field.Event:
         // "Set the event type buffer to field value."
         if (this.#discarding) return;
-        this.#type = this.#decode(v, e);
-        this.#typeLen = e - v;
+        this.#type = t.slice(v, e);
+        this.#typeLen = valueBytes;
         return;
       case Field.Id: {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."
-        // Not indexOf: it would search past the line, to the end of the chunk.
-        for (let i = v; i < e; i++) if (b[i] === NUL) return;
-        this.#idBuffer = this.#decode(v, e);
+        const id = t.slice(v, e);
+        if (!id.includes("\0")) this.#idBuffer = id;
         return;
       }
       case Field.Retry: {
@@ -325,10 +341,10 @@ export class JsParser implements EventStreamParser {
         // integer. Otherwise, ignore the field."
         if (v === e) return;
         for (let i = v; i < e; i++) {
-          const c = b[i]!;
+          const c = t.charCodeAt(i);
           if (c < 0x30 || c > 0x39) return;
         }
-        this.#callbacks.onRetry?.(Number(this.#decode(v, e)));
+        this.#callbacks.onRetry?.(Number(t.slice(v, e)));
         return;
       }
     }
@@ -357,6 +373,17 @@ export class JsParser implements EventStreamParser {
     this.#typeLen = 0;
     this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
   }
+}
+
+function lineEnd(str: string, from: number): number {
+  const lf = indexOrEnd(str, "\n", from);
+  const cr = indexOrEnd(str, "\r", from);
+  return lf < cr ? lf : cr;
+}
+
+function indexOrEnd(str: string, ch: string, from: number): number {
+  const i = str.indexOf(ch, from);
+  return i === -1 ? str.length : i;
 }
 
 const enum Field {
