@@ -124,41 +124,46 @@ export class JsParser implements EventStreamParser {
       if (bytes[0] === LF) pos = 1;
     }
     // One char per byte, for finding line ends: V8's string search is much faster than
-    // Uint8Array.prototype.indexOf, and the offsets are the bytes'.
-    const str = latin1String(bytes, 0, n);
+    // Uint8Array.prototype.indexOf, and the offsets are the bytes'. A small chunk is searched
+    // byte by byte instead, and gets its string only if it has whole lines to read.
+    const small = n <= SMALL_CHUNK;
+    let str = small ? "" : latin1String(bytes, 0, n);
 
     // The line carried from earlier chunks ends at this chunk's first line end.
     if (this.#lineLen > 0 || this.#skipLine) {
-      const eol = lineEnd(str, pos);
+      const eol = small ? firstLineEnd(bytes, pos) : lineEnd(str, pos);
       if (eol === n) {
         this.#carry(bytes, pos, n);
         return;
       }
       this.#endCarried(bytes, pos, eol);
       if (this.#closed) return;
-      pos = this.#next(str, eol, n);
+      pos = this.#next(bytes, eol);
     }
 
     // The whole lines: everything up to the last line end, decoded at once.
-    const last = Math.max(str.lastIndexOf("\n"), str.lastIndexOf("\r"));
+    const last = small
+      ? lastLineEnd(bytes, pos)
+      : Math.max(str.lastIndexOf("\n"), str.lastIndexOf("\r"));
     if (last >= pos) {
+      if (small) str = latin1String(bytes, 0, n);
       if (isAsciiSpan(bytes, pos, last)) this.#asciiLines(str, pos, last);
       else this.#utf8Lines(str, utf8Lines(bytes, pos, last + 1), pos, last);
       if (this.#closed) return;
-      pos = this.#next(str, last, n);
+      pos = this.#next(bytes, last);
     }
     if (pos < n) this.#carry(bytes, pos, n);
   }
 
   // The position after the line end at `eol` (CR, LF or CRLF). A CR that ends the chunk may
   // be the first half of a CRLF: the next chunk will tell.
-  #next(str: string, eol: number, n: number): number {
-    if (str.charCodeAt(eol) !== CR) return eol + 1;
-    if (eol + 1 === n) {
+  #next(bytes: Uint8Array, eol: number): number {
+    if (bytes[eol] !== CR) return eol + 1;
+    if (eol + 1 === bytes.length) {
       this.#afterCR = true;
-      return n;
+      return eol + 1;
     }
-    return str.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
+    return bytes[eol + 1] === LF ? eol + 2 : eol + 1;
   }
 
   // Lines [pos, last] of an ASCII chunk: chars are bytes, one cursor serves both.
@@ -373,6 +378,26 @@ export class JsParser implements EventStreamParser {
     this.#typeLen = 0;
     this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
   }
+}
+
+// Below this size, finding line ends with a loop over the bytes beats making a string to
+// search (measured at 64-byte chunks: the string was a fifth of the time).
+const SMALL_CHUNK = 256;
+
+function firstLineEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === LF || c === CR) return i;
+  }
+  return bytes.length;
+}
+
+function lastLineEnd(bytes: Uint8Array, downTo: number): number {
+  for (let i = bytes.length - 1; i >= downTo; i--) {
+    const c = bytes[i];
+    if (c === LF || c === CR) return i;
+  }
+  return -1;
 }
 
 function lineEnd(str: string, from: number): number {
