@@ -159,6 +159,7 @@ let module: WebAssembly.Module | undefined;
 const runtimes: Runtime[] = [];
 let unavailable: string | undefined;
 let loaded = false;
+let build: "simd" | "scalar" | undefined;
 
 function env(name: string): string | undefined {
   return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[
@@ -188,11 +189,15 @@ function load(): boolean {
     return false;
   }
   try {
+    // The SIMD build where the runtime validates it; EVENTSOURCE_WASM_BUILD=scalar forces
+    // the other one (for tests and benchmarks).
     const simd = fromBase64(PARSER_WASM_SIMD_BASE64);
-    module = new WA.Module(WA.validate(simd) ? simd : fromBase64(PARSER_WASM_BASE64));
+    build = env("EVENTSOURCE_WASM_BUILD") !== "scalar" && WA.validate(simd) ? "simd" : "scalar";
+    module = new WA.Module(build === "simd" ? simd : fromBase64(PARSER_WASM_BASE64));
     instantiate();
   } catch (error) {
     module = undefined;
+    build = undefined;
     unavailable = `WebAssembly could not load the parser: ${(error as Error)?.message ?? String(error)}`;
   }
   return module !== undefined;
@@ -202,6 +207,12 @@ function load(): boolean {
 export function wasmUnavailableReason(): string | undefined {
   load();
   return unavailable;
+}
+
+/** Which build of assembly/ the WASM engine runs, or `undefined` when it cannot run. */
+export function wasmBuild(): "simd" | "scalar" | undefined {
+  load();
+  return build;
 }
 
 /** The first Instance that no dispatch is using; nested feeds are rare, so is a new one. */

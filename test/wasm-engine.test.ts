@@ -1,168 +1,24 @@
-// The WASM engine against the oracle and the TypeScript engine, on the cases that are its
-// own: one Instance shared by interleaved parsers, chunks wider than the input window,
-// record tables that fill up, memory that grows, callbacks that re-enter, and runtimes
-// without WebAssembly.
-import fc from "fast-check";
+// The WASM engine (its SIMD build, where the runtime has SIMD) against the oracle and the
+// TypeScript engine, on the cases that are its own: see fixtures/wasm-suites.ts; plus
+// callbacks that re-enter, the committed build, and runtimes without WebAssembly.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
-import { WINDOW_SIZE } from "../assembly/abi.js";
 import { createParser } from "../src/parser.js";
-import { wasmUnavailableReason } from "../src/parser-wasm.js";
-import { cutPoints, maxEventSize, randomBytes, sseStream } from "./arbitraries.js";
-import { collect, cut, enc } from "./collect.js";
+import { wasmBuild, wasmUnavailableReason } from "../src/parser-wasm.js";
 import { bundleSource } from "./fixtures/wasm-bundle.js";
-import { oracleParse, type OracleResult, type Output } from "./oracle.js";
+import { wasmSuites } from "./fixtures/wasm-suites.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-test("WebAssembly works here, so the engine under test really is WASM", () => {
+test("WebAssembly works here, so the engine under test really is WASM, SIMD build", () => {
   expect(wasmUnavailableReason()).toBeUndefined();
+  expect(wasmBuild()).toBe("simd");
   expect(createParser({ onEvent() {} }, { engine: "wasm" }).engine).toBe("wasm");
   expect(createParser({ onEvent() {} }).engine).toBe("wasm");
 });
 
-describe("differential: wasm = js = oracle", () => {
-  const both = (bytes: Uint8Array, points: number[], max: number, lastEventId: string) => {
-    const options = { maxEventSize: max, lastEventId };
-    const expected = oracleParse(bytes, options);
-    expect(collect("wasm", cut(bytes, points), options)).toEqual(expected);
-    expect(collect("js", cut(bytes, points), options)).toEqual(expected);
-  };
-  const lastEventId = fc.constantFrom("", "seed", "é");
-
-  test("SSE-shaped streams, random chunks, small maxEventSize", () => {
-    fc.assert(fc.property(sseStream, cutPoints, maxEventSize, lastEventId, both), {
-      numRuns: 4000,
-    });
-  });
-
-  test("random bytes, random chunks", () => {
-    fc.assert(fc.property(randomBytes, cutPoints, maxEventSize, lastEventId, both), {
-      numRuns: 3000,
-    });
-  });
-
-  test("without onComment, the same events and no comments", () => {
-    fc.assert(
-      fc.property(sseStream, cutPoints, (bytes, points) => {
-        const seen: Output[] = [];
-        const parser = createParser(
-          {
-            onEvent: (e) => seen.push({ kind: "event", ...e }),
-            onRetry: (ms) => seen.push({ kind: "retry", ms }),
-          },
-          { engine: "wasm" },
-        );
-        for (const chunk of cut(bytes, points)) parser.feed(chunk);
-        parser.end();
-        expect(seen).toEqual(oracleParse(bytes).outputs.filter((o) => o.kind !== "comment"));
-      }),
-      { numRuns: 1000 },
-    );
-  });
-
-  // Streams several windows long: chunks wider than the window are fed in slices, lines and
-  // events span windows, a window of tiny lines fills the record table, events outgrow the
-  // memory the Instance started with.
-  const bigStream = fc
-    .tuple(
-      fc.array(
-        fc.oneof(
-          sseStream,
-          fc.constantFrom(
-            enc.encode(":\n".repeat(20_000)),
-            enc.encode("id: 1\n\n".repeat(9_000)),
-            enc.encode("data: x\n\n".repeat(8_000)),
-            enc.encode(`data: ${"y".repeat(150_000)}\ndata: ${"é".repeat(40_000)}\n\n`),
-            enc.encode(`event: ${"t".repeat(70_000)}\ndata: z\n\n`),
-            enc.encode(`: ${"c".repeat(70_000)}\r\n`),
-          ),
-        ),
-        { minLength: 1, maxLength: 6 },
-      ),
-      fc.array(fc.nat({ max: 400_000 }), { maxLength: 8 }),
-      fc.oneof(
-        fc.constant(Infinity),
-        fc.constantFrom(1, 100, WINDOW_SIZE - 1, WINDOW_SIZE, 100_000, 200_000),
-      ),
-    )
-    .map(([parts, points, max]) => {
-      const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        bytes.set(p, at);
-        at += p.length;
-      }
-      return { bytes, points, max };
-    });
-
-  test("streams of several windows, huge lines and events", () => {
-    fc.assert(
-      fc.property(bigStream, ({ bytes, points, max }) => both(bytes, points, max, "")),
-      { numRuns: 40 },
-    );
-  });
-});
-
-describe("one Instance, many parsers", () => {
-  const stream = fc.record({
-    bytes: fc.oneof(sseStream, randomBytes),
-    points: cutPoints,
-    max: maxEventSize,
-    lastEventId: fc.constantFrom("", "x"),
-  });
-
-  test("parsers fed in a random interleaving each get the oracle's result", () => {
-    fc.assert(
-      fc.property(
-        fc.array(stream, { minLength: 2, maxLength: 8 }),
-        fc.array(fc.nat(), { maxLength: 200 }),
-        (streams, picks) => {
-          const runs = streams.map((s) => {
-            const outputs: Output[] = [];
-            const parser = createParser(
-              {
-                onEvent: (e) => outputs.push({ kind: "event", ...e }),
-                onRetry: (ms) => outputs.push({ kind: "retry", ms }),
-                onComment: (text) => outputs.push({ kind: "comment", text }),
-                onError: (err) => outputs.push({ kind: "error", code: err.code }),
-              },
-              { engine: "wasm", maxEventSize: s.max, lastEventId: s.lastEventId },
-            );
-            return { parser, outputs, chunks: cut(s.bytes, s.points), next: 0 };
-          });
-          // Random order first, then whatever is left, round robin.
-          const order = [...picks.map((p) => p % runs.length), ...runs.flatMap((_, i) => Array(20).fill(i))];
-          for (const i of order) {
-            const run = runs[i]!;
-            if (run.next < run.chunks.length) run.parser.feed(run.chunks[run.next++]!.slice());
-          }
-          runs.forEach((run, i) => {
-            while (run.next < run.chunks.length) run.parser.feed(run.chunks[run.next++]!);
-            run.parser.end();
-            const got: OracleResult = { outputs: run.outputs, lastEventId: run.parser.lastEventId };
-            const s = streams[i]!;
-            expect(got).toEqual(oracleParse(s.bytes, { maxEventSize: s.max, lastEventId: s.lastEventId }));
-          });
-        },
-      ),
-      { numRuns: 500 },
-    );
-  });
-
-  test("a parser swapped out mid-event keeps a pending event larger than a window", () => {
-    const events: string[][] = [[], []];
-    const a = createParser({ onEvent: (e) => events[0]!.push(e.data) }, { engine: "wasm" });
-    const b = createParser({ onEvent: (e) => events[1]!.push(e.data) }, { engine: "wasm" });
-    const big = "q".repeat(3 * WINDOW_SIZE);
-    a.feed(`data: ${big}\ndata: par`);
-    b.feed("data: b1\n\ndata: b");
-    a.feed("tial\n\n");
-    b.feed("2\n\n");
-    expect(events).toEqual([[`${big}\npartial`], ["b1", "b2"]]);
-  });
-});
+wasmSuites();
 
 describe("callbacks that re-enter", () => {
   test("feeding the same parser from a callback continues after the current chunk", () => {
