@@ -21,7 +21,7 @@ import {
 } from "./lib/common.mjs";
 
 const size = Number(process.env.BENCH_SIZE) || (SMOKE ? 96 * 1024 : FULL_SIZE);
-const time = Number(process.env.BENCH_TIME) || (SMOKE ? 5 : 1200);
+const time = Number(process.env.BENCH_TIME) || (SMOKE ? 5 : 2000);
 const workloadFilter = process.env.BENCH_WORKLOADS?.split(",");
 const chunkSizes = process.env.BENCH_CHUNKS?.split(",").map(Number) ?? CHUNK_SIZES;
 const BASELINE = "eventsource-parser";
