@@ -257,7 +257,8 @@ function appendData(vp: usize, vl: u32, high: u32): void {
   // event are dropped only when they alone are over it (docs/PARSER.md, "Size bound").
   if (discarding) {
     if (len > maxSize) return;
-  } else if (<u64>dataLen + <u64>typeLen + <u64>len > <u64>maxSize) {
+  } else if (len > maxSize - dataLen - typeLen) {
+    // (dataLen + typeLen <= maxSize holds whenever not discarding: no overflow.)
     tooLarge();
     return;
   }
@@ -492,15 +493,11 @@ function runSimd(): i32 {
   let start = cur; // the line being looked at starts here
   let hi: u32 = 0; // bytes >= 0x80 in the blocks of this line before the current one
   if (start < end) {
+    // `end` is the arena, 16-aligned: every block below it is whole input.
     let blk = start & ~15;
     let v = v128.load(blk);
     let m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
     let h = <u32>i8x16.bitmask(v);
-    let valid = end - blk;
-    if (valid < 16) {
-      m &= (1 << <u32>valid) - 1;
-      h &= (1 << <u32>valid) - 1;
-    }
     m &= 0xffff << <u32>(start - blk);
     for (;;) {
       if (m == 0) {
@@ -511,11 +508,6 @@ function runSimd(): i32 {
         v = v128.load(blk);
         m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
         h = <u32>i8x16.bitmask(v);
-        valid = end - blk;
-        if (valid < 16) {
-          m &= (1 << <u32>valid) - 1;
-          h &= (1 << <u32>valid) - 1;
-        }
         // The LF of a CRLF that straddles two blocks is not a line end of its own.
         if (start > blk) m &= 0xffff << <u32>(start - blk);
         continue;
