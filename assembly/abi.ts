@@ -42,20 +42,17 @@ export const S_CR = 1; // the previous chunk ended in CR: a leading LF is not a 
 export const S_LINE_LEN = 2; // bytes of the unfinished line
 export const S_LINE_HIGH = 3; // the unfinished line has a byte >= 0x80
 export const S_LINE_SKIP = 4; // the rest of the current line is dropped (too large)
-export const S_DATA_PTR = 5;
-export const S_DATA_LEN = 6; // as the spec counts it: every value plus its LF
-export const S_DATA_HIGH = 7;
-export const S_DATA_OWNED = 8; // data is in the arena with all its LFs (else a window span)
-export const S_TYPE_PTR = 9;
-export const S_TYPE_LEN = 10;
-export const S_TYPE_HIGH = 11;
-export const S_DISCARDING = 12;
-export const S_ID_DIRTY = 13; // an id field was seen since the last commit
-export const S_MAX = 14; // maxEventSize as u32; 0xFFFFFFFF is unbounded
-export const S_COMMENTS = 15; // 1 when comments are wanted
-export const S_PENDING = 16; // bytes at arenaBase() that belong to this stream
-export const S_BASE = 17; // where the pending bytes are (0: at `arena`)
+export const S_DATA_LEN = 5; // as the spec counts it: every value plus its LF
+export const S_DATA_HIGH = 6;
+export const S_TYPE_LEN = 7;
+export const S_TYPE_HIGH = 8;
+export const S_DISCARDING = 9;
+export const S_ID_DIRTY = 10; // an id field was seen since the last commit
+export const S_MAX = 11; // maxEventSize as u32; 0xFFFFFFFF is unbounded
+export const S_COMMENTS = 12; // 1 when comments are wanted
+export const S_PENDING = 13; // bytes at S_BASE that belong to this stream
+export const S_BASE = 14; // where the pending bytes are (0: at `arena`)
 // Not stream state: set by every call, for JS. The end of the highest arena span that a
 // record of the call points at (0: none).
-export const S_REF_END = 18;
-export const STATE_WORDS = 19;
+export const S_REF_END = 15;
+export const STATE_WORDS = 16;

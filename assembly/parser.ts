@@ -9,8 +9,8 @@ import {
   WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE,
   REC_EVENT, REC_ID, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE,
-  S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_PTR, S_DATA_LEN, S_DATA_HIGH,
-  S_DATA_OWNED, S_TYPE_PTR, S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
+  S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_LEN, S_DATA_HIGH,
+  S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
   S_COMMENTS, S_PENDING, S_BASE, S_REF_END, STATE_WORDS,
 } from "./abi";
 
@@ -68,11 +68,8 @@ function loadState(): void {
   lineLen = getState(S_LINE_LEN);
   lineHigh = getState(S_LINE_HIGH);
   lineSkip = getState(S_LINE_SKIP);
-  dataPtr = getState(S_DATA_PTR);
   dataLen = getState(S_DATA_LEN);
   dataHigh = getState(S_DATA_HIGH);
-  dataOwned = getState(S_DATA_OWNED);
-  typePtr = getState(S_TYPE_PTR);
   typeLen = getState(S_TYPE_LEN);
   typeHigh = getState(S_TYPE_HIGH);
   discarding = getState(S_DISCARDING);
@@ -87,11 +84,8 @@ function saveState(): void {
   setState(S_LINE_LEN, lineLen);
   setState(S_LINE_HIGH, lineHigh);
   setState(S_LINE_SKIP, lineSkip);
-  setState(S_DATA_PTR, <u32>dataPtr);
   setState(S_DATA_LEN, dataLen);
   setState(S_DATA_HIGH, dataHigh);
-  setState(S_DATA_OWNED, dataOwned);
-  setState(S_TYPE_PTR, <u32>typePtr);
   setState(S_TYPE_LEN, typeLen);
   setState(S_TYPE_HIGH, typeHigh);
   setState(S_DISCARDING, discarding);
@@ -393,8 +387,10 @@ export function feed(len: i32): i32 {
   const pending = typeLen + dataLen + lineLen;
   const from = <usize>getState(S_BASE);
   if (from != 0 && from != arena) copy(arena, from, pending);
+  // Between calls the pending event is always [type][data] with all its LFs, in the arena.
   typePtr = arena;
   dataPtr = arena + typeLen;
+  dataOwned = dataLen > 0 ? 1 : 0;
   top = arena + pending;
 
   if (cr) {
@@ -599,7 +595,6 @@ function finish(): void {
       base = arena;
     }
   }
-  dataOwned = dl > 0 ? 1 : 0;
   lineLen = ll + rem;
   if (rem > 0) lineHigh |= remHigh;
   cur = end;
