@@ -503,9 +503,18 @@ function runSimd(): i32 {
         if (blk >= end) break;
         v = v128.load(blk);
         m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
-        h = <u32>i8x16.bitmask(v);
         // The LF of a CRLF that straddles two blocks is not a line end of its own.
         if (start > blk) m &= 0xffff << <u32>(start - blk);
+        // The inside of a long line: nothing to do but look for its end.
+        while (m == 0) {
+          hi |= <u32>i8x16.bitmask(v);
+          blk += 16;
+          if (blk >= end) break;
+          v = v128.load(blk);
+          m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
+        }
+        if (blk >= end) break;
+        h = <u32>i8x16.bitmask(v);
         continue;
       }
       if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) {
