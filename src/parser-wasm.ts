@@ -356,6 +356,10 @@ export class WasmParser implements EventStreamParser {
   #dispatch(rt: Runtime, words: number, generation: number): boolean {
     const cb = this.#callbacks;
     const i32 = rt.i32;
+    // Locals, written back at the end: a store of a new string into this long-lived object
+    // costs a write barrier, which was a visible part of the time per event.
+    let idBuffer = this.#idBuffer;
+    let lastType = this.#lastType;
     let r = rt.records >> 2;
     const stop = r + words;
     while (r < stop) {
@@ -367,20 +371,23 @@ export class WasmParser implements EventStreamParser {
             typeLen === 0
               ? "message"
               : (head & FLAG_SAME_TYPE) !== 0
-                ? this.#lastType
-                : (this.#lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII));
+                ? lastType
+                : (lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII));
           const data = rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII);
-          if ((head & FLAG_COMMIT) !== 0) this.#lastEventId = this.#idBuffer;
+          // The getter reads the field, so it is kept current for callbacks.
+          if ((head & FLAG_COMMIT) !== 0 && this.#lastEventId !== idBuffer) {
+            this.#lastEventId = idBuffer;
+          }
           r += 5;
           cb.onEvent({ type, data, lastEventId: this.#lastEventId });
           break;
         }
         case REC_ID:
-          this.#idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII);
+          idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII);
           r += 3;
           continue;
         case REC_COMMIT:
-          this.#lastEventId = this.#idBuffer;
+          this.#lastEventId = idBuffer;
           r += 1;
           continue;
         case REC_RETRY: {
@@ -402,8 +409,12 @@ export class WasmParser implements EventStreamParser {
         default:
           throw new Error(`eventsource-wasm: corrupt parser record ${head}`);
       }
+      // end() or reset() from a callback: the rest belongs to the old stream, and the
+      // buffers they reset must not be overwritten.
       if (this.#generation !== generation) return false;
     }
+    this.#idBuffer = idBuffer;
+    this.#lastType = lastType;
     return true;
   }
 
