@@ -297,22 +297,23 @@ export class WasmParser implements EventStreamParser {
   #moveTo(rt: Runtime): void {
     if (this.#home !== undefined) this.#saveOut();
     if (rt.active !== undefined) rt.active.#saveOut();
-    rt.active = this;
-    this.#home = rt;
     const saved = this.#saved;
-    this.#saved = undefined;
     if (saved === undefined) {
       rt.u8.fill(0, rt.state, rt.state + STATE_BYTES);
       const max = this.#maxEventSize;
       // 0xFFFFFFFF means no bound: wasm32 memory cannot hold a pending event that large.
       rt.i32[(rt.state >> 2) + S_MAX] = max < 0xffffffff ? max : -1;
       rt.i32[(rt.state >> 2) + S_COMMENTS] = this.#callbacks.onComment !== undefined ? 1 : 0;
-      return;
+    } else {
+      // May throw (no memory left): the state is then still in `saved`.
+      rt.ensure(rt.arena + saved.length - STATE_BYTES);
+      rt.u8.set(saved.subarray(0, STATE_BYTES), rt.state);
+      rt.u8.set(saved.subarray(STATE_BYTES), rt.arena);
+      rt.i32[(rt.state >> 2) + S_BASE] = rt.arena;
+      this.#saved = undefined;
     }
-    rt.ensure(rt.arena + saved.length - STATE_BYTES);
-    rt.u8.set(saved.subarray(0, STATE_BYTES), rt.state);
-    rt.u8.set(saved.subarray(STATE_BYTES), rt.arena);
-    rt.i32[(rt.state >> 2) + S_BASE] = rt.arena;
+    rt.active = this;
+    this.#home = rt;
   }
 
   #run(bytes: Uint8Array): void {
