@@ -21,6 +21,8 @@ const SPACE: u32 = 0x20;
 
 export const records: usize = memory.data(RECORD_WORDS * 4, 16);
 export const state: usize = memory.data(STATE_WORDS * 4, 16);
+// SIMD build: the offsets (from `input`) of every CR and LF of the chunk, found in one pass.
+const ends: usize = memory.data(WINDOW_SIZE * 2, 16);
 // Last, so that the arena follows it: a chunk of n bytes is copied to arena - n.
 export const input: usize = memory.data(WINDOW_SIZE, 16);
 export const arena: usize = (__heap_base + 15) & ~15;
@@ -52,6 +54,9 @@ let scanHigh: u32 = 0; // OR of the bytes passed over by the last scan
 let keepLine = false; // processLine left a span pointing into the line it was given
 let refEnd: usize = 0; // end of the highest arena span a record of this call points at
 let base: usize = 0; // where finish() left the pending bytes
+let nEnds: i32 = 0; // entries in `ends`
+let iEnd: i32 = 0; // the next entry of `ends` to look at
+let windowAscii = false; // no byte of the chunk (after `cur` at the start) is >= 0x80
 let prevTypePtr: usize = 0; // the previous event's type in this call, to spare JS a decode
 let prevTypeLen: u32 = 0xffffffff;
 
@@ -450,6 +455,7 @@ export function feed(len: i32): i32 {
       }
     }
   }
+  if (ASC_FEATURE_SIMD) index();
   return run();
 }
 
@@ -480,67 +486,78 @@ function run(): i32 {
 }
 
 /**
- * `run` for the SIMD build: each 16-byte block is loaded once and its line ends are taken
- * from a bitmask, instead of a scan that starts over at every line.
+ * SIMD build, first pass: the offsets of all CRs and LFs from `cur` on, taken 16 bytes at a
+ * time from bitmasks, in a loop that does nothing else; and whether all bytes are ASCII.
  */
-function runSimd(): i32 {
-  const vlf = i8x16.splat(<i8>LF);
-  const vcr = i8x16.splat(<i8>CR);
-  let start = cur; // the line being looked at starts here
-  let hi: u32 = 0; // bytes >= 0x80 in the blocks of this line before the current one
-  if (start < end) {
+function index(): void {
+  let out = ends;
+  let high: u32 = 0;
+  if (cur < end) {
+    const vlf = i8x16.splat(<i8>LF);
+    const vcr = i8x16.splat(<i8>CR);
     // `end` is the arena, 16-aligned: every block below it is whole input.
-    let blk = start & ~15;
+    let blk = cur & ~15;
+    const skip = 0xffff << <u32>(cur - blk);
     let v = v128.load(blk);
-    let m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
-    let h = <u32>i8x16.bitmask(v);
-    m &= 0xffff << <u32>(start - blk);
+    let m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr))) & skip;
+    high = <u32>i8x16.bitmask(v) & skip;
     for (;;) {
-      if (m == 0) {
-        const s = start > blk ? <u32>(start - blk) : 0;
-        hi |= h & (0xffff << s);
-        blk += 16;
-        if (blk >= end) break;
-        v = v128.load(blk);
-        m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
-        // The LF of a CRLF that straddles two blocks is not a line end of its own.
-        if (start > blk) m &= 0xffff << <u32>(start - blk);
-        // The inside of a long line: nothing to do but look for its end.
-        while (m == 0) {
-          hi |= <u32>i8x16.bitmask(v);
-          blk += 16;
-          if (blk >= end) break;
-          v = v128.load(blk);
-          m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
-        }
-        if (blk >= end) break;
-        h = <u32>i8x16.bitmask(v);
-        continue;
+      const off = <u32>(blk - input);
+      while (m != 0) {
+        store<u16>(out, off + ctz(m));
+        out += 2;
+        m &= m - 1;
       }
-      if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) {
-        cur = start;
-        return paused();
-      }
-      const k = ctz(m);
-      const e = blk + k;
-      const s = start > blk ? <u32>(start - blk) : 0;
-      processLine(start, <u32>(e - start), hi | (h & (0xffff << s) & ((1 << k) - 1)));
-      let next = e + 1;
-      if (<u32>load<u8>(e) == CR) {
-        if (next < end) {
-          if (<u32>load<u8>(next) == LF) next++;
-        } else {
-          cr = 1;
-        }
-      }
-      start = next;
-      hi = 0;
-      const off = <u32>(start - blk);
-      m = off >= 16 ? 0 : m & (0xffff << off);
+      blk += 16;
+      if (blk >= end) break;
+      v = v128.load(blk);
+      m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
+      high |= <u32>i8x16.bitmask(v);
     }
   }
+  nEnds = <i32>((out - ends) >> 1);
+  iEnd = 0;
+  windowAscii = high == 0;
+}
+
+/** Whether any byte of [a, b) is >= 0x80: for the lines of chunks that are not all ASCII. */
+function highIn(a: usize, b: usize): u32 {
+  for (; a + 16 <= b; a += 16) {
+    if (i8x16.bitmask(v128.load(a)) != 0) return 1;
+  }
+  let acc: u32 = 0;
+  for (; a < b; a++) acc |= load<u8>(a);
+  return acc & 0x80;
+}
+
+/** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
+function runSimd(): i32 {
+  let start = cur;
+  while (iEnd < nEnds) {
+    const e = input + <usize>load<u16>(ends + (<usize>iEnd << 1));
+    if (e < start) {
+      // The LF of a CRLF.
+      iEnd++;
+      continue;
+    }
+    if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) {
+      cur = start;
+      return paused();
+    }
+    iEnd++;
+    processLine(start, <u32>(e - start), windowAscii ? 0 : highIn(start, e));
+    let next = e + 1;
+    if (<u32>load<u8>(e) == CR) {
+      if (next < end) {
+        if (<u32>load<u8>(next) == LF) next++;
+      } else {
+        cr = 1;
+      }
+    }
+    start = next;
+  }
   cur = start;
-  scanHigh = hi;
+  scanHigh = windowAscii ? 0 : highIn(start, end);
   finish();
   return rc;
 }
