@@ -29,7 +29,7 @@ import {
   WINDOW_SIZE,
 } from "../assembly/abi.js";
 import { eventTooLarge } from "./errors.js";
-import type { EngineName, EventStreamParser, ParsedEvent, ParserCallbacks } from "./types.js";
+import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 import { PARSER_WASM_BASE64, PARSER_WASM_SIMD_BASE64 } from "./wasm/parser.generated.js";
 
 interface ParserExports {
@@ -73,7 +73,10 @@ function fromBase64(s: string): Uint8Array<ArrayBuffer> {
 
 /** An Instance, its views, and whose state it holds. */
 class Runtime {
-  readonly exports: ParserExports;
+  // The exports object is exotic enough that each property read of it misses the inline
+  // cache: the functions are read once.
+  readonly feed: (len: number) => number;
+  readonly resume: () => number;
   readonly memory: WebAssembly.Memory;
   readonly input: number;
   readonly records: number;
@@ -92,7 +95,8 @@ class Runtime {
   textEnd = 0;
 
   constructor(exports: ParserExports) {
-    this.exports = exports;
+    this.feed = exports.feed;
+    this.resume = exports.resume;
     this.memory = exports.memory;
     this.input = exports.input.value as number;
     this.records = exports.records.value as number;
@@ -331,7 +335,7 @@ export class WasmParser implements EventStreamParser {
         rt.u8.set(n === bytes.length ? bytes : bytes.subarray(off, off + n), rt.arena - n);
         let words: number;
         try {
-          words = rt.exports.feed(n);
+          words = rt.feed(n);
         } catch (error) {
           // A trap (out of memory) leaves the Instance's copy of this stream half-updated.
           this.end();
@@ -341,7 +345,7 @@ export class WasmParser implements EventStreamParser {
           rt.called(n);
           if (!this.#dispatch(rt, words & ~PAUSED, generation)) return;
           if ((words & PAUSED) === 0) break;
-          words = rt.exports.resume();
+          words = rt.resume();
         }
       }
     } finally {
