@@ -43,6 +43,12 @@ const CLOSED = 2;
 const DEFAULT_RECONNECTION_TIME = 3000;
 const DEFAULT_MAX_DELAY = 30_000;
 const DEFAULT_MAX_BUFFERED = 10_000;
+/**
+ * Node's setTimeout turns any delay above 2^31 - 1 ms (about 24.8 days) into 1 ms: a longer
+ * reconnection time (the spec sets no bound on `retry:`) or idle timeout would make the timer
+ * fire at once, again and again. Every timer here waits at most this long instead.
+ */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /** Why an `error` event was fired. */
 export type EventSourceErrorCode =
@@ -128,12 +134,17 @@ export class EventSourceError extends Error {
   }
 }
 
+/**
+ * Delays are finite numbers of ms (`Infinity` or `NaN` throw a RangeError); a wait over
+ * 2^31 - 1 ms (about 24.8 days), including one a server asks for with `retry:`, is clamped
+ * to that.
+ */
 export interface ReconnectOptions {
   /** The initial reconnection time in ms (default 3000). A `retry:` field replaces it. */
   initialDelay?: number;
   /** Cap on the backed-off delay in ms (default 30000). Never shortens the reconnection time. */
   maxDelay?: number;
-  /** Backoff multiplier per failed attempt in a row (default 1: the spec's constant delay). */
+  /** Backoff multiplier per failed attempt in a row, >= 1 (default 1: the spec's constant delay). */
   factor?: number;
   /** 0..1: each delay is multiplied by a random number in [1 - jitter, 1] (default 0). */
   jitter?: number;
@@ -155,7 +166,10 @@ export interface EventSourceOptions {
   /** The initial last event ID: sent as `Last-Event-ID` from the first request on. */
   lastEventId?: string;
   reconnect?: ReconnectOptions;
-  /** Ms without receiving a byte after which the connection is dropped and re-made. */
+  /**
+   * Ms without receiving a byte after which the connection is dropped and re-made (finite;
+   * 0 or absent: none; over 2^31 - 1 ms, about 24.8 days, is clamped to that).
+   */
   idleTimeout?: number;
   /** Aborting it closes the source (as `close()`: no event). */
   signal?: AbortSignal;
@@ -345,16 +359,16 @@ export class EventSource<
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
     this.#transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
-    this.#maxRedirects = nonNegative(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
-    this.#idleTimeout = nonNegative(options.idleTimeout, 0, "idleTimeout");
+    this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
+    this.#idleTimeout = finiteOption(options.idleTimeout, 0, "idleTimeout");
 
     const reconnect = options.reconnect ?? {};
-    this.#reconnectionTime = nonNegative(reconnect.initialDelay, DEFAULT_RECONNECTION_TIME, "reconnect.initialDelay");
-    this.#maxDelay = nonNegative(reconnect.maxDelay, DEFAULT_MAX_DELAY, "reconnect.maxDelay");
-    this.#factor = nonNegative(reconnect.factor, 1, "reconnect.factor");
-    this.#jitter = nonNegative(reconnect.jitter, 0, "reconnect.jitter");
+    this.#reconnectionTime = finiteOption(reconnect.initialDelay, DEFAULT_RECONNECTION_TIME, "reconnect.initialDelay");
+    this.#maxDelay = finiteOption(reconnect.maxDelay, DEFAULT_MAX_DELAY, "reconnect.maxDelay");
+    this.#factor = finiteOption(reconnect.factor, 1, "reconnect.factor", 1);
+    this.#jitter = numberOption(reconnect.jitter, 0, "reconnect.jitter");
     if (this.#jitter > 1) throw new RangeError("reconnect.jitter must be between 0 and 1");
-    this.#maxAttempts = nonNegative(reconnect.maxAttempts, Infinity, "reconnect.maxAttempts");
+    this.#maxAttempts = numberOption(reconnect.maxAttempts, Infinity, "reconnect.maxAttempts");
 
     // The parser is made now (engine selected at the first parser, never at import), so
     // that bad parser options throw here rather than in a later tick.
@@ -783,6 +797,9 @@ export class EventSource<
       // maxDelay caps the backoff, never the reconnection time itself (a server's `retry`).
       delay = Math.min(base * this.#factor ** (this.#attempts - 1), Math.max(this.#maxDelay, base));
     }
+    // Clamped before the jitter: a `retry:` of hundreds of digits is Infinity, and
+    // Infinity - Infinity * jitter would be NaN (which setTimeout also takes as 1 ms).
+    delay = Math.min(delay, MAX_TIMER_DELAY);
     if (this.#jitter > 0) delay -= delay * this.#jitter * Math.random();
     return delay;
   }
@@ -807,7 +824,7 @@ export class EventSource<
   /** `idleTimeout`: a half-open TCP connection never errors; no byte for N ms does. */
   #armIdleTimer(conn: Connection): void {
     const timeout = this.#idleTimeout;
-    if (timeout === 0 || !Number.isFinite(timeout)) return;
+    if (timeout === 0) return;
     conn.lastChunkAt = Date.now();
     const check = (): void => {
       conn.idleTimer = null;
@@ -819,13 +836,13 @@ export class EventSource<
           message: `no data received for ${timeout} ms`,
         });
       } else {
-        conn.idleTimer = setTimeout(check, timeout - idle);
+        conn.idleTimer = setTimeout(check, Math.min(timeout - idle, MAX_TIMER_DELAY));
         conn.idleTimer.unref();
       }
     };
     // Reset per chunk is a timestamp store (no clearTimeout/setTimeout per chunk): the
     // timer re-arms itself for the remaining time when it fires early.
-    conn.idleTimer = setTimeout(check, timeout);
+    conn.idleTimer = setTimeout(check, Math.min(timeout, MAX_TIMER_DELAY));
     // Unref'd: the socket is what keeps the process alive, not this watchdog.
     conn.idleTimer.unref();
   }
@@ -1009,12 +1026,23 @@ export interface EventSource<Events extends { [K in keyof Events]: MessageEvent 
   ): void;
 }
 
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
+/** A numeric option: `fallback` when absent; a TypeError if not a number; a RangeError if NaN or below `min`. */
+function numberOption(value: unknown, fallback: number, name: string, min = 0): number {
   if (value === undefined || value === null) return fallback;
-  if (typeof value !== "number" || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`${name} must be a non-negative number, got ${String(value)}`);
-  }
+  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  if (!(value >= min)) throw new RangeError(`${name} must be a number >= ${min}, got ${value}`);
   return value;
+}
+
+/**
+ * A delay (or factor) option, which must also be finite: `Infinity` is not "never" to a timer
+ * (it would be clamped to about 24.8 days, see MAX_TIMER_DELAY), so it is refused rather than
+ * given a meaning it does not have. (A server's `retry:` is the spec's to allow; it is clamped.)
+ */
+function finiteOption(value: unknown, fallback: number, name: string, min = 0): number {
+  const n = numberOption(value, fallback, name, min);
+  if (!Number.isFinite(n)) throw new RangeError(`${name} must be finite, got ${n}`);
+  return n;
 }
 
 function errorMessage(error: unknown): string {

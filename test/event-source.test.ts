@@ -2,7 +2,7 @@
  * EventSource against real node:http servers on 127.0.0.1 (port 0). One test per rule of
  * the WHATWG HTML "Server-sent events" processing model, and per option.
  */
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import {
   EventSource,
   EventSourceError,
@@ -520,6 +520,42 @@ describe("reestablish the connection", () => {
     s.close();
   });
 
+  test("regression: a retry: over 2^31 - 1 ms waits (clamped), it does not reconnect within 1 ms", async () => {
+    // setTimeout takes a delay over 2^31 - 1 as 1 ms. "9" x 400 is Infinity as a number, and
+    // with jitter Infinity - Infinity * r would be NaN (1 ms too).
+    for (const retry of ["3000000000", "9".repeat(400)]) {
+      const server = await startServer((_req, res) => {
+        sse(res);
+        res.end(`retry: ${retry}\ndata: x\n\n`);
+      });
+      const s = open(server.url, { reconnect: { initialDelay: 10, jitter: 0.5 } });
+      await once(s, "error");
+      await sleep(60);
+      expect(server.requests).toHaveLength(1);
+      expect(s.readyState).toBe(EventSource.CONNECTING);
+      s.close();
+    }
+  });
+
+  test("regression: an idleTimeout over 2^31 - 1 ms arms one clamped timer, not a busy loop", async () => {
+    const server = await startServer((_req, res) => {
+      sse(res);
+      res.write(":\n");
+    });
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    try {
+      const s = open(server.url, { idleTimeout: 3e9 });
+      await once(s, "open");
+      await sleep(50);
+      // Our sleeps use short delays: the long ones are the idle watchdog's.
+      const long = spy.mock.calls.map((call) => call[1] ?? 0).filter((ms) => ms > 1e6);
+      expect(long).toEqual([2 ** 31 - 1]);
+      expect(s.readyState).toBe(EventSource.OPEN);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   test("retry: with non-digits is ignored", async () => {
     const server = await startServer((_req, res, { n }) => {
       sse(res);
@@ -888,6 +924,21 @@ describe("options", () => {
     expect(() => new EventSource("http://127.0.0.1:1/", { idleTimeout: -1 })).toThrow(RangeError);
     expect(() => new EventSource("http://127.0.0.1:1/", { maxEventSize: 0 })).toThrow(RangeError);
     expect(() => new EventSource("http://127.0.0.1:1/", { engine: "rust" as "js" })).toThrow(TypeError);
+  });
+
+  test("regression: non-finite delays, a factor below 1 and non-numbers are refused at construction", () => {
+    const make = (init: EventSourceOptions) => () => new EventSource("http://127.0.0.1:1/", init).close();
+    for (const bad of [Infinity, NaN]) {
+      expect(make({ idleTimeout: bad })).toThrow(RangeError);
+      expect(make({ reconnect: { initialDelay: bad } })).toThrow(RangeError);
+      expect(make({ reconnect: { maxDelay: bad } })).toThrow(RangeError);
+      expect(make({ reconnect: { factor: bad } })).toThrow(RangeError);
+    }
+    expect(make({ reconnect: { factor: 0.5 } })).toThrow(/reconnect.factor must be a number >= 1/);
+    expect(make({ idleTimeout: "100" as unknown as number })).toThrow(TypeError);
+    expect(make({ reconnect: { initialDelay: "1s" as unknown as number } })).toThrow(TypeError);
+    // Long but finite is fine (clamped to 2^31 - 1 ms by the timers); counts may be Infinity.
+    expect(make({ idleTimeout: 3e9, reconnect: { initialDelay: 3e9, maxAttempts: Infinity } })).not.toThrow();
   });
 
   test("stats: connections, reconnects, bytesReceived, eventsDispatched, lastEventAt", async () => {
