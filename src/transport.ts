@@ -113,14 +113,22 @@ export const nodeTransport: Transport = (request) =>
       req.removeListener("error", reject);
       let sink: BodySink | null = null;
       let settled = false;
+      // The end or error that came before read() attached a sink. The socket can fail in the
+      // very segment that carried the response head (bad chunked framing, a reset): it is
+      // reported between the `response` event and the caller's read(), and must not be lost
+      // (the source would stay OPEN forever on a dead connection).
+      let early: { error: unknown } | null = null;
+      const deliver = (s: BodySink, error: unknown): void => {
+        if (error === undefined) s.onEnd();
+        else s.onError(error);
+      };
       const finish = (error?: unknown): void => {
         if (settled) return;
         settled = true;
         const s = sink;
         sink = null;
-        if (s === null) return;
-        if (error === undefined) s.onEnd();
-        else s.onError(error);
+        if (s === null) early = { error };
+        else deliver(s, error);
       };
       // A socket error after the response started surfaces on `req` and/or `res`.
       req.on("error", (error) => finish(error));
@@ -138,6 +146,17 @@ export const nodeTransport: Transport = (request) =>
         headers: () => headersFromRaw(res.rawHeaders),
         read(s) {
           sink = s;
+          if (early !== null) {
+            const { error } = early;
+            early = null;
+            // Later, as it would have come: read() itself never calls back.
+            queueMicrotask(() => {
+              if (sink !== s) return; // cancelled
+              sink = null;
+              deliver(s, error);
+            });
+            return;
+          }
           res.on("data", (chunk: Uint8Array) => {
             if (sink !== null) sink.onData(chunk);
           });
@@ -147,6 +166,7 @@ export const nodeTransport: Transport = (request) =>
         cancel() {
           settled = true;
           sink = null;
+          early = null;
           res.removeAllListeners("data");
           // Destroying (not draining) is deliberate: an event stream never ends by itself.
           req.destroy();

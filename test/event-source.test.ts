@@ -10,7 +10,16 @@ import {
   type EventSourceOptions,
 } from "../src/index.js";
 import { ParseError } from "../src/errors.js";
-import { closeAllServers, lastEventIdOf, once, sleep, sse, startServer, until } from "./helpers/server.js";
+import {
+  closeAllServers,
+  lastEventIdOf,
+  once,
+  sleep,
+  sse,
+  startRawServer,
+  startServer,
+  until,
+} from "./helpers/server.js";
 
 const sources = new Set<EventSource<any>>();
 function open<E extends { [K in keyof E]: MessageEvent } = {}>(
@@ -453,6 +462,24 @@ describe("reestablish the connection", () => {
     expect(err.code).toBe("NETWORK");
     await until(() => server.requests.length === 2);
     expect(server.requests[1]!.headers["last-event-id"]).toBe("1");
+  });
+
+  test("regression: an error in the segment that carried the response head is not lost (reconnects)", async () => {
+    // One write: a 200 event-stream head, then a chunk size that is not hex. node:http
+    // reports the error between the `response` event and the body reader attaching.
+    const server = await startRawServer(
+      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\nZZZZ\r\ndata: x\n\n\r\n",
+    );
+    const s = open(server.url);
+    const seen: string[] = [];
+    s.addEventListener("open", () => seen.push("open"));
+    s.addEventListener("error", (e) => {
+      const err = e as EventSourceErrorEvent;
+      seen.push(`${err.code} willReconnect=${err.willReconnect}`);
+      s.close();
+    });
+    await until(() => seen.length === 2, 1000, "an error event");
+    expect(seen).toEqual(["open", "NETWORK willReconnect=true"]);
   });
 
   test("a refused connection reconnects (NETWORK)", async () => {

@@ -4,6 +4,7 @@
  * on its own, so `server.close()` alone would wait forever).
  */
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 
 export interface RecordedRequest {
@@ -30,7 +31,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-const servers = new Set<TestServer>();
+const servers = new Set<{ close(): Promise<void> }>();
 
 export async function startServer(handler: Handler, host = "127.0.0.1"): Promise<TestServer> {
   let current = handler;
@@ -59,6 +60,44 @@ export async function startServer(handler: Handler, host = "127.0.0.1"): Promise
       new Promise<void>((resolve) => {
         servers.delete(api);
         server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  servers.add(api);
+  return api;
+}
+
+export interface RawServer {
+  readonly url: string;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP server that answers every request with `reply` (raw HTTP bytes, in one write): for
+ * responses node:http would never produce, such as broken chunked framing.
+ */
+export async function startRawServer(reply: string): Promise<RawServer> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.on("error", () => {}); // the client resets the connection it finds broken
+    socket.once("data", () => socket.write(reply));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const api: RawServer = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    get connections() {
+      return connections;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        servers.delete(api);
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
       }),
   };
