@@ -496,9 +496,9 @@ export class EventSource<
    * "The close() method must abort any instances of the fetch algorithm started for this
    * EventSource object, and must set the readyState attribute to CLOSED."
    *
-   * Effective at once, from anywhere: inside a listener, the rest of the chunk's events are
-   * not dispatched; no event of any kind follows. Async iterators end (buffered events are
-   * still yielded first).
+   * Effective at once, from anywhere: inside a listener, the rest of the chunk is neither
+   * dispatched nor parsed (so `lastEventId` stays that of the event being dispatched); no
+   * event of any kind follows. Async iterators end (buffered events are still yielded first).
    */
   close(): void {
     if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) return;
@@ -724,7 +724,7 @@ export class EventSource<
     );
   }
 
-  /** Ends one attempt: timers, body, in-flight request. The parser is left alone (see below). */
+  /** Ends one attempt: timers, body, in-flight request. (Callers end the parser.) */
   #detach(conn: Connection): void {
     if (this.#conn === conn) this.#conn = null;
     if (conn.idleTimer !== null) {
@@ -745,8 +745,11 @@ export class EventSource<
       this.#reconnectTimer = null;
     }
     if (this.#onAbort !== undefined) this.#signal!.removeEventListener("abort", this.#onAbort);
-    // Not parser.end(): close() may run inside parser.feed() (a listener), and the parser is
-    // not re-entrant. A closed source never feeds it again, so nothing needs discarding.
+    // Inside a listener (close(), or an abort it triggers) this runs within parser.feed():
+    // end() stops the parser at once, so the rest of the chunk is not even parsed. Otherwise
+    // its `id:` lines would still move lastEventId past events that were never dispatched,
+    // and a resume from it would skip them. (Both engines allow end() from a callback.)
+    this.#parser.end();
   }
 
   /**
@@ -757,7 +760,7 @@ export class EventSource<
     this.#detach(conn);
     // 1.1 "If the readyState attribute is set to CLOSED, abort the task."
     if (this.#readyState === CLOSED) return;
-    // Not inside feed() here (transport callbacks and timers only): discard the pending event.
+    // "Once the end of the file is reached, any pending data must be discarded."
     this.#parser.end();
     if (this.#attempts >= this.#maxAttempts) {
       this.#fail(null, {

@@ -711,6 +711,33 @@ describe("close() and signals", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  for (const engine of ["js", "wasm"] as const) {
+    test(`regression: close() or an abort inside a listener stops the parser: lastEventId stays at the dispatched event (${engine})`, async () => {
+      const server = await startServer((_req, res) => {
+        sse(res);
+        // One chunk. `id: 3` with no data commits an id without dispatching anything.
+        res.write("id: 1\ndata: a\n\nid: 2\ndata: b\n\nid: 3\n\n");
+      });
+      const controller = new AbortController();
+      const closing = open(server.url, { engine });
+      const aborting = open(server.url, { engine, signal: controller.signal });
+      const got: string[] = [];
+      closing.addEventListener("message", (e) => {
+        got.push(`close:${e.data}`);
+        closing.close();
+      });
+      aborting.addEventListener("message", (e) => {
+        got.push(`abort:${e.data}`);
+        controller.abort();
+      });
+      await until(() => got.length === 2);
+      await sleep(20);
+      expect(got.sort()).toEqual(["abort:a", "close:a"]);
+      expect([closing.engine, closing.lastEventId]).toEqual([engine, "1"]);
+      expect([aborting.engine, aborting.lastEventId]).toEqual([engine, "1"]);
+    });
+  }
+
   test("close() before the response: no error, no open, no request left", async () => {
     let answered = false;
     const server = await startServer((_req, res) => {
