@@ -230,14 +230,24 @@ interface Connection {
   paused: boolean;
 }
 
+/** A `next()` waiting for an event. */
+interface Waiter {
+  resolve(result: IteratorResult<MessageEvent>): void;
+  reject(error: unknown): void;
+}
+
 /** One consumer of `events()`: a FIFO of events, with a head index (no O(n) shift). */
 class EventQueue {
   readonly buffer: MessageEvent[] = [];
   head = 0;
   done = false;
   failure: EventSourceError | null = null;
-  waiter: ((result: IteratorResult<MessageEvent>) => void) | null = null;
-  rejecter: ((error: unknown) => void) | null = null;
+  /**
+   * `next()` calls waiting for an event, oldest first. Usually one (`for await`), but a
+   * caller may call next() again before the last promise settled: each call gets its own
+   * event, in call order, and none is left pending.
+   */
+  readonly waiters: Waiter[] = [];
 
   constructor(
     readonly types: ReadonlySet<string> | null,
@@ -904,10 +914,7 @@ export class EventSource<
           }
           return Promise.resolve({ value: undefined, done: true });
         }
-        return new Promise((resolve, reject) => {
-          queue.waiter = resolve;
-          queue.rejecter = reject;
-        });
+        return new Promise((resolve, reject) => queue.waiters.push({ resolve, reject }));
       },
       return(): Promise<IteratorResult<MessageEvent>> {
         queue.buffer.length = 0;
@@ -934,11 +941,10 @@ export class EventSource<
     let full = false;
     for (const queue of this.#queues) {
       if (queue.types !== null && !queue.types.has(event.type)) continue;
-      const waiter = queue.waiter;
-      if (waiter !== null) {
-        queue.waiter = null;
-        queue.rejecter = null;
-        waiter({ value: event, done: false });
+      // Waiters only exist while the buffer is empty: the oldest takes the event.
+      const waiter = queue.waiters.shift();
+      if (waiter !== undefined) {
+        waiter.resolve({ value: event, done: false });
         continue;
       }
       queue.buffer.push(event);
@@ -952,16 +958,16 @@ export class EventSource<
     if (queue.done) return;
     queue.done = true;
     queue.failure = failure;
-    const waiter = queue.waiter;
-    const rejecter = queue.rejecter;
-    queue.waiter = null;
-    queue.rejecter = null;
-    // A waiting consumer has an empty buffer: settle it now.
-    if (failure !== null && rejecter !== null) {
-      queue.failure = null;
-      rejecter(failure);
-    } else if (waiter !== null) {
-      waiter({ value: undefined, done: true });
+    // Waiting consumers have an empty buffer: settle them now. As with next() after the
+    // end, the failure is thrown once (to the oldest), then it is plain done.
+    const waiters = queue.waiters.splice(0);
+    for (const waiter of waiters) {
+      if (queue.failure !== null) {
+        queue.failure = null;
+        waiter.reject(failure);
+      } else {
+        waiter.resolve({ value: undefined, done: true });
+      }
     }
   }
 

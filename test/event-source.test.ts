@@ -1138,6 +1138,32 @@ describe("async iterator", () => {
     expect(await pending).toEqual({ value: undefined, done: true });
   });
 
+  test("regression: concurrent next() calls each settle, in call order", async () => {
+    const server = await startServer((_req, res, { n }) => {
+      if (n === 1) {
+        sse(res);
+        setTimeout(() => res.end("data: a\n\ndata: b\n\n"), 20);
+        return;
+      }
+      res.writeHead(500);
+      res.end();
+    });
+    const s = open(server.url);
+    const it = s.events();
+    // Three waiting before any event: two get the events, the third the failure.
+    const calls = [it.next(), it.next(), it.next(), it.next()];
+    const settled = await Promise.race([
+      Promise.allSettled(calls),
+      sleep(1000).then(() => "some next() never settled"),
+    ]);
+    expect(settled).toEqual([
+      { status: "fulfilled", value: { value: expect.objectContaining({ data: "a" }), done: false } },
+      { status: "fulfilled", value: { value: expect.objectContaining({ data: "b" }), done: false } },
+      { status: "rejected", reason: expect.objectContaining({ code: "HTTP_STATUS" }) },
+      { status: "fulfilled", value: { value: undefined, done: true } },
+    ]);
+  });
+
   test("throws an EventSourceError when the source fails for good", async () => {
     const server = await startServer((_req, res, { n }) => {
       if (n === 1) {
