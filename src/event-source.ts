@@ -444,7 +444,17 @@ export class EventSource<
     return this.#engineChoice;
   }
 
-  /** The last event ID string (what `Last-Event-ID` carries on the next connect). */
+  /**
+   * The last event ID string (what `Last-Event-ID` carries on the next connect), as the spec
+   * defines it: it moves as the stream is parsed. Listeners run as each event is parsed, so
+   * inside one it is the id of the event being dispatched.
+   *
+   * An `events()` consumer is behind the parser: up to `maxBuffered` events (plus one chunk)
+   * may be parsed and buffered but not yet taken, and this value is already past them. To
+   * persist a resume point from an iterator, save `event.lastEventId` of the last event the
+   * consumer has finished with, and pass it as the `lastEventId` option when starting again:
+   * the server resumes after that event, and nothing is lost.
+   */
   get lastEventId(): string {
     return this.#parser.lastEventId;
   }
@@ -874,6 +884,8 @@ export class EventSource<
    *   socket is paused until it drains below that. The events of the chunk being parsed
    *   are still buffered, so the bound can be passed by one chunk's worth of events.
    *   Listeners, too, get no events while paused.
+   * - Resume point: `source.lastEventId` runs ahead of the consumer (it includes buffered
+   *   events). Persist `event.lastEventId` of the last event processed instead.
    */
   events<K extends keyof EventSourceEventMap<Events> & string>(
     options: EventsOptions<K> & { types: readonly K[] },

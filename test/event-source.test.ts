@@ -1138,6 +1138,37 @@ describe("async iterator", () => {
     expect(await pending).toEqual({ value: undefined, done: true });
   });
 
+  test("resume point: the last consumed event.lastEventId loses nothing (source.lastEventId runs ahead)", async () => {
+    const server = await startServer((req, res) => {
+      sse(res);
+      // Events 1..6, from after the Last-Event-ID the client sent, in one chunk.
+      const from = Number(req.headers["last-event-id"] ?? 0) + 1;
+      let body = "";
+      for (let id = from; id <= 6; id++) body += `id: ${id}\ndata: ${id}\n\n`;
+      res.write(body);
+    });
+    const first = open(server.url);
+    let resumeId = "";
+    const firstRun: string[] = [];
+    for await (const e of first) {
+      firstRun.push(e.data);
+      resumeId = e.lastEventId;
+      if (firstRun.length === 2) break; // the process "stops" here
+    }
+    expect(firstRun).toEqual(["1", "2"]);
+    expect(resumeId).toBe("2");
+    // All six were parsed into the iterator's buffer: the spec's value is past the consumer.
+    expect(first.lastEventId).toBe("6");
+    const second = open(server.url, { lastEventId: resumeId });
+    const secondRun: string[] = [];
+    for await (const e of second) {
+      secondRun.push(e.data);
+      if (e.lastEventId === "6") break;
+    }
+    expect(secondRun).toEqual(["3", "4", "5", "6"]);
+    expect(server.requests[1]!.headers["last-event-id"]).toBe("2");
+  });
+
   test("regression: concurrent next() calls each settle, in call order", async () => {
     const server = await startServer((_req, res, { n }) => {
       if (n === 1) {
