@@ -55,4 +55,6 @@ export const S_BASE = 14; // where the pending bytes are (0: at `arena`)
 // Not stream state: set by every call, for JS. The end of the highest arena span that a
 // record of the call points at (0: none).
 export const S_REF_END = 15;
-export const STATE_WORDS = 16;
+// Also per call: the bytes of those arena spans, summed.
+export const S_REF_BYTES = 16;
+export const STATE_WORDS = 17;

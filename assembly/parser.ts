@@ -11,7 +11,7 @@ import {
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE,
   S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_LEN, S_DATA_HIGH,
   S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
-  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, STATE_WORDS,
+  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, S_REF_BYTES, STATE_WORDS,
 } from "./abi";
 
 const LF: u32 = 0x0a;
@@ -53,6 +53,7 @@ let rc: i32 = 0; // words written to the record table
 let scanHigh: u32 = 0; // OR of the bytes passed over by the last scan
 let keepLine = false; // processLine left a span pointing into the line it was given
 let refEnd: usize = 0; // end of the highest arena span a record of this call points at
+let refBytes: u32 = 0; // bytes of the arena spans records of this call point at
 let base: usize = 0; // where finish() left the pending bytes
 let nEnds: i32 = 0; // entries in `ends`
 let iEnd: i32 = 0; // the next entry of `ends` to look at
@@ -116,7 +117,10 @@ function ensure(limit: usize): void {
 }
 
 @inline function refer(ptr: usize, len: u32): void {
-  if (ptr >= arena && ptr + len > refEnd) refEnd = ptr + len;
+  if (ptr >= arena) {
+    if (ptr + len > refEnd) refEnd = ptr + len;
+    refBytes += len;
+  }
 }
 
 @inline function emit3(head: u32, ptr: usize, len: u32): void {
@@ -385,6 +389,7 @@ export function feed(len: i32): i32 {
   if (len == 0) return 0;
   rc = 0;
   refEnd = 0;
+  refBytes = 0;
   prevTypeLen = 0xffffffff;
   cur = arena - <usize>len;
   end = arena;
@@ -467,6 +472,7 @@ export function resume(): i32 {
 
 function paused(): i32 {
   setState(S_REF_END, <u32>refEnd);
+  setState(S_REF_BYTES, refBytes);
   return rc | (1 << 30);
 }
 
@@ -626,4 +632,5 @@ function finish(): void {
   cur = end;
   saveState();
   setState(S_REF_END, <u32>refEnd);
+  setState(S_REF_BYTES, refBytes);
 }

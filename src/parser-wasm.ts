@@ -24,6 +24,7 @@ import {
   S_BASE,
   S_MAX,
   S_PENDING,
+  S_REF_BYTES,
   S_REF_END,
   STATE_WORDS,
   WINDOW_SIZE,
@@ -43,8 +44,10 @@ interface ParserExports {
 }
 
 const PAUSED = 1 << 30;
-// Bytes of arena that a chunk's one latin1 decode may take in beyond the chunk itself.
-const MERGE_LIMIT = 4096;
+// A chunk's one latin1 decode also takes in the arena up to its last referenced span when
+// at least half of that arena is referenced (or it is small): not, say, a 16 MiB pending
+// event below one short span.
+const MERGE_SLACK = 4096;
 const STATE_BYTES = STATE_WORDS * 4;
 
 type NodeBufferish = Uint8Array & { latin1Slice(start: number, end: number): string };
@@ -159,9 +162,11 @@ class Runtime {
     this.window = undefined;
     this.textStart = this.arena - n;
     // Arena spans (lines that crossed chunks, data joined from several lines) are cheaper
-    // as part of the one decode than as a native call each, unless the arena is large.
+    // as part of the one decode than as a native call each.
     const refEnd = this.i32[(this.state >> 2) + S_REF_END]!;
-    this.textEnd = refEnd - this.arena <= MERGE_LIMIT ? Math.max(refEnd, this.arena) : this.arena;
+    const refBytes = this.i32[(this.state >> 2) + S_REF_BYTES]!;
+    this.textEnd =
+      refEnd - this.arena <= MERGE_SLACK + 2 * refBytes ? Math.max(refEnd, this.arena) : this.arena;
   }
 
   ensure(limit: number): void {
