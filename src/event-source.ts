@@ -49,6 +49,11 @@ const DEFAULT_MAX_BUFFERED = 10_000;
  * fire at once, again and again. Every timer here waits at most this long instead.
  */
 const MAX_TIMER_DELAY = 2 ** 31 - 1;
+/**
+ * With `factor` > 1, backoff grows from at least this many ms: from a reconnection time of 0
+ * (`retry: 0`, `initialDelay: 0`) it would otherwise stay 0 * factor^n = 0.
+ */
+const MIN_BACKOFF_BASE = 100;
 
 /** Why an `error` event was fired. */
 export type EventSourceErrorCode =
@@ -144,7 +149,11 @@ export interface ReconnectOptions {
   initialDelay?: number;
   /** Cap on the backed-off delay in ms (default 30000). Never shortens the reconnection time. */
   maxDelay?: number;
-  /** Backoff multiplier per failed attempt in a row, >= 1 (default 1: the spec's constant delay). */
+  /**
+   * Backoff multiplier per failed attempt in a row, >= 1 (default 1: the spec's constant
+   * delay). Above 1, the n-th reconnection in a row waits the reconnection time for n = 1,
+   * then max(reconnection time, 100 ms) * factor^(n-1), capped by `maxDelay`.
+   */
   factor?: number;
   /** 0..1: each delay is multiplied by a random number in [1 - jitter, 1] (default 0). */
   jitter?: number;
@@ -802,7 +811,9 @@ export class EventSource<
     // 2. "Wait a delay equal to the reconnection time of the event source."
     // 3. "Optionally, wait some more. In particular, if the previous attempt failed, then
     // user agents might introduce an exponential backoff delay".
-    // The timer is ref'd on purpose: a source that is going to reconnect is alive, and a
+    // Always a timer, even for a delay of 0 (`retry: 0` with factor 1 is the spec's immediate
+    // reconnection): attempts that keep failing at once still let the event loop run between
+    // them. The timer is ref'd on purpose: a source that is going to reconnect is alive, and a
     // script must not exit in the middle of a reconnection. close() clears it.
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
@@ -816,9 +827,10 @@ export class EventSource<
   #nextDelay(): number {
     const base = this.#reconnectionTime;
     let delay = base;
-    if (this.#factor !== 1 && this.#attempts > 1) {
+    if (this.#factor > 1 && this.#attempts > 1) {
+      const grown = Math.max(base, MIN_BACKOFF_BASE) * this.#factor ** (this.#attempts - 1);
       // maxDelay caps the backoff, never the reconnection time itself (a server's `retry`).
-      delay = Math.min(base * this.#factor ** (this.#attempts - 1), Math.max(this.#maxDelay, base));
+      delay = Math.min(grown, Math.max(this.#maxDelay, base));
     }
     // Clamped before the jitter: a `retry:` of hundreds of digits is Infinity, and
     // Infinity - Infinity * jitter would be NaN (which setTimeout also takes as 1 ms).

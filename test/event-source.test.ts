@@ -596,21 +596,50 @@ describe("reestablish the connection", () => {
   test("backoff: factor and maxDelay grow the delay; maxAttempts gives up with MAX_ATTEMPTS", async () => {
     const server = await startServer((req) => req.socket.destroy());
     const s = open(server.url, {
-      reconnect: { initialDelay: 20, factor: 2, maxDelay: 80, maxAttempts: 4 },
+      reconnect: { initialDelay: 20, factor: 1.5, maxDelay: 200, maxAttempts: 3 },
     });
     const errs = errors(s);
     await until(() => s.readyState === EventSource.CLOSED, 5000);
-    expect(server.requests).toHaveLength(5); // first try + 4 reconnections
-    expect(errs.map((e) => e.code)).toEqual(["NETWORK", "NETWORK", "NETWORK", "NETWORK", "MAX_ATTEMPTS"]);
-    expect(errs.map((e) => e.willReconnect)).toEqual([true, true, true, true, false]);
+    expect(server.requests).toHaveLength(4); // first try + 3 reconnections
+    expect(errs.map((e) => e.code)).toEqual(["NETWORK", "NETWORK", "NETWORK", "MAX_ATTEMPTS"]);
+    expect(errs.map((e) => e.willReconnect)).toEqual([true, true, true, false]);
     const gaps = server.requests.slice(1).map((r, i) => r.at - server.requests[i]!.at);
-    // 20, 40, 80, 80 (capped)
+    // 20 (the reconnection time), then growing from max(20, 100): 150, 225 capped to 200.
     expect(gaps[0]).toBeGreaterThanOrEqual(18);
-    expect(gaps[1]).toBeGreaterThanOrEqual(38);
-    expect(gaps[2]).toBeGreaterThanOrEqual(78);
-    expect(gaps[3]).toBeGreaterThanOrEqual(78);
-    expect(gaps[3]).toBeLessThan(78 + 400);
-    expect(s.stats.reconnects).toBe(4);
+    expect(gaps[0]).toBeLessThan(140);
+    expect(gaps[1]).toBeGreaterThanOrEqual(148);
+    expect(gaps[2]).toBeGreaterThanOrEqual(198);
+    expect(gaps[2]).toBeLessThan(198 + 400);
+    expect(s.stats.reconnects).toBe(3);
+  });
+
+  test("regression: with factor > 1, a retry: 0 still backs off (growth starts from 100 ms)", async () => {
+    const server = await startServer((req, res, { n }) => {
+      if (n > 1) return void req.socket.destroy(); // the server is down after the first stream
+      sse(res);
+      res.end("retry: 0\ndata: x\n\n");
+    });
+    const s = open(server.url, { reconnect: { factor: 2, maxAttempts: 2 } });
+    const errs = errors(s);
+    await until(() => s.readyState === EventSource.CLOSED, 2000);
+    expect(errs.map((e) => e.code)).toEqual(["STREAM_ENDED", "NETWORK", "MAX_ATTEMPTS"]);
+    const gaps = server.requests.slice(1).map((r, i) => r.at - server.requests[i]!.at);
+    // 0 (the reconnection time, at once), then max(0, 100) * 2.
+    expect(gaps).toHaveLength(2);
+    expect(gaps[0]).toBeLessThan(100);
+    expect(gaps[1]).toBeGreaterThanOrEqual(198);
+  });
+
+  test("with factor 1, a retry: 0 reconnects at once, as the spec says", async () => {
+    const server = await startServer((req, res, { n }) => {
+      if (n > 1) return void req.socket.destroy();
+      sse(res);
+      res.end("retry: 0\ndata: x\n\n");
+    });
+    const s = open(server.url, { reconnect: { maxAttempts: 5 } });
+    await until(() => s.readyState === EventSource.CLOSED, 2000);
+    expect(server.requests).toHaveLength(6);
+    expect(server.requests[5]!.at - server.requests[0]!.at).toBeLessThan(250);
   });
 
   test("jitter: each delay is scaled by a random factor in [1 - jitter, 1]", async () => {
