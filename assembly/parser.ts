@@ -27,7 +27,8 @@ const ends: usize = memory.data(WINDOW_SIZE * 2, 16);
 export const input: usize = memory.data(WINDOW_SIZE, 16);
 export const arena: usize = (__heap_base + 15) & ~15;
 
-// The stream's state, mirrored from the state block (see abi.ts for meanings).
+// The stream's state: loaded from the state block by `feed` (the pointers and `dataOwned`
+// are derived there), stored back by `finish` (see abi.ts for meanings).
 let bom: u32 = 0;
 let cr: u32 = 0;
 let lineLen: u32 = 0;
