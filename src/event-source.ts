@@ -1078,16 +1078,26 @@ function finiteOption(value: unknown, fallback: number, name: string, min = 0): 
   return n;
 }
 
-function errorMessage(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const cause = (error as { cause?: unknown }).cause;
-    let message = error.message;
-    if (typeof code === "string" && !message.includes(code)) message = `${code} ${message}`;
-    if (cause instanceof Error) message += ` (${errorMessage(cause)})`;
-    return message;
+/**
+ * A one-line description of anything thrown. It must not throw itself: it runs on the way to
+ * an error event, and a throw would leave the source without its reconnection. A user fetch
+ * may fail with anything, such as `Object.create(null)` (String() throws: no toString), a
+ * getter that throws, or an error that is its own cause.
+ */
+function errorMessage(error: unknown, depth = 0): string {
+  try {
+    if (error instanceof Error) {
+      const code = (error as { code?: unknown }).code;
+      const cause = (error as { cause?: unknown }).cause;
+      let message = String(error.message);
+      if (typeof code === "string" && !message.includes(code)) message = `${code} ${message}`;
+      if (cause instanceof Error && depth < 4) message += ` (${errorMessage(cause, depth + 1)})`;
+      return message;
+    }
+    return String(error);
+  } catch {
+    return `(a thrown ${typeof error} that cannot be described)`;
   }
-  return String(error);
 }
 
 function responseInfo(response: TransportResponse): Pick<EventSourceErrorInit, "status" | "statusText" | "headers"> {

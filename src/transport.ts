@@ -202,7 +202,14 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
       header: (name) => res.headers.get(name),
       headers() {
         const headers = new Headers();
-        res.headers.forEach((value, name) => headers.append(name, value));
+        res.headers.forEach((value, name) => {
+          try {
+            headers.append(name, value);
+          } catch {
+            // A user fetch's headers need not pass Headers' checks: leave the value out
+            // rather than throw out of an error report.
+          }
+        });
         return headers;
       },
       read(sink) {
@@ -215,20 +222,31 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
         const r = res.body.getReader();
         reader = r;
         void (async () => {
+          // A throw from onData (the parser) ends the body like a read error does.
+          let failure: { error: unknown } | null = null;
           try {
             for (;;) {
               while (paused && !cancelled) await new Promise<void>((w) => (wake = w));
               if (cancelled) return;
               const { done, value } = await r.read();
               if (cancelled) return;
-              if (done) {
-                sink.onEnd();
-                return;
-              }
+              if (done) break;
               sink.onData(value);
             }
           } catch (error) {
-            if (!cancelled) sink.onError(error);
+            failure = { error };
+          }
+          if (cancelled) return;
+          try {
+            if (failure === null) sink.onEnd();
+            else sink.onError(failure.error);
+          } catch (error) {
+            // Nothing awaits this loop: a throw here would be an unhandled rejection that no
+            // one can attribute. Report it as node:http's event callbacks would, as an
+            // uncaught exception.
+            process.nextTick(() => {
+              throw error;
+            });
           }
         })();
       },

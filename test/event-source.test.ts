@@ -10,6 +10,7 @@ import {
   type EventSourceOptions,
 } from "../src/index.js";
 import { ParseError } from "../src/errors.js";
+import { fetchTransport } from "../src/transport.js";
 import {
   closeAllServers,
   lastEventIdOf,
@@ -1099,6 +1100,92 @@ describe("user fetch", () => {
     await until(() => s.readyState === EventSource.CLOSED);
     expect(calls).toBe(3);
     expect(errs.map((e) => e.code)).toEqual(["NETWORK", "NETWORK", "MAX_ATTEMPTS"]);
+  });
+
+  test("regression: a body error that String() cannot describe still reconnects (NETWORK)", async () => {
+    let calls = 0;
+    const s = open("http://127.0.0.1:9/", {
+      fetch: async () => {
+        calls++;
+        return {
+          status: 200,
+          statusText: "OK",
+          headers: new Headers({ "content-type": "text/event-stream" }),
+          // No toString, no prototype: String(reason) throws.
+          body: new ReadableStream({ start: (c) => void setTimeout(() => c.error(Object.create(null)), 5) }),
+        };
+      },
+      reconnect: { initialDelay: 5 },
+    });
+    const errs = errors(s);
+    await until(() => errs.length === 2, 1000, "two errors");
+    s.close();
+    expect(calls).toBe(2);
+    expect(errs.map((e) => `${e.code} ${e.willReconnect}`)).toEqual(["NETWORK true", "NETWORK true"]);
+    expect(errs[0]!.message).toContain("cannot be described");
+  });
+
+  test("regression: response headers that Headers rejects do not stop the reconnection", async () => {
+    let calls = 0;
+    const s = open("http://127.0.0.1:9/", {
+      fetch: async () => {
+        calls++;
+        const raw: Record<string, string> = { "content-type": "text/event-stream", "x-bad": "a\u0000b" };
+        return {
+          status: 200,
+          statusText: "OK",
+          headers: { get: (name) => raw[name] ?? null, forEach: (cb) => Object.entries(raw).forEach(([n, v]) => cb(v, n)) },
+          body: new ReadableStream({ start: (c) => c.close() }),
+        };
+      },
+      reconnect: { initialDelay: 5 },
+    });
+    const errs = errors(s);
+    await until(() => errs.length === 2, 1000, "two errors");
+    s.close();
+    expect(calls).toBe(2);
+    expect(errs.map((e) => e.code)).toEqual(["STREAM_ENDED", "STREAM_ENDED"]);
+    expect(errs[0]!.headers!.get("content-type")).toBe("text/event-stream");
+    expect(errs[0]!.headers!.has("x-bad")).toBe(false);
+  });
+
+  test("regression: fetch transport: a sink that throws in onEnd is reported as an uncaught exception, once", async () => {
+    const transport = fetchTransport(async () => ({
+      status: 200,
+      statusText: "OK",
+      headers: new Headers(),
+      body: new ReadableStream({ start: (c) => c.close() }),
+    }));
+    const response = await transport({
+      url: new URL("http://127.0.0.1:9/"),
+      method: "GET",
+      headers: {},
+      body: null,
+      signal: new AbortController().signal,
+    });
+    // Not an unhandled rejection (of a promise nobody holds), and not onError after onEnd.
+    const saved = process.listeners("uncaughtException");
+    process.removeAllListeners("uncaughtException");
+    const reported: unknown[] = [];
+    process.on("uncaughtException", (e) => reported.push(e));
+    const calls: string[] = [];
+    try {
+      response.read({
+        onData: () => calls.push("data"),
+        onEnd: () => {
+          calls.push("end");
+          throw new Error("sink bug");
+        },
+        onError: () => calls.push("error"),
+      });
+      await until(() => reported.length === 1, 1000, "the report");
+      await sleep(10);
+      expect(calls).toEqual(["end"]);
+      expect((reported[0] as Error).message).toBe("sink bug");
+    } finally {
+      process.removeAllListeners("uncaughtException");
+      for (const l of saved) process.on("uncaughtException", l);
+    }
   });
 
   test("a user fetch that aborts on its own fails the connection (ABORTED)", async () => {
