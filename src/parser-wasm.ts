@@ -250,7 +250,10 @@ export class WasmParser implements EventStreamParser {
   readonly #callbacks: ParserCallbacks;
   readonly #maxEventSize: number;
   readonly #initialLastEventId: string;
-  #lastEventId: string;
+  // The last event ID string, in a small holder that each dispatch replaces: a new id per
+  // event (a common stream shape) then goes into a young object, which needs no write
+  // barrier, rather than into this long-lived one.
+  #last: { id: string };
   #idBuffer: string;
   // The Instance holding this parser's state (its `active` is this parser), if any.
   #home: Runtime | undefined;
@@ -264,12 +267,12 @@ export class WasmParser implements EventStreamParser {
     this.#callbacks = callbacks;
     this.#maxEventSize = maxEventSize;
     this.#initialLastEventId = lastEventId;
-    this.#lastEventId = lastEventId;
+    this.#last = { id: lastEventId };
     this.#idBuffer = lastEventId;
   }
 
   get lastEventId(): string {
-    return this.#lastEventId;
+    return this.#last.id;
   }
 
   feed(chunk: Uint8Array | string): void {
@@ -294,13 +297,13 @@ export class WasmParser implements EventStreamParser {
       this.#home = undefined;
     }
     this.#saved = undefined;
-    this.#idBuffer = this.#lastEventId;
+    this.#idBuffer = this.#last.id;
     this.#queue = undefined;
     this.#generation++;
   }
 
   reset(): void {
-    this.#lastEventId = this.#initialLastEventId;
+    this.#last = { id: this.#initialLastEventId };
     this.end();
   }
 
@@ -384,6 +387,8 @@ export class WasmParser implements EventStreamParser {
     // costs a write barrier, which was a visible part of the time per event.
     let idBuffer = this.#idBuffer;
     let lastType = this.#lastType;
+    const last = { id: this.#last.id };
+    this.#last = last;
     let r = rt.records >> 2;
     const stop = r + words;
     while (r < stop) {
@@ -398,12 +403,9 @@ export class WasmParser implements EventStreamParser {
                 ? lastType
                 : (lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII));
           const data = rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII);
-          // The getter reads the field, so it is kept current for callbacks.
-          if ((head & FLAG_COMMIT) !== 0 && this.#lastEventId !== idBuffer) {
-            this.#lastEventId = idBuffer;
-          }
+          if ((head & FLAG_COMMIT) !== 0) last.id = idBuffer;
           r += 5;
-          cb.onEvent({ type, data, lastEventId: this.#lastEventId });
+          cb.onEvent({ type, data, lastEventId: last.id });
           break;
         }
         case REC_ID:
@@ -411,7 +413,7 @@ export class WasmParser implements EventStreamParser {
           r += 3;
           continue;
         case REC_COMMIT:
-          this.#lastEventId = idBuffer;
+          last.id = idBuffer;
           r += 1;
           continue;
         case REC_RETRY: {
