@@ -277,10 +277,12 @@ class EventQueue {
 export class EventSource<
   Events extends { [K in keyof Events]: MessageEvent } = {},
 > extends EventTarget {
-  static readonly CONNECTING = CONNECTING as 0;
-  static readonly OPEN = OPEN as 1;
-  static readonly CLOSED = CLOSED as 2;
-  // On the prototype too (defined below, as WebIDL constants are); `declare` emits nothing.
+  // WebIDL constants, on the class and on the prototype: defined below (read-only,
+  // enumerable, non-configurable); `declare` only types them (a static field would be
+  // writable and configurable).
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSED: 2;
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
   declare readonly CLOSED: 2;
@@ -335,14 +337,19 @@ export class EventSource<
   };
   readonly #handlerListeners: Record<string, (event: Event) => unknown> = {};
 
-  constructor(url: string | URL | { toString(): string }, init?: EventSourceOptions | null) {
+  // `init` has a default so that EventSource.length is 1, as WebIDL makes it for an
+  // optional argument ("optional EventSourceInit eventSourceInitDict = {}").
+  constructor(url: string | URL | { toString(): string }, init: EventSourceOptions | null = null) {
     // 1. "Let ev be a new EventSource object."
     super();
     if (arguments.length === 0) {
       throw new TypeError("Failed to construct 'EventSource': 1 argument required, but only 0 present.");
     }
     // WebIDL `USVString`: ToString (a URL object, anything with toString), lone surrogates
-    // replaced by U+FFFD.
+    // replaced by U+FFFD. ToString throws a TypeError for a Symbol, where String() would not.
+    if (typeof url === "symbol") {
+      throw new TypeError("Failed to construct 'EventSource': Cannot convert a Symbol value to a string");
+    }
     const input = String(url);
     const usv = (input as { toWellFormed?: () => string }).toWellFormed?.() ?? input;
     const options: EventSourceOptions = init ?? {};
@@ -1024,11 +1031,13 @@ const constant = (value: number): PropertyDescriptor => ({
   enumerable: true,
   configurable: false,
 });
-Object.defineProperties(EventSource.prototype, {
-  CONNECTING: constant(CONNECTING),
-  OPEN: constant(OPEN),
-  CLOSED: constant(CLOSED),
-});
+for (const target of [EventSource, EventSource.prototype]) {
+  Object.defineProperties(target, {
+    CONNECTING: constant(CONNECTING),
+    OPEN: constant(OPEN),
+    CLOSED: constant(CLOSED),
+  });
+}
 // WebIDL attributes and operations are enumerable (class members are not by default).
 for (const name of ["url", "withCredentials", "readyState", "onopen", "onmessage", "onerror", "close"]) {
   const descriptor = Object.getOwnPropertyDescriptor(EventSource.prototype, name)!;

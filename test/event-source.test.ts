@@ -104,6 +104,25 @@ describe("constructor and interface", () => {
     expect(Object.prototype.toString.call(s)).toBe("[object EventSource]");
   });
 
+  test("regression: WebIDL: constants read-only on the class too, length 1, a Symbol URL is a TypeError", () => {
+    for (const target of [EventSource, EventSource.prototype]) {
+      for (const [name, value] of [["CONNECTING", 0], ["OPEN", 1], ["CLOSED", 2]] as const) {
+        expect(Object.getOwnPropertyDescriptor(target, name)).toEqual({
+          value,
+          writable: false,
+          enumerable: true,
+          configurable: false,
+        });
+      }
+    }
+    expect(() => {
+      (EventSource as unknown as { OPEN: number }).OPEN = 7; // strict mode: a TypeError
+    }).toThrow(TypeError);
+    expect(EventSource.OPEN).toBe(1);
+    expect(EventSource.length).toBe(1);
+    expect(() => new EventSource(Symbol("url") as unknown as string)).toThrow(TypeError);
+  });
+
   test("readyState is CONNECTING, then OPEN; the request starts on the next tick", async () => {
     const server = await startServer((_req, res) => sse(res));
     const s = open(server.url);
