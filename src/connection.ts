@@ -122,25 +122,80 @@ function isHttpWhitespace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
+/** HTTP token code points (RFC 9110 `tchar`), which a MIME type's type and subtype are made of. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/**
+ * MIME Sniffing "parse a MIME type", as far as the essence: the lower-cased `type/subtype`,
+ * or null on failure. Leading and trailing HTTP whitespace is stripped, and the subtype's
+ * trailing HTTP whitespace before `;`; anything else that is not a token code point (a space
+ * in `text /event-stream`) is a failure. Parameters never make it fail.
+ */
+function mimeEssence(value: string): string | null {
+  let start = 0;
+  let end = value.length;
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
+  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
+  const slash = value.indexOf("/", start);
+  if (slash === -1 || slash >= end) return null;
+  const type = value.slice(start, slash);
+  let subtypeEnd = value.indexOf(";", slash + 1);
+  if (subtypeEnd === -1 || subtypeEnd > end) subtypeEnd = end;
+  while (subtypeEnd > slash + 1 && isHttpWhitespace(value.charCodeAt(subtypeEnd - 1))) subtypeEnd--;
+  const subtype = value.slice(slash + 1, subtypeEnd);
+  if (!TOKEN.test(type) || !TOKEN.test(subtype)) return null;
+  return `${type}/${subtype}`.toLowerCase();
+}
+
+/**
+ * Fetch "get, decode, and split" a header value: split at commas that are not inside a
+ * quoted string (`text/event-stream; x="a,b"` is one value), each value stripped of HTTP
+ * tab or space.
+ */
+function splitHeaderValue(input: string): string[] {
+  const values: string[] = [];
+  let value = "";
+  let i = 0;
+  for (;;) {
+    const stop = input.slice(i).search(/[",]/);
+    const next = stop === -1 ? input.length : i + stop;
+    value += input.slice(i, next);
+    i = next;
+    if (i < input.length && input[i] === '"') {
+      // "collect an HTTP quoted string" (quotes and backslashes kept: extract-value is false).
+      const quoteStart = i;
+      i++;
+      while (i < input.length && input[i] !== '"') i += input[i] === "\\" ? 2 : 1;
+      i = Math.min(i + 1, input.length);
+      value += input.slice(quoteStart, i);
+      if (i < input.length) continue;
+    }
+    values.push(value.replace(/^[\t ]+|[\t ]+$/g, ""));
+    value = "";
+    if (i >= input.length) return values;
+    i++; // the comma
+  }
+}
+
 /**
  * HTML step 15.3: "if res's `Content-Type` is not `text/event-stream`, then fail the
- * connection" - compared as a MIME type (WHATWG MIME Sniffing "parse a MIME type"): the
- * essence `type/subtype` is matched ASCII case-insensitively, parameters are allowed
- * (`Text/Event-Stream; charset=utf-8` matches; `text/event-streams` does not).
+ * connection" - the header's MIME type as Fetch "extract a MIME type" finds it, compared by
+ * its essence (ASCII case-insensitive; parameters allowed: `Text/Event-Stream;
+ * charset=utf-8` matches, `text/event-streams` does not).
  *
- * The parser strips leading and trailing HTTP whitespace, and the subtype's trailing HTTP
- * whitespace before `;`. Anything else inside the essence (a space in `text /event-stream`)
- * makes it fail to parse, and so it cannot equal `text/event-stream` either.
+ * A combined value (several header lines, or one with commas) holds several MIME types:
+ * the last one that parses, and is not `*\/*`, wins. So `text/event-stream,
+ * text/event-stream` and `text/html, text/event-stream` are event streams;
+ * `text/event-stream, text/html` is not.
  */
 export function isEventStreamContentType(value: string | null | undefined): boolean {
   if (value === null || value === undefined) return false;
-  let start = 0;
-  let end = value.indexOf(";");
-  if (end === -1) end = value.length;
-  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
-  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
-  if (end - start !== 17) return false;
-  return value.slice(start, end).toLowerCase() === "text/event-stream";
+  let essence: string | null = null;
+  for (const item of splitHeaderValue(value)) {
+    const parsed = mimeEssence(item);
+    if (parsed !== null && parsed !== "*/*") essence = parsed;
+  }
+  return essence === "text/event-stream";
 }
 
 /** What a redirect turns the request into. */

@@ -139,9 +139,10 @@ export const nodeTransport: Transport = (request) =>
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? "",
         header(name) {
-          const value = res.headers[name.toLowerCase()];
-          if (value === undefined) return null;
-          return Array.isArray(value) ? value.join(", ") : value;
+          // Every line of the header, combined as fetch's Headers.get() does: `headers`
+          // keeps only the first of several Content-Type (or Location) lines.
+          const values = res.headersDistinct[name.toLowerCase()];
+          return values === undefined ? null : values.join(", ");
         },
         headers: () => headersFromRaw(res.rawHeaders),
         read(s) {

@@ -29,6 +29,25 @@ describe("isEventStreamContentType (MIME type essence, case-insensitive, paramet
   });
 });
 
+describe("regression: isEventStreamContentType on combined values (Fetch extract a MIME type: the last valid one wins)", () => {
+  test.each([
+    ["text/event-stream, text/event-stream", true],
+    ["text/event-stream,text/event-stream;charset=utf-8", true],
+    ["text/html, text/event-stream", true],
+    ["text/event-stream, text/html", false],
+    ["text/event-stream, */*", true],
+    ["text/event-stream, not a mime type", true],
+    ["text/event-stream, te xt/html", true],
+    ["text/event-stream, ", true],
+    ['text/html; x="a,text/event-stream"', false],
+    ['text/html; x="\\"", text/event-stream', true],
+    ['text/html, text/event-stream; x="unterminated', true],
+    [", ,", false],
+  ])("%j → %s", (value, expected) => {
+    expect(isEventStreamContentType(value)).toBe(expected);
+  });
+});
+
 describe("followRedirect (Fetch HTTP-redirect fetch)", () => {
   const base = new URL("http://a.test/x/y");
 

@@ -253,6 +253,26 @@ describe("fail the connection (no reconnect)", () => {
     await until(() => got.length === 1);
     expect(got).toEqual(["ok"]);
   });
+
+  // Fetch "extract a MIME type": the header's values are combined ("a, b"), and the last one
+  // that parses as a MIME type decides. Both transports.
+  for (const transport of ["node:http", "fetch"] as const) {
+    test.each([
+      ["one combined value", "text/event-stream, text/event-stream", true],
+      ["two lines, the last text/event-stream", ["text/html", "text/event-stream"], true],
+      ["two lines, the last text/html", ["text/event-stream", "text/html"], false],
+    ])(`regression: Content-Type as %s (${transport})`, async (_name, type, opens) => {
+      const server = await startServer((_req, res) => {
+        res.writeHead(200, { "content-type": type });
+        res.write("data: ok\n\n");
+      });
+      const s = open(server.url, transport === "fetch" ? { fetch } : {});
+      const first = await Promise.race([once(s, "open"), once<EventSourceErrorEvent>(s, "error")]);
+      expect(first.type === "open" ? "open" : (first as EventSourceErrorEvent).code).toBe(
+        opens ? "open" : "BAD_CONTENT_TYPE",
+      );
+    });
+  }
 });
 
 describe("redirects", () => {
