@@ -8,15 +8,24 @@
 export const WINDOW_SIZE = 65536;
 /** Capacity of the record table, in i32 words. */
 export const RECORD_WORDS = 8192;
-/** A line emits at most this many words; `feed` pauses before a line when less is left. */
-export const MAX_WORDS_PER_LINE = 6;
+/**
+ * A line emits at most 7 words and the end of a call 4 more: `feed` pauses before a line
+ * when less than this is left.
+ */
+export const MAX_WORDS_PER_LINE = 11;
 
 // Record kinds: the low byte of a record's first word; flags sit above it.
-/** [head, typePtr, typeLen, dataPtr, dataLen]; typeLen 0 means "message". */
+/**
+ * [head, typePtr, typeLen, dataPtr, dataLen] (typeLen 0 means "message"), then with
+ * FLAG_ID [idPtr, idLen].
+ */
 export const REC_EVENT = 1;
 /** [head, ptr, len]: the last event ID buffer := this value. */
 export const REC_ID = 2;
-/** [head]: the last event ID string := the last event ID buffer. */
+/**
+ * [head], then with FLAG_ID [idPtr, idLen]: the last event ID string := the last event ID
+ * buffer.
+ */
 export const REC_COMMIT = 3;
 /** [head, ptr, len]: an all-digit retry value. */
 export const REC_RETRY = 4;
@@ -33,6 +42,14 @@ export const FLAG_DATA_ASCII = 0x200;
 export const FLAG_COMMIT = 0x400;
 /** EVENT: the type has the same bytes as the previous event's in this call. */
 export const FLAG_SAME_TYPE = 0x800;
+/**
+ * EVENT, COMMIT: first, the last event ID buffer := the id span that follows. An id field
+ * is reported this way, with the commit it is for, when both are in one call (one record
+ * instead of two); otherwise as an ID record at the end of the call.
+ */
+export const FLAG_ID = 0x1000;
+/** With FLAG_ID: the id is all ASCII. */
+export const FLAG_ID_ASCII = 0x2000;
 
 // Per-stream state: i32 words at `state`. Between feeds the pending bytes sit at S_BASE as
 // [type][data][line], so a parser's whole state is these words plus S_PENDING bytes, which

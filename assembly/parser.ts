@@ -8,7 +8,7 @@
 import {
   WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE,
   REC_EVENT, REC_ID, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
-  FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE,
+  FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
   S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_LEN, S_DATA_HIGH,
   S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
   S_COMMENTS, S_PENDING, S_BASE, S_REF_END, S_REF_BYTES, STATE_WORDS,
@@ -59,6 +59,10 @@ let base: usize = 0; // where finish() left the pending bytes
 let nEnds: i32 = 0; // entries in `ends`
 let iEnd: i32 = 0; // the next entry of `ends` to look at
 let windowAscii = false; // no byte of the chunk (after `cur` at the start) is >= 0x80
+let idHeld = false; // an id field of this call that no record has carried yet:
+let idPtr: usize = 0;
+let idLen: u32 = 0;
+let idHigh: u32 = 0;
 let prevTypePtr: usize = 0; // the previous event's type in this call, to spare JS a decode
 let prevTypeLen: u32 = 0xffffffff;
 
@@ -268,12 +272,18 @@ function appendData(vp: usize, vl: u32, high: u32): void {
   }
 
   if (len == 0) {
-    if (discarding) {
-      discarding = 0;
-      if (idDirty) emit1(REC_COMMIT);
-    } else if (dataLen == 0) {
-      typeLen = 0;
-      if (idDirty) emit1(REC_COMMIT);
+    if (discarding || dataLen == 0) {
+      if (discarding) {
+        discarding = 0;
+      } else {
+        typeLen = 0;
+      }
+      if (idHeld) {
+        emit3(REC_COMMIT | FLAG_ID | asciiFlag(idHigh, FLAG_ID_ASCII), idPtr, idLen);
+        idHeld = false;
+      } else if (idDirty) {
+        emit1(REC_COMMIT);
+      }
     } else {
       refer(dataPtr, dataLen - 1);
       if (typeLen > 0) refer(typePtr, typeLen);
@@ -294,6 +304,14 @@ function appendData(vp: usize, vl: u32, high: u32): void {
       store<u32>(r, <u32>dataPtr, 12);
       store<u32>(r, dataLen - 1, 16);
       rc += 5;
+      if (idHeld) {
+        refer(idPtr, idLen);
+        store<u32>(r, load<u32>(r) | FLAG_ID | asciiFlag(idHigh, FLAG_ID_ASCII));
+        store<u32>(r, <u32>idPtr, 20);
+        store<u32>(r, idLen, 24);
+        rc += 2;
+        idHeld = false;
+      }
       dataLen = 0;
       dataOwned = 0;
       typeLen = 0;
@@ -375,7 +393,11 @@ function appendData(vp: usize, vl: u32, high: u32): void {
     for (let i: usize = 0; i < vl; i++) {
       if (load<u8>(vp + i) == 0) return;
     }
-    emit3(REC_ID | asciiFlag(high, FLAG_ASCII), vp, vl);
+    // Held until the blank line that commits it, so that one record carries both.
+    idPtr = vp;
+    idLen = vl;
+    idHigh = high;
+    idHeld = true;
     idDirty = 1;
     keepLine = true;
   }
@@ -391,6 +413,7 @@ export function feed(len: i32): i32 {
   rc = 0;
   refEnd = 0;
   refBytes = 0;
+  idHeld = false;
   prevTypeLen = 0xffffffff;
   cur = arena - <usize>len;
   end = arena;
@@ -571,6 +594,11 @@ function runSimd(): i32 {
 
 /** Bounds the unfinished line, then packs [type][data][line] at the arena base. */
 function finish(): void {
+  if (idHeld) {
+    // Its commit is in a later call, when these bytes are gone: JS keeps it until then.
+    emit3(REC_ID | asciiFlag(idHigh, FLAG_ASCII), idPtr, idLen);
+    idHeld = false;
+  }
   let rem = <u32>(end - cur);
   const remHigh = scanHigh;
   const partial = lineLen + rem;

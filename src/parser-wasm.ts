@@ -13,6 +13,8 @@ import {
   FLAG_ASCII,
   FLAG_COMMIT,
   FLAG_DATA_ASCII,
+  FLAG_ID,
+  FLAG_ID_ASCII,
   FLAG_SAME_TYPE,
   REC_COMMENT,
   REC_COMMIT,
@@ -403,6 +405,10 @@ export class WasmParser implements EventStreamParser {
                 ? lastType
                 : (lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII));
           const data = rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII);
+          if ((head & FLAG_ID) !== 0) {
+            idBuffer = rt.text(i32[r + 5]!, i32[r + 6]!, head & FLAG_ID_ASCII);
+            r += 2;
+          }
           if ((head & FLAG_COMMIT) !== 0) last.id = idBuffer;
           r += 5;
           cb.onEvent({ type, data, lastEventId: last.id });
@@ -413,6 +419,10 @@ export class WasmParser implements EventStreamParser {
           r += 3;
           continue;
         case REC_COMMIT:
+          if ((head & FLAG_ID) !== 0) {
+            idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ID_ASCII);
+            r += 2;
+          }
           last.id = idBuffer;
           r += 1;
           continue;
