@@ -176,8 +176,9 @@ export interface EventSourceOptions {
   lastEventId?: string;
   reconnect?: ReconnectOptions;
   /**
-   * Ms without receiving a byte after which the connection is dropped and re-made (finite;
-   * 0 or absent: none; over 2^31 - 1 ms, about 24.8 days, is clamped to that).
+   * Ms without receiving a byte after which the connection is dropped and re-made, from the
+   * start of each attempt (a `headers` function that never settles counts). Finite; 0 or
+   * absent: none; over 2^31 - 1 ms (about 24.8 days) is clamped to that.
    */
   idleTimeout?: number;
   /** Aborting it closes the source (as `close()`: no event). */
@@ -569,6 +570,9 @@ export class EventSource<
 
   /** Fetch with redirects, then HTML constructor step 15's processResponse. */
   async #fetch(conn: Connection): Promise<void> {
+    // Armed before the headers function is awaited: the connect phase is bounded too, even
+    // when that function never settles (a token service that hangs).
+    this.#armIdleTimer(conn);
     let userHeaders: HeadersLike | undefined;
     try {
       const h = this.#headers;
@@ -583,7 +587,6 @@ export class EventSource<
       return;
     }
     if (conn !== this.#conn) return;
-    this.#armIdleTimer(conn);
 
     let response: TransportResponse;
     for (let redirects = 0; ; ) {
@@ -700,16 +703,19 @@ export class EventSource<
   #bodySink(conn: Connection, response: TransportResponse): BodySink {
     const parser = this.#parser;
     const stats = this.#stats;
+    const watched = this.#idleTimeout > 0;
     return {
       onData: (chunk) => {
         if (conn !== this.#conn) return;
-        const now = Date.now();
-        conn.lastChunkAt = now;
+        // The clock is read per chunk only for the idle watchdog; without one, only for a
+        // chunk that carried events (stats.lastEventAt).
+        let now = 0;
+        if (watched) conn.lastChunkAt = now = Date.now();
         stats.bytesReceived += chunk.byteLength;
         const before = stats.eventsDispatched;
         // One call per chunk; the parser calls back per event (see #dispatchMessage).
         parser.feed(chunk);
-        if (stats.eventsDispatched !== before) stats.lastEventAt = now;
+        if (stats.eventsDispatched !== before) stats.lastEventAt = watched ? now : Date.now();
       },
       onEnd: () => {
         if (conn !== this.#conn) return;

@@ -755,6 +755,47 @@ describe("reestablish the connection", () => {
     const err = await once<EventSourceErrorEvent>(s, "error");
     expect(err.code).toBe("IDLE_TIMEOUT");
   });
+
+  test("regression: idleTimeout also covers a headers function that never settles", async () => {
+    const server = await startServer((_req, res) => sse(res));
+    let calls = 0;
+    const s = open(server.url, {
+      idleTimeout: 50,
+      headers: () => {
+        calls++;
+        return new Promise<Record<string, string>>(() => {}); // a token service that hangs
+      },
+    });
+    const err = await once<EventSourceErrorEvent>(s, "error", 1000);
+    expect([err.code, err.willReconnect]).toEqual(["IDLE_TIMEOUT", true]);
+    await until(() => calls === 2, 1000, "the headers function to be called again");
+    expect(server.requests).toHaveLength(0);
+  });
+
+  test("regression: without idleTimeout, the clock is not read per chunk", async () => {
+    const server = await startServer((_req, res) => {
+      sse(res);
+      let n = 0;
+      const t = setInterval(() => {
+        // Comment chunks (no event) a few ms apart, then one event.
+        res.write(++n < 20 ? ":c\n" : "data: x\n\n");
+        if (n === 20) clearInterval(t);
+      }, 2);
+      res.on("close", () => clearInterval(t));
+    });
+    const s = open(server.url);
+    await once(s, "open");
+    const spy = vi.spyOn(Date, "now");
+    try {
+      const got = record(s);
+      while (got.length === 0) await sleep(5);
+      // One read, for stats.lastEventAt of the chunk that carried the event.
+      expect(spy.mock.calls.length).toBeLessThanOrEqual(1);
+      expect(s.stats.lastEventAt).toEqual(expect.any(Number));
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe("close() and signals", () => {
