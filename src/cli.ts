@@ -30,6 +30,7 @@ interface ErrorFields {
   statusText?: string | undefined;
   headers?: { get(name: string): string | null } | undefined;
   cause?: unknown;
+  attempts?: number | undefined;
 }
 
 function causeText(cause: unknown): string | undefined {
@@ -56,8 +57,8 @@ function describeError(e: ErrorFields): string {
     case "MAX_ATTEMPTS": {
       // The cause is the last failure, itself an EventSourceError: say what it was first.
       const last = e.cause && typeof e.cause === "object" ? describeError(e.cause as ErrorFields) : undefined;
-      const n = Number(/after (\d+) reconnection/.exec(e.message ?? "")?.[1] ?? NaN);
-      if (last === undefined || Number.isNaN(n)) break;
+      const n = e.attempts;
+      if (last === undefined || n === undefined) break;
       // The CLI sets maxAttempts only from --retries.
       return n === 0
         ? `${last} (no reconnection: --retries 0)`

@@ -88,6 +88,8 @@ export interface EventSourceErrorInit {
   headers?: Headers | undefined;
   cause?: unknown;
   willReconnect?: boolean;
+  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
+  attempts?: number | undefined;
 }
 
 /**
@@ -104,6 +106,8 @@ export class EventSourceErrorEvent extends Event {
   readonly headers: Headers | undefined;
   /** The underlying error (a network error, a `ParseError`, the last failure for MAX_ATTEMPTS). */
   readonly cause: unknown;
+  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
+  readonly attempts: number | undefined;
   /**
    * True: the source is CONNECTING and will try again after the reconnection delay.
    * False: it is CLOSED for good - except EVENT_TOO_LARGE, where the connection stays OPEN.
@@ -118,6 +122,7 @@ export class EventSourceErrorEvent extends Event {
     this.statusText = init.statusText;
     this.headers = init.headers;
     this.cause = init.cause;
+    this.attempts = init.attempts;
     this.willReconnect = init.willReconnect ?? false;
   }
 }
@@ -129,6 +134,8 @@ export class EventSourceError extends Error {
   readonly status: number | undefined;
   readonly statusText: string | undefined;
   readonly headers: Headers | undefined;
+  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
+  readonly attempts: number | undefined;
 
   constructor(init: EventSourceErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -136,6 +143,7 @@ export class EventSourceError extends Error {
     this.status = init.status;
     this.statusText = init.statusText;
     this.headers = init.headers;
+    this.attempts = init.attempts;
   }
 }
 
@@ -808,6 +816,7 @@ export class EventSource<
       this.#fail(null, {
         code: "MAX_ATTEMPTS",
         message: `gave up after ${this.#attempts} reconnection attempt(s) in a row: ${init.message}`,
+        attempts: this.#attempts,
         status: init.status,
         statusText: init.statusText,
         headers: init.headers,

@@ -709,6 +709,26 @@ describe("reestablish the connection", () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  test("regression: a MAX_ATTEMPTS error carries the number of attempts (event and iterator error)", async () => {
+    const server = await startServer((req) => req.socket.destroy());
+    for (const maxAttempts of [0, 2]) {
+      const s = open(server.url, { reconnect: { initialDelay: 5, maxAttempts } });
+      const errs = errors(s);
+      let thrown: unknown;
+      try {
+        for await (const e of s) void e;
+      } catch (e) {
+        thrown = e;
+      }
+      const last = errs.at(-1)!;
+      expect([last.code, last.attempts]).toEqual(["MAX_ATTEMPTS", maxAttempts]);
+      expect(thrown).toBeInstanceOf(EventSourceError);
+      expect((thrown as EventSourceError).attempts).toBe(maxAttempts);
+      // Only MAX_ATTEMPTS has it.
+      expect(errs.slice(0, -1).map((e) => e.attempts)).toEqual(Array(maxAttempts).fill(undefined));
+    }
+  });
+
   test("a successful open resets the attempt count", async () => {
     const server = await startServer((_req, res) => {
       sse(res);
