@@ -2,15 +2,30 @@
 // markdown tables, and the JSON hand-off to bench/run.mjs.
 
 import os from "node:os";
+import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 /** BENCH_SMOKE=1: tiny sizes and time budgets, so the whole suite runs in seconds. */
 export const SMOKE = process.env.BENCH_SMOKE === "1";
 
-/** @returns {{ date: string, node: string, v8: string, cpu: string, cores: number, load: number[], platform: string, smoke: boolean }} */
+/** The commit measured, and whether src/ or assembly/ had uncommitted changes. */
+function commit() {
+  const cwd = fileURLToPath(new URL("../../", import.meta.url));
+  try {
+    const git = (/** @type {string[]} */ ...args) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = git("status", "--porcelain", "--", "src", "assembly") !== "";
+    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes in src/ or assembly/" : ""}`;
+  } catch {
+    return "unknown";
+  }
+}
+
+/** @returns {{ date: string, node: string, v8: string, cpu: string, cores: number, load: number[], platform: string, smoke: boolean, commit: string }} */
 export function machine() {
   const cpus = os.cpus();
   return {
+    commit: commit(),
     date: new Date().toISOString(),
     node: process.version,
     v8: process.versions.v8,

@@ -129,6 +129,7 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
   const out = [];
   out.push("# Benchmark results", "");
   out.push(`- Date: ${m.date}`);
+  if (m.commit) out.push(`- Source tree: commit ${m.commit} (\`npm run bench\` builds dist/ from it first)`);
   out.push(`- Node ${m.node} (V8 ${m.v8}), ${m.platform}`);
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores`);
   out.push(`- Load average at start: ${m.load.join(" ")}${parse?.loadAfter ? `; after the parse bench: ${parse.loadAfter.join(" ")}` : ""}. The machine is shared: figures can carry a few % of noise, ratios measured side by side less so.`);
