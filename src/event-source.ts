@@ -315,8 +315,8 @@ export class EventSource<
   readonly #engineChoice: EngineChoice;
   readonly #maxRedirects: number;
   readonly #idleTimeout: number;
-  readonly #signal: AbortSignal | undefined;
-  readonly #onAbort: (() => void) | undefined;
+  /** Stops watching the `signal` option (see watchAbort). */
+  readonly #unwatchAbort: (() => void) | undefined;
 
   // "Each EventSource object has [...] a reconnection time, in milliseconds."
   #reconnectionTime: number;
@@ -426,15 +426,13 @@ export class EventSource<
       },
     );
 
-    this.#signal = options.signal;
-    if (this.#signal !== undefined) {
-      if (this.#signal.aborted) {
+    const signal = options.signal;
+    if (signal !== undefined) {
+      if (signal.aborted) {
         this.#readyState = CLOSED;
         return;
       }
-      const onAbort = (): void => this.close();
-      this.#onAbort = onAbort;
-      this.#signal.addEventListener("abort", onAbort, { once: true });
+      this.#unwatchAbort = watchAbort(signal, () => this.close());
     }
 
     // 15. "Fetch request" - on the next tick, as browsers do (their fetch is asynchronous),
@@ -794,7 +792,7 @@ export class EventSource<
       clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = null;
     }
-    if (this.#onAbort !== undefined) this.#signal!.removeEventListener("abort", this.#onAbort);
+    this.#unwatchAbort?.();
     // Inside a listener (close(), or an abort it triggers) this runs within parser.feed():
     // end() stops the parser at once, so the rest of the chunk is not even parsed. Otherwise
     // its `id:` lines would still move lastEventId past events that were never dispatched,
@@ -1081,6 +1079,41 @@ export interface EventSource<Events extends { [K in keyof Events]: MessageEvent 
     listener: EventListenerOrEventListenerObject | null,
     options?: boolean | EventListenerOptions,
   ): void;
+}
+
+/** The sources watching one AbortSignal, and the one listener that tells them all. */
+interface AbortWatch {
+  readonly callbacks: Set<() => void>;
+  readonly listener: () => void;
+}
+const abortWatches = new WeakMap<AbortSignal, AbortWatch>();
+
+/**
+ * Calls `onAbort` when `signal` aborts; returns the function that stops watching (safe to call
+ * more than once). All the sources that share a signal share one "abort" listener on it: one
+ * listener each would make Node print a MaxListenersExceededWarning once more than 10 sources
+ * are open on the same signal. The listener is removed when the last source stops watching.
+ */
+function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
+  let watch = abortWatches.get(signal);
+  if (watch === undefined) {
+    const callbacks = new Set<() => void>();
+    const listener = (): void => {
+      abortWatches.delete(signal);
+      // A copy: each callback (close()) unwatches itself.
+      for (const callback of [...callbacks]) callback();
+    };
+    watch = { callbacks, listener };
+    abortWatches.set(signal, watch);
+    signal.addEventListener("abort", listener, { once: true });
+  }
+  const current = watch;
+  current.callbacks.add(onAbort);
+  return () => {
+    if (!current.callbacks.delete(onAbort) || current.callbacks.size !== 0) return;
+    signal.removeEventListener("abort", current.listener);
+    abortWatches.delete(signal);
+  };
 }
 
 /** A numeric option: `fallback` when absent; a TypeError if not a number; a RangeError if NaN or below `min`. */

@@ -2,6 +2,7 @@
  * EventSource against real node:http servers on 127.0.0.1 (port 0). One test per rule of
  * the WHATWG HTML "Server-sent events" processing model, and per option.
  */
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import {
   EventSource,
@@ -948,6 +949,33 @@ describe("close() and signals", () => {
     expect(s.readyState).toBe(EventSource.CLOSED);
     await sleep(30);
     expect(errs).toEqual([]);
+  });
+
+  test("regression: one signal shared by many sources: no MaxListenersExceededWarning, one listener, removed", async () => {
+    const server = await startServer((_req, res) => sse(res));
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on("warning", onWarning);
+    try {
+      const controller = new AbortController();
+      const many = Array.from({ length: 12 }, () => open(server.url, { signal: controller.signal }));
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(1);
+      await Promise.all(many.map((s) => once(s, "open")));
+      controller.abort();
+      expect(many.map((s) => s.readyState)).toEqual(Array(12).fill(EventSource.CLOSED));
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+      // Closing each source instead also removes the listener, with the last one.
+      const other = new AbortController();
+      const more = Array.from({ length: 12 }, () => open(server.url, { signal: other.signal }));
+      for (const s of more.slice(1)) s.close();
+      expect(getEventListeners(other.signal, "abort")).toHaveLength(1);
+      more[0]!.close();
+      expect(getEventListeners(other.signal, "abort")).toHaveLength(0);
+      await sleep(10); // warnings are emitted on the next tick
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off("warning", onWarning);
+    }
   });
 
   test("signal already aborted: CLOSED at once, no request", async () => {
