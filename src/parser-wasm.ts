@@ -101,9 +101,8 @@ class Runtime {
   active: WasmParser | undefined;
   /** Its records are being read (and callbacks run): no other parser may feed it. */
   busy = false;
-  // The bytes of the last call, [textStart, textEnd): the chunk in the input window and the
-  // arena spans just above it, as one latin1 string decoded at the first span that needs it.
-  window: string | undefined;
+  // The bytes of the last call that one latin1 decode covers, [textStart, textEnd): the chunk
+  // in the input window and the arena spans just above it.
   textStart = 0;
   textEnd = 0;
 
@@ -142,7 +141,7 @@ class Runtime {
    * their own. A kept substring keeps that window string (at most WINDOW_SIZE one-byte
    * chars) alive.
    */
-  text(ptr: number, len: number, ascii: number): string {
+  text(ptr: number, len: number, ascii: number, window: string): string {
     if (ascii === 0) {
       const u8 = this.u8;
       if (len >= STREAM_MIN && u8[ptr + len]! < 0x80) {
@@ -150,10 +149,8 @@ class Runtime {
       }
       return utf8Decoder.decode(u8.subarray(ptr, ptr + len));
     }
-    const off = ptr - this.textStart;
-    if (off >= 0 && ptr + len <= this.textEnd) {
-      const window = (this.window ??= this.latin1(this.textStart, this.textEnd));
-      return window.substring(off, off + len);
+    if (ptr >= this.textStart && ptr + len <= this.textEnd) {
+      return window.substring(ptr - this.textStart, ptr - this.textStart + len);
     }
     return this.latin1(ptr, ptr + len);
   }
@@ -161,7 +158,6 @@ class Runtime {
   /** After a call on a chunk of n bytes: what `text` may take from one decode. */
   called(n: number): void {
     this.views();
-    this.window = undefined;
     this.textStart = this.arena - n;
     // Arena spans (lines that crossed chunks, data joined from several lines) are cheaper
     // as part of the one decode than as a native call each.
@@ -374,7 +370,6 @@ export class WasmParser implements EventStreamParser {
       }
     } finally {
       rt.busy = false;
-      rt.window = undefined;
     }
   }
 
@@ -383,8 +378,14 @@ export class WasmParser implements EventStreamParser {
    * the rest of the chunk belongs to the old stream.
    */
   #dispatch(rt: Runtime, words: number, generation: number): boolean {
+    if (words === 0) return true;
     const cb = this.#callbacks;
     const i32 = rt.i32;
+    // Decoded up front rather than at the first span that needs it: held in a local, the
+    // string costs no write barrier, and the chunks that need none are rare. A kept
+    // substring keeps this string alive: at most WINDOW_SIZE one-byte chars plus arena
+    // spans that are referenced anyway.
+    const window = rt.latin1(rt.textStart, rt.textEnd);
     // Locals, written back at the end: a store of a new string into this long-lived object
     // costs a write barrier, which was a visible part of the time per event.
     let idBuffer = this.#idBuffer;
@@ -403,10 +404,10 @@ export class WasmParser implements EventStreamParser {
               ? "message"
               : (head & FLAG_SAME_TYPE) !== 0
                 ? lastType
-                : (lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII));
-          const data = rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII);
+                : (lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII, window));
+          const data = rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII, window);
           if ((head & FLAG_ID) !== 0) {
-            idBuffer = rt.text(i32[r + 5]!, i32[r + 6]!, head & FLAG_ID_ASCII);
+            idBuffer = rt.text(i32[r + 5]!, i32[r + 6]!, head & FLAG_ID_ASCII, window);
             r += 2;
           }
           if ((head & FLAG_COMMIT) !== 0) last.id = idBuffer;
@@ -415,25 +416,25 @@ export class WasmParser implements EventStreamParser {
           break;
         }
         case REC_ID:
-          idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII);
+          idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII, window);
           r += 3;
           continue;
         case REC_COMMIT:
           if ((head & FLAG_ID) !== 0) {
-            idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ID_ASCII);
+            idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ID_ASCII, window);
             r += 2;
           }
           last.id = idBuffer;
           r += 1;
           continue;
         case REC_RETRY: {
-          const ms = Number(rt.text(i32[r + 1]!, i32[r + 2]!, FLAG_ASCII));
+          const ms = Number(rt.text(i32[r + 1]!, i32[r + 2]!, FLAG_ASCII, window));
           r += 3;
           cb.onRetry?.(ms);
           break;
         }
         case REC_COMMENT: {
-          const comment = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII);
+          const comment = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII, window);
           r += 3;
           cb.onComment?.(comment);
           break;
