@@ -51,9 +51,9 @@ export const FLAG_ID = 0x1000;
 /** With FLAG_ID: the id is all ASCII. */
 export const FLAG_ID_ASCII = 0x2000;
 
-// Per-stream state: i32 words at `state`. Between feeds the pending bytes sit at S_BASE as
-// [type][data][line], so a parser's whole state is these words plus S_PENDING bytes, which
-// JS swaps out when another parser uses the shared instance.
+// Per-stream state: i32 words at `state` (written by `save`). Between feeds the pending bytes
+// sit at S_BASE as [type][data][line], so a parser's whole state is these words plus
+// S_PENDING bytes, which JS swaps out when another parser uses the shared instance.
 export const S_BOM = 0; // BOM bytes matched so far; 3 once past the stream start
 export const S_CR = 1; // the previous chunk ended in CR: a leading LF is not a new line
 export const S_LINE_LEN = 2; // bytes of the unfinished line
@@ -74,4 +74,7 @@ export const S_BASE = 14; // where the pending bytes are (0: at `arena`)
 export const S_REF_END = 15;
 // Also per call: the bytes of those arena spans, summed.
 export const S_REF_BYTES = 16;
-export const STATE_WORDS = 17;
+// Set by JS when it has written a stream's state here: `feed` must load it. Otherwise the
+// Instance's globals already hold the state of the stream being fed.
+export const S_LOAD = 17;
+export const STATE_WORDS = 18;

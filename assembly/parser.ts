@@ -1,6 +1,6 @@
 // The byte state machine of docs/PARSER.md. One instance serves every parser in the
-// process: a parser's state is loaded from the state block at the start of `feed` and
-// stored back at the end, so JS can swap it for another parser's between calls.
+// process: a parser's state lives in globals while that parser is fed, and JS swaps it for
+// another parser's through the state block (`save` out, S_LOAD in).
 //
 // Nothing here allocates: values are spans of the input window or of the arena, and
 // the arena only ever holds the pending event (data, type) and an unfinished line.
@@ -11,7 +11,7 @@ import {
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
   S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_LEN, S_DATA_HIGH,
   S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
-  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, S_REF_BYTES, STATE_WORDS,
+  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, S_REF_BYTES, S_LOAD, STATE_WORDS,
 } from "./abi";
 
 const LF: u32 = 0x0a;
@@ -27,8 +27,8 @@ const ends: usize = memory.data(WINDOW_SIZE * 2, 16);
 export const input: usize = memory.data(WINDOW_SIZE, 16);
 export const arena: usize = (__heap_base + 15) & ~15;
 
-// The stream's state: loaded from the state block by `feed` (the pointers and `dataOwned`
-// are derived there), stored back by `finish` (see abi.ts for meanings).
+// The stream's state: loaded from the state block by `feed` when S_LOAD says so (the
+// pointers and `dataOwned` are derived there), stored there by `save` (see abi.ts).
 let bom: u32 = 0;
 let cr: u32 = 0;
 let lineLen: u32 = 0;
@@ -74,6 +74,7 @@ let prevTypeLen: u32 = 0xffffffff;
 }
 
 function loadState(): void {
+  base = getState(S_BASE);
   bom = getState(S_BOM);
   cr = getState(S_CR);
   lineLen = getState(S_LINE_LEN);
@@ -89,7 +90,8 @@ function loadState(): void {
   comments = getState(S_COMMENTS);
 }
 
-function saveState(): void {
+/** Writes the stream's state to the state block, for JS to swap it out. */
+export function save(): void {
   setState(S_BOM, bom);
   setState(S_CR, cr);
   setState(S_LINE_LEN, lineLen);
@@ -408,7 +410,10 @@ function appendData(vp: usize, vl: u32, high: u32): void {
  * words written; bit 30 set means the table filled up: read it, then call `resume`.
  */
 export function feed(len: i32): i32 {
-  loadState();
+  if (getState(S_LOAD)) {
+    loadState();
+    setState(S_LOAD, 0);
+  }
   if (len == 0) return 0;
   rc = 0;
   refEnd = 0;
@@ -419,8 +424,7 @@ export function feed(len: i32): i32 {
   end = arena;
   // The records of the previous call are read by now: the pending bytes can come home.
   const pending = typeLen + dataLen + lineLen;
-  const from = <usize>getState(S_BASE);
-  if (from != 0 && from != arena) copy(arena, from, pending);
+  if (base != 0 && base != arena) copy(arena, base, pending);
   // Between calls the pending event is always [type][data] with all its LFs, in the arena.
   typePtr = arena;
   dataPtr = arena + typeLen;
@@ -659,7 +663,6 @@ function finish(): void {
   lineLen = ll + rem;
   if (rem > 0) lineHigh |= remHigh;
   cur = end;
-  saveState();
   setState(S_REF_END, <u32>refEnd);
   setState(S_REF_BYTES, refBytes);
 }

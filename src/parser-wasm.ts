@@ -24,6 +24,7 @@ import {
   REC_RETRY,
   S_COMMENTS,
   S_BASE,
+  S_LOAD,
   S_MAX,
   S_PENDING,
   S_REF_BYTES,
@@ -39,6 +40,7 @@ interface ParserExports {
   memory: WebAssembly.Memory;
   feed(len: number): number;
   resume(): number;
+  save(): void;
   input: WebAssembly.Global;
   records: WebAssembly.Global;
   state: WebAssembly.Global;
@@ -90,6 +92,7 @@ class Runtime {
   // cache: the functions are read once.
   readonly feed: (len: number) => number;
   readonly resume: () => number;
+  readonly save: () => void;
   readonly memory: WebAssembly.Memory;
   readonly input: number;
   readonly records: number;
@@ -109,6 +112,7 @@ class Runtime {
   constructor(exports: ParserExports) {
     this.feed = exports.feed;
     this.resume = exports.resume;
+    this.save = exports.save;
     this.memory = exports.memory;
     this.input = exports.input.value as number;
     this.records = exports.records.value as number;
@@ -308,6 +312,7 @@ export class WasmParser implements EventStreamParser {
   /** Moves this parser's state out of its Instance, so that another parser can use it. */
   #saveOut(): void {
     const rt = this.#home!;
+    rt.save();
     const pending = rt.i32[(rt.state >> 2) + S_PENDING]!;
     const from = rt.i32[(rt.state >> 2) + S_BASE]! || rt.arena;
     const saved = new Uint8Array(STATE_BYTES + pending);
@@ -336,6 +341,7 @@ export class WasmParser implements EventStreamParser {
       rt.i32[(rt.state >> 2) + S_BASE] = rt.arena;
       this.#saved = undefined;
     }
+    rt.i32[(rt.state >> 2) + S_LOAD] = 1;
     rt.active = this;
     this.#home = rt;
   }
