@@ -92,6 +92,8 @@ function loadState(): void {
 
 /** Writes the stream's state to the state block, for JS to swap it out. */
 export function save(): void {
+  // Written by JS and not fed since: the block already holds it, the globals do not.
+  if (getState(S_LOAD)) return;
   setState(S_BOM, bom);
   setState(S_CR, cr);
   setState(S_LINE_LEN, lineLen);
