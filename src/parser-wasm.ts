@@ -140,10 +140,9 @@ class Runtime {
   }
 
   /**
-   * A span as a string. ASCII spans of the window are substrings of one latin1 decode of it
-   * (one native call per window instead of one per field); other spans get a decode of
-   * their own. A kept substring keeps that window string (at most WINDOW_SIZE one-byte
-   * chars) alive.
+   * A span as a string. ASCII spans in [textStart, textEnd) are substrings of `window`, the
+   * latin1 decode of that range (one native call per chunk instead of one per field); other
+   * spans get a decode of their own.
    */
   text(ptr: number, len: number, ascii: number, window: string): string {
     if (ascii === 0) {
