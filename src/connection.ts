@@ -223,7 +223,7 @@ export function followRedirect(
   // "Let locationURL be [...] location URL" - parsed relative to the response URL.
   let url: URL;
   try {
-    url = new URL(location, current);
+    url = new URL(utf8FromByteString(location), current);
   } catch {
     return `the redirect Location ${JSON.stringify(location)} is not a valid URL`;
   }
@@ -247,4 +247,24 @@ export function followRedirect(
   // request's header list."
   const crossOrigin = url.origin !== current.origin;
   return { url, method, body, crossOrigin, dropBodyHeaders };
+}
+
+// Header values arrive as byte strings (one char per byte, from node:http and from fetch's
+// Headers alike), but a Location's bytes are UTF-8, as browsers and undici read them: `/é`
+// sent raw must be requested as /%C3%A9, not as the percent-encoding of two latin1 chars.
+// Bytes that are not valid UTF-8 are left as they came.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+function utf8FromByteString(value: string): string {
+  if (!/[^\x00-\x7f]/.test(value)) return value;
+  const bytes = new Uint8Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0xff) return value;
+    bytes[i] = c;
+  }
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return value;
+  }
 }

@@ -369,6 +369,24 @@ describe("redirects", () => {
     expect(server.requests.map((r) => r.url).slice(0, 3)).toEqual(["/start", "/moved", "/moved"]);
   });
 
+  test("a Location of raw UTF-8 bytes is read as UTF-8, as browsers do", async () => {
+    const server = await startServer((req, res) => {
+      if (req.url === "/start") {
+        // The bytes of "/é/x" in UTF-8, written one byte per char.
+        res.writeHead(302, { location: Buffer.from("/é/x", "utf8").toString("latin1") });
+        res.end();
+        return;
+      }
+      sse(res);
+      res.write("data: moved\n\n");
+    });
+    const s = open(`${server.url}start`);
+    const got = record(s);
+    await until(() => got.length >= 1);
+    s.close();
+    expect(server.requests[1]!.url).toBe("/%C3%A9/x");
+  });
+
   test("a redirect loop fails with TOO_MANY_REDIRECTS at maxRedirects", async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(302, { location: "/loop" });
