@@ -50,6 +50,22 @@ export const FLAG_SAME_TYPE = 0x800;
 export const FLAG_ID = 0x1000;
 /** With FLAG_ID: the id is all ASCII. */
 export const FLAG_ID_ASCII = 0x2000;
+/**
+ * The span (the type for EVENT; the value for ID, COMMIT, COMMENT), which is not all ASCII,
+ * was also copied to the joined area, followed by a CR. The spans of a call that carry one
+ * of these flags are there in the order JS reads them (type, data, id), so one UTF-8 decode
+ * of the area gives them all, split at the CRs (no span holds a CR; decoding a CR ends any
+ * unfinished sequence the way the end of a span alone would).
+ */
+export const FLAG_JOINED = 0x4000;
+/** EVENT: the data was copied to the joined area. */
+export const FLAG_DATA_JOINED = 0x8000;
+/** EVENT with FLAG_ID: the id was copied to the joined area. */
+export const FLAG_ID_JOINED = 0x10000;
+/** Bytes of the joined area. */
+export const JOIN_SIZE = 65536;
+/** Longer spans are decoded on their own: the cost of a decode call is then small. */
+export const JOIN_MAX = 4096;
 
 // Per-stream state: i32 words at `state` (written by `save`). Between feeds the pending bytes
 // sit at S_BASE as [type][data][line], so a parser's whole state is these words plus
@@ -77,4 +93,6 @@ export const S_REF_BYTES = 16;
 // Set by JS when it has written a stream's state here: `feed` must load it. Otherwise the
 // Instance's globals already hold the state of the stream being fed.
 export const S_LOAD = 17;
-export const STATE_WORDS = 18;
+// Per call: the end of the joined area.
+export const S_JOIN_END = 18;
+export const STATE_WORDS = 19;

@@ -9,9 +9,10 @@ import {
   WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE,
   REC_EVENT, REC_ID, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
+  FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX,
   S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_LEN, S_DATA_HIGH,
   S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
-  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, S_REF_BYTES, S_LOAD, STATE_WORDS,
+  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, S_REF_BYTES, S_LOAD, S_JOIN_END, STATE_WORDS,
 } from "./abi";
 
 const LF: u32 = 0x0a;
@@ -21,6 +22,8 @@ const SPACE: u32 = 0x20;
 
 export const records: usize = memory.data(RECORD_WORDS * 4, 16);
 export const state: usize = memory.data(STATE_WORDS * 4, 16);
+// Copies of the short non-ASCII spans of a call, each followed by a CR (see FLAG_JOINED).
+export const joined: usize = memory.data(JOIN_SIZE, 16);
 // SIMD build: the offsets (from `input`) of every CR and LF of the chunk, found in one pass.
 const ends: usize = memory.data(WINDOW_SIZE * 2, 16);
 // Last, so that the arena follows it: a chunk of n bytes is copied to arena - n.
@@ -59,6 +62,7 @@ let base: usize = 0; // where finish() left the pending bytes
 let nEnds: i32 = 0; // entries in `ends`
 let iEnd: i32 = 0; // the next entry of `ends` to look at
 let windowAscii = false; // no byte of the chunk (after `cur` at the start) is >= 0x80
+let joinEnd: usize = 0; // end of the joined area's bytes in this call (or since `resume`)
 let idHeld = false; // an id field of this call that no record has carried yet:
 let idPtr: usize = 0;
 let idLen: u32 = 0;
@@ -130,6 +134,15 @@ function ensure(limit: usize): void {
     if (ptr + len > refEnd) refEnd = ptr + len;
     refBytes += len;
   }
+}
+
+/** Copies a short non-ASCII span to the joined area: `flag` if done, else 0. */
+@inline function join(high: u32, ptr: usize, len: u32, flag: u32): u32 {
+  if (high == 0 || len > <u32>JOIN_MAX || joinEnd + len + 1 > joined + <usize>JOIN_SIZE) return 0;
+  copy(joinEnd, ptr, len);
+  store<u8>(joinEnd + len, <u8>CR);
+  joinEnd += len + 1;
+  return flag;
 }
 
 @inline function emit3(head: u32, ptr: usize, len: u32): void {
@@ -283,7 +296,8 @@ function appendData(vp: usize, vl: u32, high: u32): void {
         typeLen = 0;
       }
       if (idHeld) {
-        emit3(REC_COMMIT | FLAG_ID | asciiFlag(idHigh, FLAG_ID_ASCII), idPtr, idLen);
+        const j = join(idHigh, idPtr, idLen, FLAG_JOINED);
+        emit3(REC_COMMIT | FLAG_ID | asciiFlag(idHigh, FLAG_ID_ASCII) | j, idPtr, idLen);
         idHeld = false;
       } else if (idDirty) {
         emit1(REC_COMMIT);
@@ -297,11 +311,16 @@ function appendData(vp: usize, vl: u32, high: u32): void {
         prevTypePtr = typePtr;
         prevTypeLen = typeLen;
       }
+      // Joined in the order JS reads them: type (unless the same), data, id.
+      let joins: u32 = 0;
+      if (typeLen > 0 && same == 0) joins = join(typeHigh, typePtr, typeLen, FLAG_JOINED);
+      joins |= join(dataHigh, dataPtr, dataLen - 1, FLAG_DATA_JOINED);
+      if (idHeld) joins |= join(idHigh, idPtr, idLen, FLAG_ID_JOINED);
       const r = records + (<usize>rc << 2);
       store<u32>(
         r,
         REC_EVENT | asciiFlag(typeHigh, FLAG_ASCII) | asciiFlag(dataHigh, FLAG_DATA_ASCII) |
-          (idDirty ? FLAG_COMMIT : 0) | same,
+          (idDirty ? FLAG_COMMIT : 0) | same | joins,
       );
       store<u32>(r, <u32>typePtr, 4);
       store<u32>(r, typeLen, 8);
@@ -328,7 +347,8 @@ function appendData(vp: usize, vl: u32, high: u32): void {
   if (first == COLON) {
     if (comments) {
       const skip: u32 = len > 1 && <u32>load<u8>(p + 1) == SPACE ? 2 : 1;
-      emit3(REC_COMMENT | asciiFlag(high, FLAG_ASCII), p + skip, len - skip);
+      const j = join(high, p + skip, len - skip, FLAG_JOINED);
+      emit3(REC_COMMENT | asciiFlag(high, FLAG_ASCII) | j, p + skip, len - skip);
       keepLine = true;
     }
     return;
@@ -420,6 +440,7 @@ export function feed(len: i32): i32 {
   rc = 0;
   refEnd = 0;
   refBytes = 0;
+  joinEnd = joined;
   idHeld = false;
   prevTypeLen = 0xffffffff;
   cur = arena - <usize>len;
@@ -497,12 +518,14 @@ export function feed(len: i32): i32 {
 /** Continues a `feed` that returned with bit 30 set, once JS has read the records. */
 export function resume(): i32 {
   rc = 0;
+  joinEnd = joined;
   return run();
 }
 
 function paused(): i32 {
   setState(S_REF_END, <u32>refEnd);
   setState(S_REF_BYTES, refBytes);
+  setState(S_JOIN_END, <u32>joinEnd);
   return rc | (1 << 30);
 }
 
@@ -602,7 +625,8 @@ function runSimd(): i32 {
 function finish(): void {
   if (idHeld) {
     // Its commit is in a later call, when these bytes are gone: JS keeps it until then.
-    emit3(REC_ID | asciiFlag(idHigh, FLAG_ASCII), idPtr, idLen);
+    const j = join(idHigh, idPtr, idLen, FLAG_JOINED);
+    emit3(REC_ID | asciiFlag(idHigh, FLAG_ASCII) | j, idPtr, idLen);
     idHeld = false;
   }
   let rem = <u32>(end - cur);
@@ -667,4 +691,5 @@ function finish(): void {
   cur = end;
   setState(S_REF_END, <u32>refEnd);
   setState(S_REF_BYTES, refBytes);
+  setState(S_JOIN_END, <u32>joinEnd);
 }

@@ -15,6 +15,9 @@ import {
   FLAG_DATA_ASCII,
   FLAG_ID,
   FLAG_ID_ASCII,
+  FLAG_ID_JOINED,
+  FLAG_JOINED,
+  FLAG_DATA_JOINED,
   FLAG_SAME_TYPE,
   REC_COMMENT,
   REC_COMMIT,
@@ -24,6 +27,7 @@ import {
   REC_RETRY,
   S_COMMENTS,
   S_BASE,
+  S_JOIN_END,
   S_LOAD,
   S_MAX,
   S_PENDING,
@@ -45,6 +49,7 @@ interface ParserExports {
   records: WebAssembly.Global;
   state: WebAssembly.Global;
   arena: WebAssembly.Global;
+  joined: WebAssembly.Global;
 }
 
 const PAUSED = 1 << 30;
@@ -108,6 +113,12 @@ class Runtime {
   // in the input window and the arena spans just above it.
   textStart = 0;
   textEnd = 0;
+  // The joined area of the last call (FLAG_JOINED), decoded at its first span, and where the
+  // next span starts in that text.
+  readonly joined: number;
+  joinEnd = 0;
+  joinedText: string | undefined;
+  joinedAt = 0;
 
   constructor(exports: ParserExports) {
     this.feed = exports.feed;
@@ -118,6 +129,7 @@ class Runtime {
     this.records = exports.records.value as number;
     this.state = exports.state.value as number;
     this.arena = exports.arena.value as number;
+    this.joined = exports.joined.value as number;
     if (this.arena !== this.input + WINDOW_SIZE) throw new Error("parser.wasm: the arena must follow the input window");
     this.views();
   }
@@ -158,9 +170,25 @@ class Runtime {
     return this.latin1(ptr, ptr + len);
   }
 
+  /** The next span of the joined area: one decode per call for all the short non-ASCII spans. */
+  nextJoined(): string {
+    // Ends with a CR: the streaming decoder is left with nothing pending.
+    const text = (this.joinedText ??= streamDecoder.decode(
+      this.u8.subarray(this.joined, this.joinEnd),
+      STREAM,
+    ));
+    const start = this.joinedAt;
+    const end = text.indexOf("\r", start);
+    this.joinedAt = end + 1;
+    return text.substring(start, end);
+  }
+
   /** After a call on a chunk of n bytes: what `text` may take from one decode. */
   called(n: number): void {
     this.views();
+    this.joinEnd = this.i32[(this.state >> 2) + S_JOIN_END]!;
+    this.joinedText = undefined;
+    this.joinedAt = 0;
     this.textStart = this.arena - n;
     // Arena spans (lines that crossed chunks, data joined from several lines) are cheaper
     // as part of the one decode than as a native call each.
@@ -409,10 +437,19 @@ export class WasmParser implements EventStreamParser {
               ? "message"
               : (head & FLAG_SAME_TYPE) !== 0
                 ? lastType
-                : (lastType = rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII, window));
-          const data = rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII, window);
+                : (lastType =
+                    (head & FLAG_JOINED) !== 0
+                      ? rt.nextJoined()
+                      : rt.text(i32[r + 1]!, typeLen, head & FLAG_ASCII, window));
+          const data =
+            (head & FLAG_DATA_JOINED) !== 0
+              ? rt.nextJoined()
+              : rt.text(i32[r + 3]!, i32[r + 4]!, head & FLAG_DATA_ASCII, window);
           if ((head & FLAG_ID) !== 0) {
-            idBuffer = rt.text(i32[r + 5]!, i32[r + 6]!, head & FLAG_ID_ASCII, window);
+            idBuffer =
+              (head & FLAG_ID_JOINED) !== 0
+                ? rt.nextJoined()
+                : rt.text(i32[r + 5]!, i32[r + 6]!, head & FLAG_ID_ASCII, window);
             r += 2;
           }
           if ((head & FLAG_COMMIT) !== 0) last.id = idBuffer;
@@ -421,12 +458,18 @@ export class WasmParser implements EventStreamParser {
           break;
         }
         case REC_ID:
-          idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII, window);
+          idBuffer =
+            (head & FLAG_JOINED) !== 0
+              ? rt.nextJoined()
+              : rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII, window);
           r += 3;
           continue;
         case REC_COMMIT:
           if ((head & FLAG_ID) !== 0) {
-            idBuffer = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ID_ASCII, window);
+            idBuffer =
+              (head & FLAG_JOINED) !== 0
+                ? rt.nextJoined()
+                : rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ID_ASCII, window);
             r += 2;
           }
           last.id = idBuffer;
@@ -439,7 +482,10 @@ export class WasmParser implements EventStreamParser {
           break;
         }
         case REC_COMMENT: {
-          const comment = rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII, window);
+          const comment =
+            (head & FLAG_JOINED) !== 0
+              ? rt.nextJoined()
+              : rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII, window);
           r += 3;
           cb.onComment?.(comment);
           break;
