@@ -3,7 +3,10 @@
 // cheaply"), so the cheapest exact call is used for each span.
 
 type NodeBufferModule = {
-  Buffer: { prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string } };
+  Buffer: {
+    prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string };
+    from(value: string, encoding: "latin1"): Uint8Array;
+  };
   isAscii?: (input: ArrayBufferView) => boolean;
 };
 
@@ -36,9 +39,6 @@ const nodeIsAscii = nodeBuffer?.isAscii;
 // `ignoreBOM: true`: the stream's one leading BOM is stripped by the parser itself; a default
 // decoder would also strip a U+FEFF that starts any field value, which is data.
 const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
-// Only ever used on ASCII bytes, where windows-1252 (what "latin1" means to TextDecoder) and
-// ISO-8859-1 agree.
-const latin1Decoder = new TextDecoder("latin1");
 
 /**
  * bytes[start, end) as a string with one char per byte: exact for every ASCII span of it, so a
@@ -46,7 +46,13 @@ const latin1Decoder = new TextDecoder("latin1");
  */
 export function latin1String(bytes: Uint8Array, start: number, end: number): string {
   if (latin1Slice !== undefined) return latin1Slice.call(bytes, start, end);
-  return latin1Decoder.decode(bytes.subarray(start, end));
+  // Not TextDecoder("latin1"): that is windows-1252, which maps 0x80-0x9F elsewhere, and a
+  // carried line relies on getting its exact bytes back.
+  let out = "";
+  for (let i = start; i < end; i += 8192) {
+    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);
+  }
+  return out;
 }
 
 /** Whether bytes[start, end) are all below 0x80. */
@@ -67,13 +73,20 @@ const STREAM = { stream: true };
 
 /**
  * WHATWG UTF-8 decode of whole lines, bytes[start, end), where bytes[end - 1] is ASCII (a
- * line end): faster than utf8Span on long input.
+ * line end). Faster than a non-streaming decode on long input.
  */
 export function utf8Lines(bytes: Uint8Array, start: number, end: number): string {
   return lineDecoder.decode(bytes.subarray(start, end), STREAM);
 }
 
-/** WHATWG UTF-8 decode (U+FFFD for bad bytes, BOM kept) of bytes[start, end). */
-export function utf8Span(bytes: Uint8Array, start: number, end: number): string {
-  return utf8Decoder.decode(bytes.subarray(start, end));
+/** The WHATWG UTF-8 decode of the bytes that a latin1 string (one char per byte) holds. */
+export function utf8OfLatin1(latin1: string): string {
+  let bytes: Uint8Array;
+  if (nodeBuffer !== undefined) {
+    bytes = nodeBuffer.Buffer.from(latin1, "latin1");
+  } else {
+    bytes = new Uint8Array(latin1.length);
+    for (let i = 0; i < latin1.length; i++) bytes[i] = latin1.charCodeAt(i);
+  }
+  return utf8Decoder.decode(bytes);
 }

@@ -9,7 +9,7 @@
 // chunks only ever meet the line that is carried over, which is decoded once complete.
 
 import { eventTooLarge } from "./errors.js";
-import { isAsciiSpan, latin1String, utf8Lines, utf8Span } from "./decode.js";
+import { isAsciiSpan, latin1String, utf8Lines, utf8OfLatin1 } from "./decode.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
@@ -32,9 +32,10 @@ export class JsParser implements EventStreamParser {
   #bomChecked = false;
   #bomBytes = 0; // bytes of a possible leading BOM seen so far, while !#bomChecked
   #afterCR = false; // the previous chunk ended in CR: an LF now is part of that line end
-  // An unfinished line, carried across chunks in a buffer that grows and is reused.
-  #line = new Uint8Array(256);
-  #lineLen = 0;
+  // An unfinished line, carried across chunks as a latin1 string: one char per byte, so it
+  // holds any bytes exactly, and joining pieces is V8's cheap string concatenation.
+  #line = "";
+  #lineAscii = true;
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
 
   // The spec's buffers.
@@ -42,6 +43,7 @@ export class JsParser implements EventStreamParser {
   #dataLen = 0; // bytes, as the spec's data buffer would hold them (values plus LFs)
   #type = "";
   #typeLen = 0;
+  #lastType = ""; // the last non-empty event type read, to reuse its string
   #idBuffer: string;
   #lastEventId: string;
   #discarding = false;
@@ -70,7 +72,8 @@ export class JsParser implements EventStreamParser {
   }
 
   end(): void {
-    this.#lineLen = 0;
+    this.#line = "";
+    this.#lineAscii = true;
     this.#skipLine = false;
     this.#afterCR = false;
     this.#bomChecked = false;
@@ -130,7 +133,7 @@ export class JsParser implements EventStreamParser {
     let str = small ? "" : latin1String(bytes, 0, n);
 
     // The line carried from earlier chunks ends at this chunk's first line end.
-    if (this.#lineLen > 0 || this.#skipLine) {
+    if (this.#line.length > 0 || this.#skipLine) {
       const eol = small ? firstLineEnd(bytes, pos) : lineEnd(str, pos);
       if (eol === n) {
         this.#carry(bytes, pos, n);
@@ -215,19 +218,14 @@ export class JsParser implements EventStreamParser {
   // nothing more of the line is kept.
   #carry(bytes: Uint8Array, start: number, end: number): void {
     if (this.#skipLine || start === end) return;
-    const len = this.#lineLen + (end - start);
-    if (this.#overflows(len)) {
-      this.#lineLen = 0;
+    if (this.#overflows(this.#line.length + (end - start))) {
+      this.#line = "";
+      this.#lineAscii = true;
       this.#skipLine = true;
       return;
     }
-    if (len > this.#line.length) {
-      const grown = new Uint8Array(Math.max(len, this.#line.length * 2));
-      grown.set(this.#line.subarray(0, this.#lineLen));
-      this.#line = grown;
-    }
-    this.#line.set(bytes.subarray(start, end), this.#lineLen);
-    this.#lineLen = len;
+    this.#line += latin1String(bytes, start, end);
+    if (this.#lineAscii) this.#lineAscii = isAsciiSpan(bytes, start, end);
   }
 
   #endCarried(bytes: Uint8Array, start: number, end: number): void {
@@ -240,11 +238,12 @@ export class JsParser implements EventStreamParser {
       this.#skipLine = false;
       return;
     }
-    const len = this.#lineLen;
-    this.#lineLen = 0;
     const line = this.#line;
-    const text = isAsciiSpan(line, 0, len) ? latin1String(line, 0, len) : utf8Span(line, 0, len);
-    this.#processLine(text, 0, text.length, len);
+    const ascii = this.#lineAscii;
+    this.#line = "";
+    this.#lineAscii = true;
+    const text = ascii ? line : utf8OfLatin1(line);
+    this.#processLine(text, 0, text.length, line.length);
   }
 
   // The size bound of docs/PARSER.md: data buffer + event type buffer + the line being read.
@@ -265,7 +264,12 @@ export class JsParser implements EventStreamParser {
   // start of the line, so a line without a colon is never searched to its end for one; and
   // since they are ASCII, a value's byte length is the line's minus the name and separator.
   #processLine(t: string, s: number, e: number, bytes: number): void {
-    if (this.#overflows(bytes)) return;
+    if (
+      (this.#discarding || this.#dataLen + this.#typeLen + bytes > this.#maxEventSize) &&
+      this.#overflows(bytes)
+    ) {
+      return;
+    }
     const len = e - s;
     // "If the line is empty (a blank line): Dispatch the event."
     if (len === 0) {
@@ -327,12 +331,15 @@ export class JsParser implements EventStreamParser {
         this.#dataLen += valueBytes + 1;
         return;
       }
-      case Field.Event:
+      case Field.Event: {
         // "Set the event type buffer to field value."
         if (this.#discarding) return;
-        this.#type = t.slice(v, e);
+        // Streams repeat a few types: reusing the last one saves a string per event.
+        const last = this.#lastType;
+        this.#type = e - v === last.length && t.startsWith(last, v) ? last : (this.#lastType = t.slice(v, e));
         this.#typeLen = valueBytes;
         return;
+      }
       case Field.Id: {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."
