@@ -45,10 +45,33 @@ describe("dist", () => {
     expect(result.out).toEqual(expected);
   });
 
-  test("both builds pick the same engine", () => {
+  test("both builds use the WASM engine by default on Node", () => {
     const esm = JSON.parse(node(["--input-type=module", "-e", program(`import { createParser } from "eventsource-wasm";`)]));
     const cjs = JSON.parse(node(["--input-type=commonjs", "-e", program(`const { createParser } = require("eventsource-wasm");`)]));
-    expect(esm.engine).toBe(cjs.engine);
+    expect(esm.engine).toBe("wasm");
+    expect(cjs.engine).toBe("wasm");
+  });
+
+  test("both builds export EventSource, and it reaches a local feed", () => {
+    const feed = (load: string) => `
+${load}
+const http = require("node:http");
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  res.end("event: tick\\ndata: 42\\n\\n");
+});
+server.listen(0, "127.0.0.1", () => {
+  const es = new EventSource("http://127.0.0.1:" + server.address().port + "/");
+  es.addEventListener("tick", (e) => {
+    console.log(JSON.stringify({ data: e.data, engine: es.engine, open: EventSource.OPEN, isMessage: e instanceof MessageEvent }));
+    es.close();
+    server.close();
+  });
+});
+`;
+    const expected = { data: "42", engine: "wasm", open: 1, isMessage: true };
+    expect(JSON.parse(node(["--input-type=module", "-e", feed(`import { EventSource } from "eventsource-wasm"; import { createRequire } from "node:module"; const require = createRequire(import.meta.url);`)]))).toEqual(expected);
+    expect(JSON.parse(node(["--input-type=commonjs", "-e", feed(`const { EventSource } = require("eventsource-wasm");`)]))).toEqual(expected);
   });
 
   test("type declarations are built for both", () => {
