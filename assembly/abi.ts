@@ -53,7 +53,7 @@ export const FLAG_ID_ASCII = 0x2000;
 /**
  * The span (the type for EVENT; the value for ID, COMMIT, COMMENT), which is not all ASCII,
  * was also copied to the joined area, followed by a CR. The spans of a call that carry one
- * of these flags are there in the order JS reads them (type, data, id), so one UTF-8 decode
+ * of these flags are there in the order JS reads them (type, data, id), so one decode (`utf16`)
  * of the area gives them all, split at the CRs (no span holds a CR; decoding a CR ends any
  * unfinished sequence the way the end of a span alone would).
  */
@@ -93,6 +93,4 @@ export const S_REF_BYTES = 16;
 // Set by JS when it has written a stream's state here: `feed` must load it. Otherwise the
 // Instance's globals already hold the state of the stream being fed.
 export const S_LOAD = 17;
-// Per call: the end of the joined area.
-export const S_JOIN_END = 18;
-export const STATE_WORDS = 19;
+export const STATE_WORDS = 18;

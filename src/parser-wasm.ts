@@ -27,7 +27,6 @@ import {
   REC_RETRY,
   S_COMMENTS,
   S_BASE,
-  S_JOIN_END,
   S_LOAD,
   S_MAX,
   S_PENDING,
@@ -49,7 +48,8 @@ interface ParserExports {
   records: WebAssembly.Global;
   state: WebAssembly.Global;
   arena: WebAssembly.Global;
-  joined: WebAssembly.Global;
+  wide: WebAssembly.Global;
+  utf16(): number;
 }
 
 const PAUSED = 1 << 30;
@@ -59,13 +59,17 @@ const PAUSED = 1 << 30;
 const MERGE_SLACK = 4096;
 const STATE_BYTES = STATE_WORDS * 4;
 
-type NodeBufferish = Uint8Array & { latin1Slice(start: number, end: number): string };
+type NodeBufferish = Uint8Array & {
+  latin1Slice(start: number, end: number): string;
+  ucs2Slice(start: number, end: number): string;
+};
 type NodeBufferClass = {
   from(ab: ArrayBuffer, byteOffset?: number, length?: number): NodeBufferish;
   from(s: string, encoding: "base64"): Uint8Array;
 };
-// Node's Buffer turns bytes into a one-byte string with one native call and no copy of its
-// own; elsewhere TextDecoder does (windows-1252 is exact for the ASCII spans it serves).
+// Node's Buffer turns bytes into a one-byte (latin1) or two-byte (ucs2) string with one
+// native call and no copy of its own; elsewhere TextDecoder does (windows-1252 is exact for
+// the ASCII spans it serves, utf-16le for the UTF-16 that assembly/ writes).
 const NodeBuffer: NodeBufferClass | undefined = (() => {
   const B = (globalThis as { Buffer?: { prototype?: { latin1Slice?: unknown } } }).Buffer;
   return typeof B?.prototype?.latin1Slice === "function" ? (B as unknown as NodeBufferClass) : undefined;
@@ -81,6 +85,7 @@ const streamDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const STREAM = { stream: true };
 const STREAM_MIN = 48;
 let latin1Decoder: TextDecoder | undefined;
+let utf16Decoder: TextDecoder | undefined;
 const encoder = new TextEncoder();
 
 function fromBase64(s: string): Uint8Array<ArrayBuffer> {
@@ -98,6 +103,7 @@ class Runtime {
   readonly feed: (len: number) => number;
   readonly resume: () => number;
   readonly save: () => void;
+  readonly utf16: () => number;
   readonly memory: WebAssembly.Memory;
   readonly input: number;
   readonly records: number;
@@ -113,10 +119,9 @@ class Runtime {
   // in the input window and the arena spans just above it.
   textStart = 0;
   textEnd = 0;
-  // The joined area of the last call (FLAG_JOINED), decoded at its first span, and where the
-  // next span starts in that text.
-  readonly joined: number;
-  joinEnd = 0;
+  // The joined area of the last call (FLAG_JOINED), decoded at its first span (from its
+  // UTF-16 at `wide`), and where the next span starts in that text.
+  readonly wide: number;
   joinedText: string | undefined;
   joinedAt = 0;
 
@@ -124,12 +129,13 @@ class Runtime {
     this.feed = exports.feed;
     this.resume = exports.resume;
     this.save = exports.save;
+    this.utf16 = exports.utf16;
     this.memory = exports.memory;
     this.input = exports.input.value as number;
     this.records = exports.records.value as number;
     this.state = exports.state.value as number;
     this.arena = exports.arena.value as number;
-    this.joined = exports.joined.value as number;
+    this.wide = exports.wide.value as number;
     if (this.arena !== this.input + WINDOW_SIZE) throw new Error("parser.wasm: the arena must follow the input window");
     this.views();
   }
@@ -151,6 +157,12 @@ class Runtime {
     return latin1Decoder.decode(this.u8.subarray(start, end));
   }
 
+  ucs2(start: number, end: number): string {
+    if (this.buf !== undefined) return this.buf.ucs2Slice(start, end);
+    utf16Decoder ??= new TextDecoder("utf-16le");
+    return utf16Decoder.decode(this.u8.subarray(start, end));
+  }
+
   /**
    * A span as a string. ASCII spans in [textStart, textEnd) are substrings of `window`, the
    * latin1 decode of that range (one native call per chunk instead of one per field); other
@@ -170,13 +182,12 @@ class Runtime {
     return this.latin1(ptr, ptr + len);
   }
 
-  /** The next span of the joined area: one decode per call for all the short non-ASCII spans. */
+  /**
+   * The next span of the joined area: one decode per call for all the short non-ASCII spans,
+   * by assembly/ into UTF-16 (`utf16`), which becomes a string with a copy.
+   */
   nextJoined(): string {
-    // Ends with a CR: the streaming decoder is left with nothing pending.
-    const text = (this.joinedText ??= streamDecoder.decode(
-      this.u8.subarray(this.joined, this.joinEnd),
-      STREAM,
-    ));
+    const text = (this.joinedText ??= this.ucs2(this.wide, this.utf16()));
     const start = this.joinedAt;
     const end = text.indexOf("\r", start);
     this.joinedAt = end + 1;
@@ -186,7 +197,6 @@ class Runtime {
   /** After a call on a chunk of n bytes: what `text` may take from one decode. */
   called(n: number): void {
     this.views();
-    this.joinEnd = this.i32[(this.state >> 2) + S_JOIN_END]!;
     this.joinedText = undefined;
     this.joinedAt = 0;
     this.textStart = this.arena - n;
