@@ -26,8 +26,9 @@ export const state: usize = memory.data(STATE_WORDS * 4, 16);
 export const joined: usize = memory.data(JOIN_SIZE, 16);
 // The joined area as UTF-16 (see `utf16`): at most two bytes for each byte of it.
 export const wide: usize = memory.data(JOIN_SIZE * 2, 16);
-// SIMD build: the offsets (from `input`) of every CR and LF of the chunk, found in one pass.
-const ends: usize = memory.data(WINDOW_SIZE * 2, 16);
+// SIMD build: the offsets (from `input`) of every CR and LF of the chunk, found in one pass
+// (and room for the three garbage entries `index` may write past the last).
+const ends: usize = memory.data(WINDOW_SIZE * 2 + 16, 16);
 // Last, so that the arena follows it: a chunk of n bytes is copied to arena - n.
 export const input: usize = memory.data(WINDOW_SIZE, 16);
 export const arena: usize = (__heap_base + 15) & ~15;
@@ -61,8 +62,8 @@ let keepLine = false; // processLine left a span pointing into the line it was g
 let refEnd: usize = 0; // end of the highest arena span a record of this call points at
 let refBytes: u32 = 0; // bytes of the arena spans records of this call point at
 let base: usize = 0; // where finish() left the pending bytes
-let nEnds: i32 = 0; // entries in `ends`
-let iEnd: i32 = 0; // the next entry of `ends` to look at
+let endsEnd: usize = 0; // the end of the entries in `ends`
+let nextEnd: usize = 0; // the next entry of `ends` to look at
 let windowAscii = false; // no byte of the chunk (after `cur` at the start) is >= 0x80
 let joinEnd: usize = 0; // end of the joined area's bytes in this call (or since `resume`)
 let idHeld = false; // an id field of this call that no record has carried yet:
@@ -546,8 +547,8 @@ function run(): i32 {
 }
 
 /**
- * SIMD build, first pass: the offsets of all CRs and LFs from `cur` on, taken 16 bytes at a
- * time from bitmasks, in a loop that does nothing else; and whether all bytes are ASCII.
+ * SIMD build, first pass: the offsets of all CRs and LFs from `cur` on, taken from bitmasks
+ * in a loop that does nothing else; and whether all bytes are ASCII.
  */
 function index(): void {
   let out = ends;
@@ -570,13 +571,50 @@ function index(): void {
       }
       blk += 16;
       if (blk >= end) break;
+      // 64 bytes at a time, where they are whole input. Events of ~100 bytes have a few line
+      // ends per 64 bytes: four entries are written without a branch on each (those past the
+      // count are garbage that the next ones overwrite), so the loop's branches follow the
+      // stretches, not the bytes.
+      while (blk + 64 <= end) {
+        const v0 = v128.load(blk);
+        const v1 = v128.load(blk, 16);
+        const v2 = v128.load(blk, 32);
+        const v3 = v128.load(blk, 48);
+        let w =
+          <u64>i8x16.bitmask(v128.or(i8x16.eq(v0, vlf), i8x16.eq(v0, vcr))) |
+          (<u64>i8x16.bitmask(v128.or(i8x16.eq(v1, vlf), i8x16.eq(v1, vcr))) << 16) |
+          (<u64>i8x16.bitmask(v128.or(i8x16.eq(v2, vlf), i8x16.eq(v2, vcr))) << 32) |
+          (<u64>i8x16.bitmask(v128.or(i8x16.eq(v3, vlf), i8x16.eq(v3, vcr))) << 48);
+        high |= <u32>i8x16.bitmask(v128.or(v128.or(v0, v1), v128.or(v2, v3)));
+        const o = <u32>(blk - input);
+        const count = <usize>popcnt(w);
+        store<u16>(out, o + <u32>ctz(w));
+        w &= w - 1;
+        store<u16>(out, o + <u32>ctz(w), 2);
+        w &= w - 1;
+        store<u16>(out, o + <u32>ctz(w), 4);
+        w &= w - 1;
+        store<u16>(out, o + <u32>ctz(w), 6);
+        if (count > 4) {
+          w &= w - 1;
+          let q = out + 8;
+          while (w != 0) {
+            store<u16>(q, o + <u32>ctz(w));
+            q += 2;
+            w &= w - 1;
+          }
+        }
+        out += count << 1;
+        blk += 64;
+      }
+      if (blk >= end) break;
       v = v128.load(blk);
       m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
       high |= <u32>i8x16.bitmask(v);
     }
   }
-  nEnds = <i32>((out - ends) >> 1);
-  iEnd = 0;
+  endsEnd = out;
+  nextEnd = ends;
   windowAscii = high == 0;
 }
 
@@ -593,18 +631,22 @@ function highIn(a: usize, b: usize): u32 {
 /** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
 function runSimd(): i32 {
   let start = cur;
-  while (iEnd < nEnds) {
-    const e = input + <usize>load<u16>(ends + (<usize>iEnd << 1));
+  // In locals for the loop: a global is a memory access in the engine's code.
+  let q = nextEnd;
+  const qEnd = endsEnd;
+  while (q < qEnd) {
+    const e = input + <usize>load<u16>(q);
     if (e < start) {
       // The LF of a CRLF.
-      iEnd++;
+      q += 2;
       continue;
     }
     if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) {
       cur = start;
+      nextEnd = q;
       return paused();
     }
-    iEnd++;
+    q += 2;
     processLine(start, <u32>(e - start), windowAscii ? 0 : highIn(start, e));
     let next = e + 1;
     if (<u32>load<u8>(e) == CR) {
