@@ -194,9 +194,8 @@ class Runtime {
     return text.substring(start, end);
   }
 
-  /** After a call on a chunk of n bytes: what `text` may take from one decode. */
+  /** After a call on a chunk of n bytes that wrote records: what `text` may take from one decode. */
   called(n: number): void {
-    this.views();
     this.joinedText = undefined;
     this.joinedAt = 0;
     this.textStart = this.arena - n;
@@ -405,6 +404,9 @@ export class WasmParser implements EventStreamParser {
           throw error;
         }
         for (;;) {
+          rt.views();
+          // Small chunks often end no line that yields a record: nothing more to do.
+          if (words === 0) break;
           rt.called(n);
           if (!this.#dispatch(rt, words & ~PAUSED, generation)) return;
           if ((words & PAUSED) === 0) break;
@@ -421,7 +423,6 @@ export class WasmParser implements EventStreamParser {
    * the rest of the chunk belongs to the old stream.
    */
   #dispatch(rt: Runtime, words: number, generation: number): boolean {
-    if (words === 0) return true;
     const cb = this.#callbacks;
     const i32 = rt.i32;
     // Decoded up front rather than at the first span that needs it: held in a local, the
