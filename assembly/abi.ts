@@ -20,8 +20,6 @@ export const MAX_WORDS_PER_LINE = 11;
  * FLAG_ID [idPtr, idLen].
  */
 export const REC_EVENT = 1;
-/** [head, ptr, len]: the last event ID buffer := this value. */
-export const REC_ID = 2;
 /**
  * [head], then with FLAG_ID [idPtr, idLen]: the last event ID string := the last event ID
  * buffer.
@@ -34,7 +32,7 @@ export const REC_COMMENT = 5;
 /** [head]: EVENT_TOO_LARGE. */
 export const REC_ERROR = 6;
 
-/** ID, RETRY, COMMENT: the value is all ASCII. EVENT: the type is all ASCII. */
+/** RETRY, COMMENT: the value is all ASCII. EVENT: the type is all ASCII. */
 export const FLAG_ASCII = 0x100;
 /** EVENT: the data is all ASCII. */
 export const FLAG_DATA_ASCII = 0x200;
@@ -43,15 +41,15 @@ export const FLAG_COMMIT = 0x400;
 /** EVENT: the type has the same bytes as the previous event's in this call. */
 export const FLAG_SAME_TYPE = 0x800;
 /**
- * EVENT, COMMIT: first, the last event ID buffer := the id span that follows. An id field
- * is reported this way, with the commit it is for, when both are in one call (one record
- * instead of two); otherwise as an ID record at the end of the call.
+ * EVENT, COMMIT: first, the last event ID buffer := the id span that follows. The module
+ * holds an id field until the blank line that commits it (across calls, in the pending
+ * bytes), so that one record carries both.
  */
 export const FLAG_ID = 0x1000;
 /** With FLAG_ID: the id is all ASCII. */
 export const FLAG_ID_ASCII = 0x2000;
 /**
- * The span (the type for EVENT; the value for ID, COMMIT, COMMENT), which is not all ASCII,
+ * The span (the type for EVENT; the value for COMMIT, COMMENT), which is not all ASCII,
  * was also copied to the joined area, followed by a CR. The spans of a call that carry one
  * of these flags are there in the order JS reads them (type, data, id), so one decode (`utf16`)
  * of the area gives them all, split at the CRs (no span holds a CR; decoding a CR ends any
@@ -68,7 +66,7 @@ export const JOIN_SIZE = 65536;
 export const JOIN_MAX = 4096;
 
 // Per-stream state: i32 words at `state` (written by `save`). Between feeds the pending bytes
-// sit at S_BASE as [type][data][line], so a parser's whole state is these words plus
+// sit at S_BASE as [type][id][data][line], so a parser's whole state is these words plus
 // S_PENDING bytes, which JS swaps out when another parser uses the shared instance.
 export const S_BOM = 0; // BOM bytes matched so far; 3 once past the stream start
 export const S_CR = 1; // the previous chunk ended in CR: a leading LF is not a new line
@@ -85,12 +83,15 @@ export const S_MAX = 11; // maxEventSize as u32; 0xFFFFFFFF is unbounded
 export const S_COMMENTS = 12; // 1 when comments are wanted
 export const S_PENDING = 13; // bytes at S_BASE that belong to this stream
 export const S_BASE = 14; // where the pending bytes are (0: at `arena`)
+// An id field that no record has carried yet (its commit is to come): its length + 1, or 0.
+export const S_ID_HELD = 15;
+export const S_ID_HIGH = 16;
 // Not stream state: set by every call, for JS. The end of the highest arena span that a
 // record of the call points at (0: none).
-export const S_REF_END = 15;
+export const S_REF_END = 17;
 // Also per call: the bytes of those arena spans, summed.
-export const S_REF_BYTES = 16;
+export const S_REF_BYTES = 18;
 // Set by JS when it has written a stream's state here: `feed` must load it. Otherwise the
 // Instance's globals already hold the state of the stream being fed.
-export const S_LOAD = 17;
-export const STATE_WORDS = 18;
+export const S_LOAD = 19;
+export const STATE_WORDS = 20;

@@ -7,12 +7,12 @@
 
 import {
   WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE,
-  REC_EVENT, REC_ID, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
+  REC_EVENT, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
   FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX,
   S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_LEN, S_DATA_HIGH,
   S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
-  S_COMMENTS, S_PENDING, S_BASE, S_REF_END, S_REF_BYTES, S_LOAD, STATE_WORDS,
+  S_COMMENTS, S_PENDING, S_BASE, S_ID_HELD, S_ID_HIGH, S_REF_END, S_REF_BYTES, S_LOAD, STATE_WORDS,
 } from "./abi";
 
 const LF: u32 = 0x0a;
@@ -66,7 +66,7 @@ let endsEnd: usize = 0; // the end of the entries in `ends`
 let nextEnd: usize = 0; // the next entry of `ends` to look at
 let windowAscii = false; // no byte of the chunk (after `cur` at the start) is >= 0x80
 let joinEnd: usize = 0; // end of the joined area's bytes in this call (or since `resume`)
-let idHeld = false; // an id field of this call that no record has carried yet:
+let idHeld = false; // an id field that no record has carried yet (stream state):
 let idPtr: usize = 0;
 let idLen: u32 = 0;
 let idHigh: u32 = 0;
@@ -95,6 +95,10 @@ function loadState(): void {
   idDirty = getState(S_ID_DIRTY);
   maxSize = getState(S_MAX);
   comments = getState(S_COMMENTS);
+  const held = getState(S_ID_HELD);
+  idHeld = held != 0;
+  idLen = held - 1;
+  idHigh = getState(S_ID_HIGH);
 }
 
 /** Writes the stream's state to the state block, for JS to swap it out. */
@@ -112,8 +116,15 @@ export function save(): void {
   setState(S_TYPE_HIGH, typeHigh);
   setState(S_DISCARDING, discarding);
   setState(S_ID_DIRTY, idDirty);
-  setState(S_PENDING, typeLen + dataLen + lineLen);
+  setState(S_ID_HELD, idHeld ? idLen + 1 : 0);
+  setState(S_ID_HIGH, idHigh);
+  setState(S_PENDING, typeLen + dataLen + heldIdLen() + lineLen);
   setState(S_BASE, <u32>base);
+}
+
+/** Bytes of the held id in the pending bytes. */
+@inline function heldIdLen(): u32 {
+  return idHeld ? idLen : 0;
 }
 
 /** Grows memory so that bytes below `limit` exist, with slack so growth is amortized. */
@@ -444,16 +455,17 @@ export function feed(len: i32): i32 {
   refEnd = 0;
   refBytes = 0;
   joinEnd = joined;
-  idHeld = false;
   prevTypeLen = 0xffffffff;
   cur = arena - <usize>len;
   end = arena;
   // The records of the previous call are read by now: the pending bytes can come home.
-  const pending = typeLen + dataLen + lineLen;
+  const pending = typeLen + dataLen + heldIdLen() + lineLen;
   if (base != 0 && base != arena) copy(arena, base, pending);
-  // Between calls the pending event is always [type][data] with all its LFs, in the arena.
+  // Between calls the pending event is always [type][held id][data with all its LFs], in the
+  // arena, so that the data can grow where it is.
   typePtr = arena;
-  dataPtr = arena + typeLen;
+  idPtr = arena + typeLen;
+  dataPtr = idPtr + heldIdLen();
   dataOwned = dataLen > 0 ? 1 : 0;
   top = arena + pending;
 
@@ -666,12 +678,6 @@ function runSimd(): i32 {
 
 /** Bounds the unfinished line, then packs [type][data][line] at the arena base. */
 function finish(): void {
-  if (idHeld) {
-    // Its commit is in a later call, when these bytes are gone: JS keeps it until then.
-    const j = join(idHigh, idPtr, idLen, FLAG_JOINED);
-    emit3(REC_ID | asciiFlag(idHigh, FLAG_ASCII) | j, idPtr, idLen);
-    idHeld = false;
-  }
   let rem = <u32>(end - cur);
   const remHigh = scanHigh;
   const partial = lineLen + rem;
@@ -693,18 +699,22 @@ function finish(): void {
     }
   }
 
+  // The held id goes with the pending event, for the record of the blank line that commits
+  // it: JS then reads one record and decodes nothing for a call that only ends an id line.
   const tl = typeLen;
   const dl = dataLen;
+  const il = heldIdLen();
   const ll = lineLen;
   const lineSrc = top - ll; // a carried line that is still unfinished is the last thing in the arena
-  const total = tl + dl + ll + rem;
+  const total = tl + dl + il + ll + rem;
   const inPlace =
     (tl == 0 || typePtr == arena) &&
-    (dl == 0 || (dataOwned && dataPtr == arena + tl)) &&
-    (ll == 0 || lineSrc == arena + tl + dl);
+    (il == 0 || idPtr == arena + tl) &&
+    (dl == 0 || (dataOwned && dataPtr == arena + tl + il)) &&
+    (ll == 0 || lineSrc == arena + tl + il + dl);
   if (inPlace && (rem == 0 || refEnd == 0)) {
     ensure(arena + total);
-    copy(arena + tl + dl + ll, cur, rem);
+    copy(arena + tl + il + dl + ll, cur, rem);
     base = arena;
   } else {
     // Sources may overlap the destination in any order: stage above everything, then move
@@ -712,16 +722,18 @@ function finish(): void {
     const stage = (top + 15) & ~15;
     ensure(stage + total);
     copy(stage, typePtr, tl);
+    copy(stage + tl, idPtr, il);
+    const at = stage + tl + il;
     if (dl > 0) {
       if (dataOwned) {
-        copy(stage + tl, dataPtr, dl);
+        copy(at, dataPtr, dl);
       } else {
-        copy(stage + tl, dataPtr, dl - 1);
-        store<u8>(stage + tl + dl - 1, <u8>LF);
+        copy(at, dataPtr, dl - 1);
+        store<u8>(at + dl - 1, <u8>LF);
       }
     }
-    copy(stage + tl + dl, lineSrc, ll);
-    copy(stage + tl + dl + ll, cur, rem);
+    copy(at + dl, lineSrc, ll);
+    copy(at + dl + ll, cur, rem);
     if (refEnd != 0) {
       base = stage;
     } else {

@@ -23,7 +23,6 @@ import {
   REC_COMMIT,
   REC_ERROR,
   REC_EVENT,
-  REC_ID,
   REC_RETRY,
   S_COMMENTS,
   S_BASE,
@@ -468,13 +467,6 @@ export class WasmParser implements EventStreamParser {
           cb.onEvent({ type, data, lastEventId: last.id });
           break;
         }
-        case REC_ID:
-          idBuffer =
-            (head & FLAG_JOINED) !== 0
-              ? rt.nextJoined()
-              : rt.text(i32[r + 1]!, i32[r + 2]!, head & FLAG_ASCII, window);
-          r += 3;
-          continue;
         case REC_COMMIT:
           if ((head & FLAG_ID) !== 0) {
             idBuffer =
