@@ -144,10 +144,11 @@ export class JsParser implements EventStreamParser {
       pos = this.#next(bytes, eol);
     }
 
-    // The whole lines: everything up to the last line end, decoded at once.
-    const last = small
-      ? lastLineEnd(bytes, pos)
-      : Math.max(str.lastIndexOf("\n"), str.lastIndexOf("\r"));
+    // The whole lines: everything up to the last line end, decoded at once. Found by a loop
+    // back from the end, which only crosses the unfinished line: String.lastIndexOf is a
+    // plain loop in V8 too, and the search for a CR that is not there crossed the whole
+    // chunk (a third of the time of market ticks at 1460-byte chunks; measured).
+    const last = lastLineEnd(bytes, pos);
     if (last >= pos) {
       if (small) str = latin1String(bytes, 0, n);
       if (isAsciiSpan(bytes, pos, last)) this.#asciiLines(str, pos, last);
