@@ -126,37 +126,63 @@ export class JsParser implements EventStreamParser {
       this.#afterCR = false;
       if (bytes[0] === LF) pos = 1;
     }
-    // One char per byte, for finding line ends: V8's string search is much faster than
-    // Uint8Array.prototype.indexOf, and the offsets are the bytes'. A small chunk is searched
-    // byte by byte instead, and gets its string only if it has whole lines to read.
+    const carried = this.#line.length > 0 || this.#skipLine;
+    // Where the lines are, and which parts are ASCII. A small chunk is surveyed in one loop
+    // over its bytes (a native call costs as much as the loop at 64 bytes); a large one is
+    // searched as a string (see below) and checked with the native isAscii.
+    let first: number; // the first line end (only when a line is carried), or n
+    let last: number; // the last line end, or -1
+    let ascii = true; // of a small chunk: all its bytes from pos
+    let str = "";
     const small = n <= SMALL_CHUNK;
-    let str = small ? "" : latin1String(bytes, 0, n);
+    if (small) {
+      survey(bytes, pos);
+      first = surveyFirst;
+      last = surveyLast;
+      ascii = surveyAscii;
+    } else {
+      // One char per byte, for finding line ends: V8's string search is much faster than
+      // Uint8Array.prototype.indexOf, and the offsets are the bytes'.
+      str = latin1String(bytes, 0, n);
+      first = carried ? lineEnd(str, pos) : n;
+      // Found by a loop back from the end, which only crosses the unfinished line:
+      // String.lastIndexOf is a plain loop in V8 too, and the search for a CR that is not
+      // there crossed the whole chunk (a third of the time of market ticks at 1460-byte
+      // chunks; measured).
+      last = lastLineEnd(bytes, pos);
+    }
+    if (last < pos) {
+      // No line end: the whole chunk extends the carried line.
+      if (!this.#skipLine && pos < n) {
+        this.#carry(latin1String(bytes, pos, n), small ? ascii : isAsciiSpan(bytes, pos, n));
+      }
+      return;
+    }
+    if (small) str = latin1String(bytes, 0, n);
 
     // The line carried from earlier chunks ends at this chunk's first line end.
-    if (this.#line.length > 0 || this.#skipLine) {
-      const eol = small ? firstLineEnd(bytes, pos) : lineEnd(str, pos);
-      if (eol === n) {
-        this.#carry(bytes, pos, n);
-        return;
-      }
-      this.#endCarried(bytes, pos, eol);
+    if (carried) {
+      this.#endCarried(str.slice(pos, first), small ? ascii : isAsciiSpan(bytes, pos, first));
       if (this.#closed) return;
-      pos = this.#next(bytes, eol);
+      pos = this.#next(bytes, first);
     }
 
-    // The whole lines: everything up to the last line end, decoded at once. Found by a loop
-    // back from the end, which only crosses the unfinished line: String.lastIndexOf is a
-    // plain loop in V8 too, and the search for a CR that is not there crossed the whole
-    // chunk (a third of the time of market ticks at 1460-byte chunks; measured).
-    const last = lastLineEnd(bytes, pos);
+    // The whole lines: everything up to the last line end, decoded at once.
     if (last >= pos) {
-      if (small) str = latin1String(bytes, 0, n);
-      if (isAsciiSpan(bytes, pos, last)) this.#asciiLines(str, pos, last);
-      else this.#utf8Lines(str, utf8Lines(bytes, pos, last + 1), pos, last);
+      if (small ? ascii : isAsciiSpan(bytes, pos, last)) {
+        this.#asciiLines(str, pos, last);
+      } else {
+        this.#utf8Lines(str, utf8Lines(bytes, pos, last + 1), pos, last);
+      }
       if (this.#closed) return;
       pos = this.#next(bytes, last);
     }
-    if (pos < n) this.#carry(bytes, pos, n);
+    // The unfinished line. Sliced out of a small chunk's string (which it then keeps alive);
+    // copied out of a large one, so that a carried line never holds a whole chunk.
+    if (pos < n) {
+      if (small) this.#carry(str.slice(pos), ascii);
+      else this.#carry(latin1String(bytes, pos, n), isAsciiSpan(bytes, pos, n));
+    }
   }
 
   // The position after the line end at `eol` (CR, LF or CRLF). A CR that ends the chunk may
@@ -214,36 +240,36 @@ export class JsParser implements EventStreamParser {
     }
   }
 
-  // A line that the chunk does not finish: its bytes are kept (copied: the caller may reuse
-  // its buffer once feed() returns), unless they already break the size bound, in which case
-  // nothing more of the line is kept.
-  #carry(bytes: Uint8Array, start: number, end: number): void {
-    if (this.#skipLine || start === end) return;
-    if (this.#overflows(this.#line.length + (end - start))) {
+  // A line that the chunk does not finish: `piece` holds its bytes (one char per byte; a
+  // copy, as the caller may reuse its buffer once feed() returns), unless they already break
+  // the size bound, in which case nothing more of the line is kept.
+  #carry(piece: string, ascii: boolean): void {
+    if (this.#skipLine || piece.length === 0) return;
+    if (this.#overflows(this.#line.length + piece.length)) {
       this.#line = "";
       this.#lineAscii = true;
       this.#skipLine = true;
       return;
     }
-    this.#line += latin1String(bytes, start, end);
-    if (this.#lineAscii) this.#lineAscii = isAsciiSpan(bytes, start, end);
+    this.#line += piece;
+    if (!ascii) this.#lineAscii = false;
   }
 
-  #endCarried(bytes: Uint8Array, start: number, end: number): void {
+  #endCarried(piece: string, ascii: boolean): void {
     if (this.#skipLine) {
       this.#skipLine = false;
       return;
     }
-    this.#carry(bytes, start, end);
+    this.#carry(piece, ascii);
     if (this.#skipLine) {
       this.#skipLine = false;
       return;
     }
     const line = this.#line;
-    const ascii = this.#lineAscii;
+    const lineAscii = this.#lineAscii;
     this.#line = "";
     this.#lineAscii = true;
-    const text = ascii ? line : utf8OfLatin1(line);
+    const text = lineAscii ? line : utf8OfLatin1(line);
     this.#processLine(text, 0, text.length, line.length);
   }
 
@@ -392,12 +418,30 @@ export class JsParser implements EventStreamParser {
 // search (measured at 64-byte chunks: the string was a fifth of the time).
 const SMALL_CHUNK = 256;
 
-function firstLineEnd(bytes: Uint8Array, from: number): number {
-  for (let i = from; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c === LF || c === CR) return i;
+// survey()'s results: module state rather than an object, so that a feed allocates nothing.
+let surveyFirst = 0;
+let surveyLast = -1;
+let surveyAscii = true;
+
+// One pass over bytes[from, n): the first and last line ends, and whether all are ASCII
+// (for the whole span only: a split by line costs half as much again, measured, and calling
+// ASCII lines non-ASCII only sends them down the exact UTF-8 path).
+function survey(bytes: Uint8Array, from: number): void {
+  const n = bytes.length;
+  let first = n;
+  let last = -1;
+  let all = 0;
+  for (let i = from; i < n; i++) {
+    const c = bytes[i]!;
+    all |= c;
+    if (c < 0x0e && (c === LF || c === CR)) {
+      if (last < 0) first = i;
+      last = i;
+    }
   }
-  return bytes.length;
+  surveyFirst = first;
+  surveyLast = last;
+  surveyAscii = all < 0x80;
 }
 
 function lastLineEnd(bytes: Uint8Array, downTo: number): number {
