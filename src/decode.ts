@@ -6,6 +6,7 @@ type NodeBufferModule = {
   Buffer: {
     prototype: { latin1Slice?: (this: Uint8Array, start: number, end: number) => string };
     from(value: string, encoding: "latin1"): Uint8Array;
+    byteLength(value: string, encoding: "utf8"): number;
   };
   isAscii?: (input: ArrayBufferView) => boolean;
 };
@@ -89,4 +90,20 @@ export function utf8OfLatin1(latin1: string): string {
     for (let i = 0; i < latin1.length; i++) bytes[i] = latin1.charCodeAt(i);
   }
   return utf8Decoder.decode(bytes);
+}
+
+/**
+ * The UTF-8 byte length of a string without lone surrogates (as every decoder output is): the
+ * bytes it was decoded from, when they were valid UTF-8.
+ */
+export function utf8Length(text: string): number {
+  if (nodeBuffer !== undefined) return nodeBuffer.Buffer.byteLength(text, "utf8");
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // One more byte from U+0080, two more from U+0800; a surrogate pair (4 bytes) is two
+    // chars, the high one counting the two more.
+    if (c >= 0x80) n += c < 0x800 ? 1 : c >= 0xdc00 && c < 0xe000 ? 0 : 2;
+  }
+  return n;
 }

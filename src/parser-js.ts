@@ -9,7 +9,7 @@
 // chunks only ever meet the line that is carried over, which is decoded once complete.
 
 import { eventTooLarge } from "./errors.js";
-import { isAsciiSpan, latin1String, utf8Lines, utf8OfLatin1 } from "./decode.js";
+import { isAsciiSpan, latin1String, utf8Length, utf8Lines, utf8OfLatin1 } from "./decode.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
@@ -44,6 +44,7 @@ export class JsParser implements EventStreamParser {
   #type = "";
   #typeLen = 0;
   #lastType = ""; // the last non-empty event type read, to reuse its string
+  #lastTypeLen = -1; // its UTF-8 byte length, once counted
   #idBuffer: string;
   #lastEventId: string;
   #discarding = false;
@@ -216,6 +217,18 @@ export class JsParser implements EventStreamParser {
   // cursor (in `str`) measures lines for the size bound; the char cursor (in `text`) slices
   // values. Both meet the same line ends, since those are ASCII.
   #utf8Lines(str: string, text: string, pos: number, last: number): void {
+    // When even all of these bytes could not break the size bound, no line needs measuring
+    // (a line's data and type bytes come from its own bytes); and when they are valid UTF-8,
+    // the byte length of any part of `text` follows from its chars. Any invalid sequence
+    // decodes to U+FFFD, so a text without one came from valid UTF-8.
+    if (
+      !this.#discarding &&
+      this.#dataLen + this.#typeLen + (last + 1 - pos) <= this.#maxEventSize &&
+      !text.includes("\uFFFD")
+    ) {
+      this.#validLines(text);
+      return;
+    }
     let nextLF = -1;
     let nextCR = -1;
     let q = 0;
@@ -237,6 +250,40 @@ export class JsParser implements EventStreamParser {
         pos = eol + 1;
         q = textEol + 1;
       }
+    }
+  }
+
+  // The lines of `text`, decoded from valid UTF-8 that cannot break the size bound: one
+  // cursor, and lines go to #processLine with an unknown byte length (UNMEASURED). It counts
+  // a data value's chars instead of its bytes (never more, so no bound check can fire), and
+  // the data buffer's byte length is put right once, here, at the end.
+  #validLines(text: string): void {
+    const end = text.length;
+    // The data buffer as it stood before its first value from this text: its bytes, exact,
+    // and where the text's values start in #data.
+    let base = this.#dataLen;
+    let mark = base === 0 ? 0 : this.#data.length;
+    let nextLF = -1;
+    let nextCR = -1;
+    let q = 0;
+    while (q < end) {
+      if (nextLF < q) nextLF = indexOrEnd(text, "\n", q);
+      if (nextCR < q) nextCR = indexOrEnd(text, "\r", q);
+      const eol = nextLF < nextCR ? nextLF : nextCR;
+      this.#processLine(text, q, eol, UNMEASURED);
+      if (this.#closed) return;
+      if (eol === q) {
+        // A blank line empties the data buffer.
+        base = 0;
+        mark = 0;
+      }
+      q = eol === nextCR && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
+    }
+    if (this.#dataLen !== base) {
+      // Values were appended since `mark`, each as LF + value, or the first one alone (the
+      // spec's buffer has an LF after each value instead: the same count once the first is
+      // given its LF).
+      this.#dataLen = base + utf8Length(this.#data.slice(mark)) + (base === 0 ? 1 : 0);
     }
   }
 
@@ -355,7 +402,8 @@ export class JsParser implements EventStreamParser {
         if (this.#discarding) return;
         const value = t.slice(v, e);
         this.#data = this.#dataLen === 0 ? value : this.#data + "\n" + value;
-        this.#dataLen += valueBytes + 1;
+        // Unmeasured: chars stand in for bytes until #validLines counts them.
+        this.#dataLen += (bytes === UNMEASURED ? e - v : valueBytes) + 1;
         return;
       }
       case Field.Event: {
@@ -363,8 +411,19 @@ export class JsParser implements EventStreamParser {
         if (this.#discarding) return;
         // Streams repeat a few types: reusing the last one saves a string per event.
         const last = this.#lastType;
-        this.#type = e - v === last.length && t.startsWith(last, v) ? last : (this.#lastType = t.slice(v, e));
-        this.#typeLen = valueBytes;
+        if (e - v === last.length && t.startsWith(last, v)) {
+          this.#type = last;
+        } else {
+          this.#type = this.#lastType = t.slice(v, e);
+          this.#lastTypeLen = -1;
+        }
+        if (bytes !== UNMEASURED) {
+          this.#typeLen = valueBytes;
+        } else {
+          // Valid UTF-8: the value's bytes are its chars' (counted once per type string).
+          if (this.#lastTypeLen < 0) this.#lastTypeLen = utf8Length(this.#type);
+          this.#typeLen = this.#lastTypeLen;
+        }
         return;
       }
       case Field.Id: {
@@ -413,6 +472,10 @@ export class JsParser implements EventStreamParser {
     this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
   }
 }
+
+// A #processLine byte length meaning "not measured: the line is valid UTF-8 and cannot break
+// the size bound" (see #validLines).
+const UNMEASURED = -1;
 
 // Below this size, finding line ends with a loop over the bytes beats making a string to
 // search (measured at 64-byte chunks: the string was a fifth of the time).
