@@ -9,7 +9,7 @@
 // chunks only ever meet the line that is carried over, which is decoded once complete.
 
 import { eventTooLarge } from "./errors.js";
-import { isAsciiSpan, latin1String, utf8Length, utf8Lines, utf8OfLatin1 } from "./decode.js";
+import { isAsciiSpan, latin1String, utf8Joined, utf8Length, utf8Lines } from "./decode.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
@@ -128,12 +128,13 @@ export class JsParser implements EventStreamParser {
       if (bytes[0] === LF) pos = 1;
     }
     const carried = this.#line.length > 0 || this.#skipLine;
-    // Where the lines are, and which parts are ASCII. A small chunk is surveyed in one loop
-    // over its bytes (a native call costs as much as the loop at 64 bytes); a large one is
-    // searched as a string (see below) and checked with the native isAscii.
-    let first: number; // the first line end (only when a line is carried), or n
+    // Where the lines are, and whether the bytes from pos are all ASCII. A small chunk is
+    // surveyed in one loop over its bytes (a native call costs as much as the loop at 64
+    // bytes); a large one is checked with the native isAscii and, when ASCII, searched as a
+    // string (see below).
+    let first: number; // the first line end, or n (a small chunk: only if a line is carried)
     let last: number; // the last line end, or -1
-    let ascii = true; // of a small chunk: all its bytes from pos
+    let ascii: boolean;
     let str = "";
     const small = n <= SMALL_CHUNK;
     if (small) {
@@ -142,48 +143,65 @@ export class JsParser implements EventStreamParser {
       last = surveyLast;
       ascii = surveyAscii;
     } else {
-      // One char per byte, for finding line ends: V8's string search is much faster than
-      // Uint8Array.prototype.indexOf, and the offsets are the bytes'.
-      str = latin1String(bytes, 0, n);
-      first = carried ? lineEnd(str, pos) : n;
+      ascii = isAsciiSpan(bytes, pos, n);
+      if (ascii) {
+        // One char per byte, for finding line ends: V8's string search is much faster than
+        // a loop over the bytes, and the offsets are the bytes'.
+        str = latin1String(bytes, 0, n);
+        first = lineEnd(str, pos);
+      } else {
+        first = firstLineEnd(bytes, pos);
+      }
       // Found by a loop back from the end, which only crosses the unfinished line:
       // String.lastIndexOf is a plain loop in V8 too, and the search for a CR that is not
       // there crossed the whole chunk (a third of the time of market ticks at 1460-byte
       // chunks; measured).
-      last = lastLineEnd(bytes, pos);
+      last = first === n ? -1 : lastLineEnd(bytes, first);
     }
     if (last < pos) {
       // No line end: the whole chunk extends the carried line.
       if (!this.#skipLine && pos < n) {
-        this.#carry(latin1String(bytes, pos, n), small ? ascii : isAsciiSpan(bytes, pos, n));
+        this.#carry(pos === 0 && str !== "" ? str : latin1String(bytes, pos, n), ascii);
       }
       return;
     }
-    if (small) str = latin1String(bytes, 0, n);
 
-    // The line carried from earlier chunks ends at this chunk's first line end.
-    if (carried) {
-      this.#endCarried(str.slice(pos, first), small ? ascii : isAsciiSpan(bytes, pos, first));
-      if (this.#closed) return;
-      pos = this.#next(bytes, first);
-    }
-
-    // The whole lines: everything up to the last line end, decoded at once.
-    if (last >= pos) {
-      if (small ? ascii : isAsciiSpan(bytes, pos, last)) {
-        this.#asciiLines(str, pos, last);
-      } else {
-        this.#utf8Lines(str, utf8Lines(bytes, pos, last + 1), pos, last);
+    if (ascii && this.#lineAscii) {
+      // All ASCII: one string, whose chars are the bytes.
+      if (str === "") str = latin1String(bytes, 0, n);
+      // The line carried from earlier chunks ends at this chunk's first line end.
+      if (carried) {
+        this.#endCarried(str.slice(pos, first));
+        if (this.#closed) return;
+        pos = this.#next(bytes, first);
       }
-      if (this.#closed) return;
-      pos = this.#next(bytes, last);
+      if (last >= pos) {
+        this.#asciiLines(str, pos, last);
+        if (this.#closed) return;
+        pos = this.#next(bytes, last);
+      }
+    } else {
+      // The carried line and the whole lines, decoded with one call: a carried line is
+      // always the first of them, and the decoder only ever sees whole lines.
+      let head = "";
+      if (this.#skipLine) {
+        this.#skipLine = false;
+        pos = this.#next(bytes, first);
+      } else {
+        head = this.#line;
+        this.#line = "";
+        this.#lineAscii = true;
+      }
+      if (last >= pos) {
+        const text = head === "" ? utf8Lines(bytes, pos, last + 1) : utf8Joined(head, bytes, pos, last + 1);
+        this.#utf8Lines(text, head, bytes, pos, last + 1);
+        if (this.#closed) return;
+        pos = this.#next(bytes, last);
+      }
     }
     // The unfinished line. Sliced out of a small chunk's string (which it then keeps alive);
-    // copied out of a large one, so that a carried line never holds a whole chunk.
-    if (pos < n) {
-      if (small) this.#carry(str.slice(pos), ascii);
-      else this.#carry(latin1String(bytes, pos, n), isAsciiSpan(bytes, pos, n));
-    }
+    // otherwise copied, so that a carried line never holds a whole chunk.
+    if (pos < n) this.#carry(small && str !== "" ? str.slice(pos) : latin1String(bytes, pos, n), ascii);
   }
 
   // The position after the line end at `eol` (CR, LF or CRLF). A CR that ends the chunk may
@@ -213,41 +231,45 @@ export class JsParser implements EventStreamParser {
     }
   }
 
-  // Lines [pos, last] of a chunk with other bytes: `text` is their UTF-8 decoding. The byte
-  // cursor (in `str`) measures lines for the size bound; the char cursor (in `text`) slices
-  // values. Both meet the same line ends, since those are ASCII.
-  #utf8Lines(str: string, text: string, pos: number, last: number): void {
+  // Whole lines with some non-ASCII bytes: `head` (a carried line's bytes, one char per
+  // byte) then bytes[pos, end), which ends with a line end; `text` is their UTF-8 decoding.
+  // Unless #validLines can do without, a byte cursor (in their latin1 string) measures lines
+  // for the size bound while the char cursor (in `text`) slices values. Both meet the same
+  // line ends, since those are ASCII.
+  #utf8Lines(text: string, head: string, bytes: Uint8Array, pos: number, end: number): void {
     // When even all of these bytes could not break the size bound, no line needs measuring
     // (a line's data and type bytes come from its own bytes); and when they are valid UTF-8,
     // the byte length of any part of `text` follows from its chars. Any invalid sequence
     // decodes to U+FFFD, so a text without one came from valid UTF-8.
     if (
       !this.#discarding &&
-      this.#dataLen + this.#typeLen + (last + 1 - pos) <= this.#maxEventSize &&
+      this.#dataLen + this.#typeLen + head.length + (end - pos) <= this.#maxEventSize &&
       !text.includes("\uFFFD")
     ) {
       this.#validLines(text);
       return;
     }
+    const str = head + latin1String(bytes, pos, end);
     let nextLF = -1;
     let nextCR = -1;
+    let p = 0;
     let q = 0;
     let textLF = -1;
     let textCR = -1;
-    while (pos <= last) {
-      if (nextLF < pos) nextLF = indexOrEnd(str, "\n", pos);
-      if (nextCR < pos) nextCR = indexOrEnd(str, "\r", pos);
+    while (p < str.length) {
+      if (nextLF < p) nextLF = indexOrEnd(str, "\n", p);
+      if (nextCR < p) nextCR = indexOrEnd(str, "\r", p);
       if (textLF < q) textLF = indexOrEnd(text, "\n", q);
       if (textCR < q) textCR = indexOrEnd(text, "\r", q);
       const eol = nextLF < nextCR ? nextLF : nextCR;
       const textEol = textLF < textCR ? textLF : textCR;
-      this.#processLine(text, q, textEol, eol - pos);
+      this.#processLine(text, q, textEol, eol - p);
       if (this.#closed) return;
       if (eol === nextCR && str.charCodeAt(eol + 1) === LF) {
-        pos = eol + 2;
+        p = eol + 2;
         q = textEol + 2;
       } else {
-        pos = eol + 1;
+        p = eol + 1;
         q = textEol + 1;
       }
     }
@@ -302,22 +324,20 @@ export class JsParser implements EventStreamParser {
     if (!ascii) this.#lineAscii = false;
   }
 
-  #endCarried(piece: string, ascii: boolean): void {
+  // The end of a carried ASCII line (a non-ASCII one is decoded with the lines after it).
+  #endCarried(piece: string): void {
     if (this.#skipLine) {
       this.#skipLine = false;
       return;
     }
-    this.#carry(piece, ascii);
+    this.#carry(piece, true);
     if (this.#skipLine) {
       this.#skipLine = false;
       return;
     }
     const line = this.#line;
-    const lineAscii = this.#lineAscii;
     this.#line = "";
-    this.#lineAscii = true;
-    const text = lineAscii ? line : utf8OfLatin1(line);
-    this.#processLine(text, 0, text.length, line.length);
+    this.#processLine(line, 0, line.length, line.length);
   }
 
   // The size bound of docs/PARSER.md: data buffer + event type buffer + the line being read.
@@ -505,6 +525,14 @@ function survey(bytes: Uint8Array, from: number): void {
   surveyFirst = first;
   surveyLast = last;
   surveyAscii = all < 0x80;
+}
+
+function firstLineEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === LF || c === CR) return i;
+  }
+  return bytes.length;
 }
 
 function lastLineEnd(bytes: Uint8Array, downTo: number): number {
