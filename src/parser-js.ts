@@ -222,14 +222,21 @@ export class JsParser implements EventStreamParser {
     let nextLF = -1;
     let nextCR = -1;
     while (pos <= last) {
+      const c0 = str.charCodeAt(pos);
+      if (c0 === LF || c0 === CR) {
+        // A blank line dispatches at once: no search, and none of #processLine's checks: it
+        // adds no bytes to buffers that never hold more than the bound, and has none to be
+        // skipped for while discarding. (Heartbeat streams are half blank lines: 20% there;
+        // calling #processLine for them instead kept only 2 of those 20%.)
+        this.#dispatch();
+        if (this.#closed) return;
+        pos = c0 === CR && str.charCodeAt(pos + 1) === LF ? pos + 2 : pos + 1;
+        continue;
+      }
       if (nextLF < pos) nextLF = indexOrEnd(str, "\n", pos);
       if (nextCR < pos) nextCR = indexOrEnd(str, "\r", pos);
       const eol = nextLF < nextCR ? nextLF : nextCR;
-      // A blank line dispatches at once, without #processLine's checks: it adds no bytes to
-      // buffers that never hold more than the bound, and has none to be skipped for while
-      // discarding (heartbeat streams have as many blank lines as others: 7% there).
-      if (eol === pos) this.#dispatch();
-      else this.#processLine(str, pos, eol, eol - pos);
+      this.#processLine(str, pos, eol, eol - pos);
       if (this.#closed) return;
       pos = eol === nextCR && str.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
     }
@@ -297,7 +304,7 @@ export class JsParser implements EventStreamParser {
       if (nextCR < q) nextCR = indexOrEnd(text, "\r", q);
       const eol = nextLF < nextCR ? nextLF : nextCR;
       if (eol === q) {
-        // A blank line (see #asciiLines) empties the data buffer.
+        // A blank line (dispatched at once: see #asciiLines) empties the data buffer.
         this.#dispatch();
         base = 0;
         mark = 0;
