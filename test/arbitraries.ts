@@ -62,3 +62,18 @@ export const maxEventSize = fc.oneof(
   { weight: 2, arbitrary: fc.constant(Infinity) },
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 40 }) },
 );
+
+/**
+ * Streams of valid UTF-8 text lines (mostly `data`, multi-byte characters included), for the
+ * engines' fast paths that depend on the input being valid UTF-8 and under the size bound.
+ */
+export const utf8TextStream = fc
+  .array(
+    fc.tuple(
+      fc.constantFrom("data: ", "data:", "event: ", "id: ", ": ", ""),
+      fc.string({ unit: "grapheme", maxLength: 8 }),
+      fc.constantFrom("\n", "\r\n", "\r", "\n\n"),
+    ),
+    { maxLength: 40 },
+  )
+  .map((lines) => new TextEncoder().encode(lines.map(([f, v, e]) => f + v + e).join("")));

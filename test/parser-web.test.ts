@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { cut, enc } from "./collect.js";
 import { oracleParse, type Output } from "./oracle.js";
 import { specCases } from "./spec-cases.js";
-import { cutPoints, maxEventSize, sseStream } from "./arbitraries.js";
+import { cutPoints, maxEventSize, sseStream, utf8TextStream } from "./arbitraries.js";
 
 type ParserModule = typeof import("../src/parser.js");
 let mod: ParserModule;
@@ -59,5 +59,21 @@ test("without node:buffer: SSE-shaped streams, random chunks, long ASCII runs", 
       );
     }),
     { numRuns: 1000 },
+  );
+});
+
+test("without node:buffer: valid UTF-8 text, bounds near the stream's size", () => {
+  fc.assert(
+    fc.property(
+      utf8TextStream.chain((bytes) =>
+        fc.tuple(fc.constant(bytes), cutPoints, fc.integer({ min: 1, max: Math.max(1, bytes.length) })),
+      ),
+      ([bytes, points, max]) => {
+        expect(run(cut(bytes, points), { maxEventSize: max })).toEqual(
+          oracleParse(bytes, { maxEventSize: max }),
+        );
+      },
+    ),
+    { numRuns: 1500 },
   );
 });

@@ -5,7 +5,7 @@ import type { EngineName } from "../src/types.js";
 import { collect, cut, enc, everyByte } from "./collect.js";
 import { oracleParse } from "./oracle.js";
 import { specCases } from "./spec-cases.js";
-import { cutPoints, maxEventSize, randomBytes, sseStream } from "./arbitraries.js";
+import { cutPoints, maxEventSize, randomBytes, sseStream, utf8TextStream } from "./arbitraries.js";
 
 // Every engine that this runtime can run. The WASM engine's own tests check that it is the
 // one chosen on Node; here both must simply give the same answers.
@@ -62,6 +62,24 @@ describe.each(engines)("engine %s", (engine) => {
         expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  test("valid UTF-8 text, bounds near the stream's own size: the oracle's events", () => {
+    // A bound drawn up to the stream's length lands near the byte counts of real events, so
+    // an off-by-one in any byte accounting (done per line, or once per chunk) changes
+    // whether and where EVENT_TOO_LARGE is reported.
+    fc.assert(
+      fc.property(
+        utf8TextStream.chain((bytes) =>
+          fc.tuple(fc.constant(bytes), cutPoints, fc.integer({ min: 1, max: Math.max(1, bytes.length) })),
+        ),
+        ([bytes, points, max]) => {
+          const expected = oracleParse(bytes, { maxEventSize: max });
+          expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 
