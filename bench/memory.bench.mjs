@@ -19,7 +19,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { largePayloads, cutChunks } from "./fixtures.mjs";
 import { loadImpls } from "./lib/impls.mjs";
-import { SMOKE, fmtBytes, machine, mdTable, writeJson } from "./lib/common.mjs";
+import { SMOKE, fmtBytes, largeMemoryTable, machine, mdTable, writeJson } from "./lib/common.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const LARGE_SIZE = SMOKE ? 256 * 1024 : 8 * 1024 * 1024;
@@ -178,21 +178,7 @@ export async function main() {
   }
   console.log(`## large payloads (${fmtBytes(LARGE_SIZE)} corpus), deltas over baseline`);
   console.log(
-    mdTable(
-      ["implementation", "chunk", "largest event", "parser-held peak", "x event", "peak heap (no GC)", "x event", "peak RSS (no GC)", "RSS baseline"],
-      large.map((r) => [
-        r.label,
-        fmtBytes(r.chunkSize),
-        fmtBytes(r.largestEvent),
-        fmtBytes(r.peakLive),
-        (r.peakLive / r.largestEvent).toFixed(2),
-        fmtBytes(r.peakHeap),
-        (r.peakHeap / r.largestEvent).toFixed(0),
-        fmtBytes(r.peakRss),
-        fmtBytes(r.baseRss),
-      ]),
-      ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
-    ) + "\n",
+    largeMemoryTable(large) + "\n",
   );
 
   const idle = [];

@@ -100,3 +100,25 @@ export const CHUNK_SIZES = [64 * 1024, 1460, 64];
 export function chunkLabel(size) {
   return size >= 1024 && size % 1024 === 0 ? `${size / 1024} KiB` : `${size} B`;
 }
+
+/**
+ * The large-payload memory table (console and RESULTS.md alike).
+ * @param {Array<any>} rows results of memory.bench.mjs's "large" cases
+ */
+export function largeMemoryTable(rows) {
+  return mdTable(
+    ["implementation", "chunk", "largest event", "parser-held peak", "x event", "peak heap (no GC)", "x event", "peak RSS (no GC)", "RSS baseline"],
+    rows.map((r) => [
+      r.label,
+      chunkLabel(r.chunkSize),
+      fmtBytes(r.largestEvent),
+      fmtBytes(r.peakLive),
+      (r.peakLive / r.largestEvent).toFixed(2),
+      fmtBytes(r.peakHeap),
+      (r.peakHeap / r.largestEvent).toFixed(0),
+      fmtBytes(r.peakRss),
+      fmtBytes(r.baseRss),
+    ]),
+    ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
+  );
+}

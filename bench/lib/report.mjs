@@ -1,7 +1,7 @@
 // Turns the three benches' JSON into bench/RESULTS.md (tables, targets MET/MISSED) and
 // bench/ratios.svg (a hand-written bar chart of ratios to eventsource-parser).
 
-import { chunkLabel, fmt, fmtBytes, fmtRatio, mdTable } from "./common.mjs";
+import { chunkLabel, fmt, fmtBytes, fmtRatio, largeMemoryTable, mdTable } from "./common.mjs";
 
 /**
  * @typedef {{ name: string, verdict: "MET" | "MISSED" | "NOT MEASURED", figure: string }} Target
@@ -215,21 +215,7 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
       "",
     );
     out.push(
-      mdTable(
-        ["implementation", "chunk", "largest event", "parser-held peak", "x event", "peak heap (no GC)", "x event", "peak RSS (no GC)", "RSS baseline"],
-        memory.large.map((/** @type {any} */ r) => [
-          r.label,
-          chunkLabel(r.chunkSize),
-          fmtBytes(r.largestEvent),
-          fmtBytes(r.peakLive),
-          (r.peakLive / r.largestEvent).toFixed(2),
-          fmtBytes(r.peakHeap),
-          (r.peakHeap / r.largestEvent).toFixed(0),
-          fmtBytes(r.peakRss),
-          fmtBytes(r.baseRss),
-        ]),
-        ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
-      ),
+      largeMemoryTable(memory.large),
       "",
     );
     out.push(`### Idle parsers: ${memory.idleParsers.toLocaleString("en-US")} alive, each holding a small partial event`, "");
