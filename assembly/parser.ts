@@ -258,6 +258,20 @@ function scan(p: usize, limit: usize): usize {
   return true;
 }
 
+/** Whether [p, p + n) holds a 0x00 byte: four bytes at a time, as ids are a few bytes. */
+@inline function hasNul(p: usize, n: u32): bool {
+  let i: usize = 0;
+  for (; i + 4 <= <usize>n; i += 4) {
+    const x = load<u32>(p + i);
+    // x has a zero byte iff (x - 0x01010101) & ~x has a high bit set.
+    if (((x - 0x01010101) & ~x & 0x80808080) != 0) return true;
+  }
+  for (; i < <usize>n; i++) {
+    if (load<u8>(p + i) == 0) return true;
+  }
+  return false;
+}
+
 function tooLarge(): void {
   emit1(REC_ERROR);
   dataLen = 0;
@@ -428,9 +442,7 @@ function appendData(vp: usize, vl: u32, high: u32): void {
     keepLine = true;
   } else {
     // "If the field value does not contain U+0000 NULL, then set the last event ID buffer"
-    for (let i: usize = 0; i < vl; i++) {
-      if (load<u8>(vp + i) == 0) return;
-    }
+    if (hasNul(vp, vl)) return;
     // Held until the blank line that commits it, so that one record carries both.
     idPtr = vp;
     idLen = vl;
@@ -640,6 +652,65 @@ function highIn(a: usize, b: usize): u32 {
   return acc & 0x80;
 }
 
+/**
+ * The usual event, taken whole from three or four entries of `ends` at `q`: an `id: ` line,
+ * maybe an `event: ` line, a `data: ` line and a blank line, all LF-ended, in an all-ASCII
+ * window. Records it as `processLine` would, line by line, but with none of the per-line
+ * state written to globals and read back: market ticks at 64 KiB chunks take ~15% less time
+ * per event. Only called in the state every blank line leaves (no data, type or held id; not
+ * discarding), with three entries or more at `q`, the first of which ends an LF-ended line at
+ * `start` that begins with `id: ` (checked by the caller, so that other lines cost no call).
+ * Returns the entry after the blank line's, or 0 when the lines have another shape (or break
+ * the size bound, or the id has a NUL): `processLine` then takes them.
+ */
+function shortEvent(start: usize, q: usize, qEnd: usize): usize {
+  const e1 = input + <usize>load<u16>(q);
+  let d = e1; // the LF before the data line
+  let de = input + <usize>load<u16>(q, 2); // the data line's end
+  let be = input + <usize>load<u16>(q, 4); // the blank line's end
+  let tp = e1; // the type (none without an event line)
+  let tl: u32 = 0;
+  let to = q + 6;
+  // Lengths first: the prefixes are then read from the line itself.
+  if (de >= e1 + 8 && (load<u64>(e1 + 1) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
+    if (to + 2 > qEnd || <u32>load<u8>(de) != LF) return 0;
+    tp = e1 + 8;
+    tl = <u32>(de - tp);
+    d = de;
+    de = be;
+    be = input + <usize>load<u16>(q, 6);
+    to += 2;
+  }
+  if (de < d + 7 || be != de + 1) return 0;
+  if (load<u32>(d + 1) != 0x61746164 /* data */ || load<u16>(d + 5) != 0x203a /* ": " */) return 0;
+  if (<u32>load<u8>(de) != LF || <u32>load<u8>(be) != LF) return 0;
+  const max = maxSize;
+  // The size bound of each line, as processLine checks it with the buffers the lines fill
+  // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
+  if (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - 1) > max - tl) return 0;
+  const ip = start + 4;
+  const il = <u32>(e1 - ip);
+  if (hasNul(ip, il)) return 0;
+  let same: u32 = 0;
+  if (tl > 0) {
+    if (tl == prevTypeLen && sameBytes(tp, prevTypePtr, tl)) same = FLAG_SAME_TYPE;
+    prevTypePtr = tp;
+    prevTypeLen = tl;
+  }
+  const dp = d + 7;
+  const r = records + (<usize>rc << 2);
+  store<u32>(r, REC_EVENT | FLAG_ASCII | FLAG_DATA_ASCII | FLAG_COMMIT | same | FLAG_ID | FLAG_ID_ASCII);
+  store<u32>(r, <u32>tp, 4);
+  store<u32>(r, tl, 8);
+  store<u32>(r, <u32>dp, 12);
+  store<u32>(r, <u32>(de - dp), 16);
+  store<u32>(r, <u32>ip, 20);
+  store<u32>(r, il, 24);
+  rc += 7;
+  idDirty = 0;
+  return to;
+}
+
 /** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
 function runSimd(): i32 {
   let start = cur;
@@ -659,7 +730,8 @@ function runSimd(): i32 {
       return paused();
     }
     q += 2;
-    processLine(start, <u32>(e - start), windowAscii ? 0 : highIn(start, e));
+    const len = <u32>(e - start);
+    processLine(start, len, windowAscii ? 0 : highIn(start, e));
     let next = e + 1;
     if (<u32>load<u8>(e) == CR) {
       if (next < end) {
@@ -669,6 +741,18 @@ function runSimd(): i32 {
       }
     }
     start = next;
+    // A blank line leaves the state that `shortEvent` starts from: the events that follow
+    // are taken whole while they have the usual shape.
+    if (len == 0 && windowAscii) {
+      while (q + 6 <= qEnd && rc <= RECORD_WORDS - MAX_WORDS_PER_LINE) {
+        const e1 = input + <usize>load<u16>(q);
+        if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || <u32>load<u8>(e1) != LF) break;
+        const to = shortEvent(start, q, qEnd);
+        if (to == 0) break;
+        q = to;
+        start = input + <usize>load<u16>(to - 2) + 1;
+      }
+    }
   }
   cur = start;
   scanHigh = windowAscii ? 0 : highIn(start, end);
