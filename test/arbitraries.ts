@@ -77,3 +77,37 @@ export const utf8TextStream = fc
     { maxLength: 40 },
   )
   .map((lines) => new TextEncoder().encode(lines.map(([f, v, e]) => f + v + e).join("")));
+
+/**
+ * Streams of the usual shape (`id`, an optional `event`, one `data` line, a blank line, all
+ * LF-ended ASCII), with now and then a line that breaks the shape: the WASM engine takes such
+ * events whole after a blank line and must fall back to line-by-line work exactly.
+ */
+export const usualEvents = fc
+  .array(
+    fc.tuple(
+      fc.oneof(
+        { weight: 8, arbitrary: fc.stringMatching(/^[0-9]{1,6}$/) },
+        { weight: 1, arbitrary: fc.constantFrom("", "7\u00008", "a b") },
+      ),
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constant("tick") },
+        { weight: 2, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.stringMatching(/^[a-z]{0,9}$/) },
+      ),
+      fc.stringMatching(/^[ -~]{0,40}$/),
+      fc.oneof(
+        { weight: 12, arbitrary: fc.constant("") },
+        { weight: 1, arbitrary: fc.constantFrom(": ping\n", "\r\n", "data: more\n", "retry: 5\n", "id\n", "event:\n") },
+      ),
+      fc.constantFrom("\n", "\n", "\n", "\r\n"),
+    ),
+    { minLength: 1, maxLength: 60 },
+  )
+  .map((events) =>
+    new TextEncoder().encode(
+      events
+        .map(([id, type, data, extra, end]) => `id: ${id}\n${type === undefined ? "" : `event: ${type}\n`}data: ${data}${end}${extra}\n`)
+        .join(""),
+    ),
+  );

@@ -5,7 +5,7 @@ import type { EngineName } from "../src/types.js";
 import { collect, cut, enc, everyByte } from "./collect.js";
 import { oracleParse } from "./oracle.js";
 import { specCases } from "./spec-cases.js";
-import { cutPoints, maxEventSize, randomBytes, sseStream, utf8TextStream } from "./arbitraries.js";
+import { cutPoints, maxEventSize, randomBytes, sseStream, usualEvents, utf8TextStream } from "./arbitraries.js";
 
 // Every engine that this runtime can run. The WASM engine's own tests check that it is the
 // one chosen on Node; here both must simply give the same answers.
@@ -75,6 +75,21 @@ describe.each(engines)("engine %s", (engine) => {
           fc.tuple(fc.constant(bytes), cutPoints, fc.integer({ min: 1, max: Math.max(1, bytes.length) })),
         ),
         ([bytes, points, max]) => {
+          const expected = oracleParse(bytes, { maxEventSize: max });
+          expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("streams of the usual event shape, whole or cut, small bounds: the oracle's events", () => {
+    fc.assert(
+      fc.property(
+        usualEvents,
+        fc.oneof(fc.constant<number[]>([]), cutPoints),
+        fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 60 })),
+        (bytes, points, max) => {
           const expected = oracleParse(bytes, { maxEventSize: max });
           expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
         },
