@@ -16,7 +16,7 @@ export type HeadersLike =
  * `Proxy-Authorization` carry credentials just the same.
  */
 /** Fetch's "request-body-header name"s: deleted when a redirect drops the body. */
-export const BODY_HEADERS: ReadonlySet<string> = new Set([
+const BODY_HEADERS: ReadonlySet<string> = new Set([
   "content-encoding",
   "content-language",
   "content-location",
@@ -24,7 +24,7 @@ export const BODY_HEADERS: ReadonlySet<string> = new Set([
   "content-length",
 ]);
 
-export const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
+const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
   "authorization",
   "cookie",
   "proxy-authorization",

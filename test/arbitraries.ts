@@ -111,3 +111,16 @@ export const usualEvents = fc
         .join(""),
     ),
   );
+
+/**
+ * A stream, cut points, and a size bound drawn up to the stream's own length: such a bound
+ * lands near the byte counts of real events, where an off-by-one in byte accounting changes
+ * whether and where EVENT_TOO_LARGE is reported.
+ */
+export function withBoundNearSize(
+  streams: fc.Arbitrary<Uint8Array>,
+): fc.Arbitrary<[Uint8Array, number[], number]> {
+  return streams.chain((bytes) =>
+    fc.tuple(fc.constant(bytes), cutPoints, fc.integer({ min: 1, max: Math.max(1, bytes.length) })),
+  );
+}

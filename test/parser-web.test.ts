@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { cut, enc } from "./collect.js";
 import { oracleParse, type Output } from "./oracle.js";
 import { specCases } from "./spec-cases.js";
-import { cutPoints, maxEventSize, sseStream, utf8TextStream } from "./arbitraries.js";
+import { cutPoints, maxEventSize, sseStream, utf8TextStream, withBoundNearSize } from "./arbitraries.js";
 
 type ParserModule = typeof import("../src/parser.js");
 let mod: ParserModule;
@@ -65,9 +65,7 @@ test("without node:buffer: SSE-shaped streams, random chunks, long ASCII runs", 
 test("without node:buffer: valid UTF-8 text, bounds near the stream's size", () => {
   fc.assert(
     fc.property(
-      utf8TextStream.chain((bytes) =>
-        fc.tuple(fc.constant(bytes), cutPoints, fc.integer({ min: 1, max: Math.max(1, bytes.length) })),
-      ),
+      withBoundNearSize(utf8TextStream),
       ([bytes, points, max]) => {
         expect(run(cut(bytes, points), { maxEventSize: max })).toEqual(
           oracleParse(bytes, { maxEventSize: max }),

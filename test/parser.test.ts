@@ -5,7 +5,7 @@ import type { EngineName } from "../src/types.js";
 import { collect, cut, enc, everyByte } from "./collect.js";
 import { oracleParse } from "./oracle.js";
 import { specCases } from "./spec-cases.js";
-import { cutPoints, maxEventSize, randomBytes, sseStream, usualEvents, utf8TextStream } from "./arbitraries.js";
+import { cutPoints, maxEventSize, randomBytes, sseStream, usualEvents, utf8TextStream, withBoundNearSize } from "./arbitraries.js";
 
 // Every engine that this runtime can run. The WASM engine's own tests check that it is the
 // one chosen on Node; here both must simply give the same answers.
@@ -30,6 +30,10 @@ describe("the oracle", () => {
 });
 
 describe.each(engines)("engine %s", (engine) => {
+  const agreesWithOracle = (bytes: Uint8Array, points: number[], max: number) => {
+    const expected = oracleParse(bytes, { maxEventSize: max });
+    expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
+  };
   const chunkings: Array<[string, (b: Uint8Array) => Uint8Array[]]> = [
     ["whole", (b) => [b]],
     ["one byte at a time", everyByte],
@@ -47,37 +51,23 @@ describe.each(engines)("engine %s", (engine) => {
 
   test("SSE-shaped streams, random chunks: the oracle's events", () => {
     fc.assert(
-      fc.property(sseStream, cutPoints, maxEventSize, (bytes, points, max) => {
-        const expected = oracleParse(bytes, { maxEventSize: max });
-        expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
-      }),
+      fc.property(sseStream, cutPoints, maxEventSize, agreesWithOracle),
       { numRuns: 3000 },
     );
   });
 
   test("random bytes, random chunks: the oracle's events", () => {
     fc.assert(
-      fc.property(randomBytes, cutPoints, maxEventSize, (bytes, points, max) => {
-        const expected = oracleParse(bytes, { maxEventSize: max });
-        expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
-      }),
+      fc.property(randomBytes, cutPoints, maxEventSize, agreesWithOracle),
       { numRuns: 2000 },
     );
   });
 
   test("valid UTF-8 text, bounds near the stream's own size: the oracle's events", () => {
-    // A bound drawn up to the stream's length lands near the byte counts of real events, so
-    // an off-by-one in any byte accounting (done per line, or once per chunk) changes
-    // whether and where EVENT_TOO_LARGE is reported.
     fc.assert(
       fc.property(
-        utf8TextStream.chain((bytes) =>
-          fc.tuple(fc.constant(bytes), cutPoints, fc.integer({ min: 1, max: Math.max(1, bytes.length) })),
-        ),
-        ([bytes, points, max]) => {
-          const expected = oracleParse(bytes, { maxEventSize: max });
-          expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
-        },
+        withBoundNearSize(utf8TextStream),
+        ([bytes, points, max]) => agreesWithOracle(bytes, points, max),
       ),
       { numRuns: 3000 },
     );
@@ -89,10 +79,7 @@ describe.each(engines)("engine %s", (engine) => {
         usualEvents,
         fc.oneof(fc.constant<number[]>([]), cutPoints),
         fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 60 })),
-        (bytes, points, max) => {
-          const expected = oracleParse(bytes, { maxEventSize: max });
-          expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
-        },
+        agreesWithOracle,
       ),
       { numRuns: 3000 },
     );
