@@ -437,6 +437,8 @@ export class WasmParser implements EventStreamParser {
     this.#last = last;
     let r = rt.records >> 2;
     const stop = r + words;
+    // Each span is "next joined piece, or decoded where it lies", written out per record kind:
+    // one shared helper for it measured 2-3% slower on market ticks at 64 KiB chunks.
     while (r < stop) {
       const head = i32[r]!;
       switch (head & 0xff) {
