@@ -13,6 +13,6 @@ export default defineConfig([
   // The library: both module systems, with types.
   { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: true, sourcemap: true, clean: false },
   // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
-  // src/cli.ts): ESM only and no types, since nothing imports it.
-  { ...common, entry: { cli: "src/cli.ts" }, format: ["esm"], dts: false, sourcemap: false, clean: false },
+  // src/cli/main.ts): ESM only and no types, since nothing imports it.
+  { ...common, entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, sourcemap: false, clean: false },
 ]);

@@ -1,4 +1,4 @@
-// The contract between assembly/ and src/parser-wasm.ts. Plain `export const` lines only:
+// The contract between assembly/ and src/parser/wasm.ts. Plain `export const` lines only:
 // this file is compiled by both asc and tsc.
 
 /**

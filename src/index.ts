@@ -1,6 +1,6 @@
-export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./parser.js";
-export { ParseError } from "./errors.js";
-export type { ParseErrorCode } from "./errors.js";
+export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./parser/index.js";
+export { ParseError } from "./parser/errors.js";
+export type { ParseErrorCode } from "./parser/errors.js";
 export type {
   EngineChoice,
   EngineName,
@@ -8,8 +8,8 @@ export type {
   ParsedEvent,
   ParserCallbacks,
   ParserOptions,
-} from "./types.js";
-export { EventSource, EventSourceErrorEvent, EventSourceError } from "./event-source.js";
+} from "./parser/types.js";
+export { EventSource, EventSourceErrorEvent, EventSourceError } from "./client/event-source.js";
 export type {
   EventSourceOptions,
   EventSourceErrorCode,
@@ -23,4 +23,4 @@ export type {
   FetchLike,
   FetchLikeInit,
   FetchLikeResponse,
-} from "./event-source.js";
+} from "./client/event-source.js";

@@ -5,7 +5,7 @@
 import { describe, expect, test } from "vitest";
 import { createParser as createEventsourceParser } from "eventsource-parser";
 import { createParser } from "../src/index.js";
-import type { EngineName, ParsedEvent } from "../src/types.js";
+import type { EngineName, ParsedEvent } from "../src/parser/types.js";
 import { oracleParse } from "./oracle.js";
 import {
   DEFAULT_SEED,

@@ -1,8 +1,8 @@
 // The CLI's pure parts, in process: option parsing, formatting, the batching writer.
 import { EventEmitter } from "node:events";
 import { describe, expect, test } from "vitest";
-import { parseCli, type CliOptions } from "../src/cli-args.js";
-import { BatchWriter, formatNdjson, formatPretty, formatStatsLine, formatSummary, type Sink } from "../src/cli-output.js";
+import { parseCli, type CliOptions } from "../src/cli/args.js";
+import { BatchWriter, formatNdjson, formatPretty, formatStatsLine, formatSummary, type Sink } from "../src/cli/output.js";
 
 function options(argv: string[]): CliOptions {
   const r = parseCli(argv);

@@ -1,7 +1,7 @@
 // The built CLI (dist/cli.js), run as a child process against node:http servers on
 // 127.0.0.1 started here. dist is shared with other builds and tests running concurrently,
 // so the tests run a private copy: dist/cli.js itself when it is newer than the sources (it
-// is one self-contained bundle), else a fresh build of src/cli.ts with the project's tsup
+// is one self-contained bundle), else a fresh build of src/cli/main.ts with the project's tsup
 // config into a temporary directory (never cleaning or rewriting dist under someone else).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -9,7 +9,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { createParser } from "../src/parser.js";
+import { createParser } from "../src/parser/index.js";
 import { startFeedServer, tickData, type FeedServer } from "../examples/feed-server.mjs";
 
 const ROOT = resolve(import.meta.dirname, "..");
@@ -44,10 +44,10 @@ beforeAll(async () => {
     const out = join(tmp, "build");
     const build = spawnSync(
       "npx",
-      ["tsup", "--entry.cli", "src/cli.ts", "--format", "esm", "--no-dts", "--no-sourcemap", "--out-dir", out],
+      ["tsup", "--entry.cli", "src/cli/main.ts", "--format", "esm", "--no-dts", "--no-sourcemap", "--out-dir", out],
       { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
     );
-    if (build.status !== 0) throw new Error(`building src/cli.ts failed:\n${build.stdout}\n${build.stderr}`);
+    if (build.status !== 0) throw new Error(`building src/cli/main.ts failed:\n${build.stdout}\n${build.stderr}`);
     copyFileSync(join(out, "cli.js"), cliPath);
     return;
   }

@@ -1,4 +1,4 @@
-/** The pure rules of src/connection.ts: MIME type check, redirects, request headers. */
+/** The pure rules of src/client/connection.ts: MIME type check, redirects, request headers. */
 import { describe, expect, test } from "vitest";
 import {
   buildRequestHeaders,
@@ -6,7 +6,7 @@ import {
   isEventStreamContentType,
   normalizeMethod,
   utf8AsLatin1,
-} from "../src/connection.js";
+} from "../src/client/connection.js";
 
 describe("isEventStreamContentType (MIME type essence, case-insensitive, parameters allowed)", () => {
   test.each([

@@ -10,8 +10,8 @@ import {
   EventSourceErrorEvent,
   type EventSourceOptions,
 } from "../src/index.js";
-import { ParseError } from "../src/errors.js";
-import { fetchTransport } from "../src/transport.js";
+import { ParseError } from "../src/parser/errors.js";
+import { fetchTransport } from "../src/client/transport.js";
 import {
   closeAllServers,
   lastEventIdOf,

@@ -8,14 +8,14 @@ import { oracleParse, type Output } from "./oracle.js";
 import { specCases } from "./spec-cases.js";
 import { cutPoints, maxEventSize, sseStream, utf8TextStream, withBoundNearSize } from "./arbitraries.js";
 
-type ParserModule = typeof import("../src/parser.js");
+type ParserModule = typeof import("../src/parser/index.js");
 let mod: ParserModule;
 const saved = process.getBuiltinModule;
 
 beforeAll(async () => {
   (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
   vi.resetModules();
-  mod = await import("../src/parser.js");
+  mod = await import("../src/parser/index.js");
 });
 afterAll(() => {
   process.getBuiltinModule = saved;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createParser, DEFAULT_MAX_EVENT_SIZE, ParseError } from "../src/index.js";
-import type { EngineName } from "../src/types.js";
+import type { EngineName } from "../src/parser/types.js";
 import { collect, cut, enc, everyByte } from "./collect.js";
 import { oracleParse } from "./oracle.js";
 import { specCases } from "./spec-cases.js";

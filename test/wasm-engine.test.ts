@@ -4,8 +4,8 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
-import { createParser } from "../src/parser.js";
-import { wasmBuild, wasmUnavailableReason } from "../src/parser-wasm.js";
+import { createParser } from "../src/parser/index.js";
+import { wasmBuild, wasmUnavailableReason } from "../src/parser/wasm.js";
 import { bundleSource } from "./fixtures/wasm-bundle.js";
 import { wasmSuites } from "./fixtures/wasm-suites.js";
 

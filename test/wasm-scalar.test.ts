@@ -2,7 +2,7 @@
 // runtimes without SIMD get. Selected by EVENTSOURCE_WASM_BUILD, read when the first WASM
 // parser loads the module (not at import), and vitest gives each test file its own process.
 import { afterAll, expect, test } from "vitest";
-import { wasmBuild } from "../src/parser-wasm.js";
+import { wasmBuild } from "../src/parser/wasm.js";
 import { wasmSuites } from "./fixtures/wasm-suites.js";
 
 process.env.EVENTSOURCE_WASM_BUILD = "scalar";

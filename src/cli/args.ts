@@ -1,8 +1,8 @@
-// Command-line parsing for `eventsource-wasm`, kept apart from cli.ts (which runs on import)
+// Command-line parsing for `eventsource-wasm`, kept apart from main.ts (which runs on import)
 // so the rules can be read, and tested, without starting anything.
 
 import { parseArgs } from "node:util";
-import type { EngineChoice } from "./types.js";
+import type { EngineChoice } from "../parser/types.js";
 
 export interface CliOptions {
   url: URL;

@@ -5,8 +5,8 @@
 // cli-output.ts.
 
 import { STATUS_CODES } from "node:http";
-import { EventSource } from "./event-source.js";
-import { HELP, parseCli, type CliOptions } from "./cli-args.js";
+import { EventSource } from "../client/event-source.js";
+import { HELP, parseCli, type CliOptions } from "./args.js";
 import {
   BatchWriter,
   formatNdjson,
@@ -15,8 +15,8 @@ import {
   formatSummary,
   type PrintableEvent,
   type StatsSample,
-} from "./cli-output.js";
-import pkg from "../package.json" with { type: "json" };
+} from "./output.js";
+import pkg from "../../package.json" with { type: "json" };
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;

@@ -9,9 +9,9 @@
  * Hot path (one body chunk): one `parser.feed(chunk)`; per event, one `MessageEvent` and
  * one `dispatchEvent`. Nothing is allocated per line here (the parser owns lines).
  */
-import { createParser } from "./parser.js";
-import type { ParseError } from "./errors.js";
-import type { EngineChoice, EngineName, EventStreamParser, ParsedEvent } from "./types.js";
+import { createParser } from "../parser/index.js";
+import type { ParseError } from "../parser/errors.js";
+import type { EngineChoice, EngineName, EventStreamParser, ParsedEvent } from "../parser/types.js";
 import {
   buildRequestHeaders,
   DEFAULT_MAX_REDIRECTS,

@@ -1,5 +1,5 @@
-import { JsParser } from "./parser-js.js";
-import { WasmParser, wasmUnavailableReason } from "./parser-wasm.js";
+import { JsParser } from "./js.js";
+import { WasmParser, wasmUnavailableReason } from "./wasm.js";
 import type { EventStreamParser, ParserCallbacks, ParserOptions } from "./types.js";
 
 /** The default bound on one pending event: 16 MiB. */

@@ -1,5 +1,5 @@
 // The WebAssembly engine: assembly/ scans the bytes, this file turns its record table into
-// strings and callbacks. docs/PARSER.md is the contract; src/parser-js.ts is its twin.
+// strings and callbacks. docs/PARSER.md is the contract; src/parser/js.ts is its twin.
 //
 // One Instance serves every parser in the process. A parser's state (a few words plus the
 // bytes of its unfinished line and pending event) lives in the Instance while that parser is
@@ -33,10 +33,10 @@ import {
   S_REF_END,
   STATE_WORDS,
   WINDOW_SIZE,
-} from "../assembly/abi.js";
+} from "../../assembly/abi.js";
 import { eventTooLarge } from "./errors.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
-import { PARSER_WASM_BASE64, PARSER_WASM_SIMD_BASE64 } from "./wasm/parser.generated.js";
+import { PARSER_WASM_BASE64, PARSER_WASM_SIMD_BASE64 } from "../wasm/parser.generated.js";
 
 interface ParserExports {
   memory: WebAssembly.Memory;
