@@ -1,18 +1,116 @@
-import { defineConfig } from "tsup";
+import { dirname, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Plugin } from "esbuild";
+import { defineConfig, type Options } from "tsup";
 
-const common = {
-  target: "node20",
-  platform: "node",
+const root = dirname(fileURLToPath(import.meta.url));
+const parserDir = resolve(root, "src/parser") + sep;
+const cliDir = resolve(root, "src/cli") + sep;
+
+/**
+ * Every layer above the parser reaches it through the `eventsource-wasm/parser` build
+ * (`./parser.js` / `./parser.cjs` beside it) instead of a copy of its own. So the WASM
+ * module is shipped once per module format, and a program that imports both entries gets
+ * one ParseError class (instanceof holds across them) and one compiled module. Only names
+ * the parser entry exports can be used this way: a layer importing a parser internal fails
+ * to link, which test/dist.test.ts would catch.
+ */
+function parserAsSibling(): Plugin {
+  return {
+    name: "parser-as-sibling",
+    setup(build) {
+      const file = build.initialOptions.format === "cjs" ? "./parser.cjs" : "./parser.js";
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (args.importer === "" || args.importer.startsWith(parserDir)) return undefined;
+        const target = resolve(args.resolveDir, args.path);
+        return target.startsWith(parserDir) ? { path: file, external: true } : undefined;
+      });
+    },
+  };
+}
+
+/**
+ * The command uses the library build beside it (`./index.js`), as a program that depends
+ * on the package would, rather than a second copy of the library and its WASM module.
+ * package.json (for --version) is the one thing outside src/cli/ it keeps inline.
+ */
+function cliUsesLibrary(): Plugin {
+  return {
+    name: "cli-uses-library",
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (!args.importer.startsWith(cliDir)) return undefined;
+        const target = resolve(args.resolveDir, args.path);
+        if (target.startsWith(cliDir) || target.endsWith(".json")) return undefined;
+        return { path: "./index.js", external: true };
+      });
+    },
+  };
+}
+
+/**
+ * Browsers, workers and other non-Node runtimes get src/client/transport/default.web.ts
+ * (fetch) wherever the Node build has default.ts (node:http), so their build never
+ * imports node:http.
+ */
+function webDefaultTransport(): Plugin {
+  return {
+    name: "web-default-transport",
+    setup(build) {
+      build.onResolve({ filter: /[/\\]transport[/\\]default(\.[jt]s)?$/ }, (args) =>
+        build.resolve(args.path.replace(/default(\.[jt]s)?$/, "default.web.js"), {
+          kind: args.kind,
+          resolveDir: args.resolveDir,
+        }),
+      );
+    },
+  };
+}
+
+// Source maps: none. They were 55% of the unpacked package, and the code they would map
+// to is shipped unminified, one file per entry, with the source's names and comments, so
+// a stack trace already points at readable lines. Applications that bundle us make their
+// own maps from this code.
+const common: Options = {
+  target: "es2022",
   splitting: false,
-  treeshake: true,
-} as const;
+  // esbuild's own tree shaking (on when bundling). tsup's `treeshake` would rerun it through
+  // rollup from an ESM build, and plugins would then see every format as ESM.
+  treeshake: false,
+  // `node:` imports as written: Deno resolves builtins only with the prefix.
+  removeNodeProtocol: false,
+  sourcemap: false,
+  // No `clean`: the builds run at once, and one's clean could delete another's output;
+  // `npm run build` empties dist/ first instead.
+  clean: false,
+};
 
-// No `clean`: the two builds run at once, and one's clean could delete the other's output;
-// `npm run build` empties dist/ first instead.
 export default defineConfig([
-  // The library: both module systems, with types.
-  { ...common, entry: { index: "src/index.ts" }, format: ["esm", "cjs"], dts: true, sourcemap: true, clean: false },
+  // `eventsource-wasm/parser`: the parser alone, no client code, no node: import.
+  { ...common, platform: "neutral", entry: { parser: "src/parser/index.ts" }, format: ["esm", "cjs"], dts: true },
+  // `eventsource-wasm` on Node: EventSource over node:http, plus the parser.
+  {
+    ...common,
+    platform: "node",
+    entry: { index: "src/index.ts" },
+    format: ["esm", "cjs"],
+    dts: true,
+    esbuildPlugins: [parserAsSibling()],
+  },
+  // `eventsource-wasm` everywhere else (package.json "exports"): EventSource over fetch.
+  // The declarations are index.d.ts's: the API is the same.
+  {
+    ...common,
+    platform: "browser",
+    entry: { web: "src/index.ts" },
+    format: ["esm", "cjs"],
+    dts: false,
+    // Until the client has no node: import left on this path, keep it visible rather
+    // than failing the whole build: test/dist.test.ts checks that web.js imports none.
+    external: [/^node:/],
+    esbuildPlugins: [parserAsSibling(), webDefaultTransport()],
+  },
   // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
   // src/cli/main.ts): ESM only and no types, since nothing imports it.
-  { ...common, entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, sourcemap: false, clean: false },
+  { ...common, platform: "node", entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, esbuildPlugins: [cliUsesLibrary()] },
 ]);
