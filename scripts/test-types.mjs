@@ -24,6 +24,9 @@ const only = process.env.TYPES_ONLY;
 const allConfigs = [
   ...[20, 22, 24, 26].map((major) => nodeConfig(major, ["es2022"])),
   nodeConfig(20, ["es2022", "dom"]),
+  // The oldest TypeScript the README promises (the declarations use TS 5.7's generic
+  // Uint8Array<ArrayBuffer>).
+  { ...nodeConfig(20, ["es2022"]), name: "TypeScript 5.7, @types/node 20, lib es2022", tsc: "typescript57" },
   nodeConfig(26, ["es2022", "dom", "dom.iterable"]),
   {
     name: "browser project: lib es2022+dom, no @types/node, bundler resolution",
@@ -41,7 +44,6 @@ mkdirSync(join(consumer, "src"));
 for (const f of fixtures) copyFileSync(join(root, "test/types", f), join(consumer, "src", f));
 symlinkSync(realpathSync(join(root, "node_modules/undici")), join(consumer, "node_modules/undici"));
 
-const tsc = join(root, "node_modules/typescript/bin/tsc");
 function compile(config, index) {
   const typeRoots = [];
   if (config.nodeTypes !== undefined) {
@@ -71,6 +73,7 @@ function compile(config, index) {
     }),
   );
   return new Promise((resolve) => {
+    const tsc = join(root, "node_modules", config.tsc ?? "typescript", "bin", "tsc");
     const child = spawn(process.execPath, [tsc, "-p", tsconfig, "--pretty", "false"], { cwd: consumer });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
