@@ -1,10 +1,11 @@
 // The built CLI (dist/cli.js), run as a child process against node:http servers on
 // 127.0.0.1 started here. dist is shared with other builds and tests running concurrently,
-// so the tests run a private copy: dist/cli.js itself when it is newer than the sources (it
-// is one self-contained bundle), else a fresh build of src/cli/main.ts with the project's tsup
-// config into a temporary directory (never cleaning or rewriting dist under someone else).
+// so the tests run a private copy: dist's ESM files (cli.js imports the library build beside
+// it, ./index.js, which imports ./parser.js) when they are newer than the sources, else a
+// fresh build with the project's tsup config into a temporary directory (never cleaning or
+// rewriting dist under someone else).
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -38,24 +39,26 @@ beforeAll(async () => {
     cliPath = process.env.EVENTSOURCE_WASM_CLI;
     return;
   }
-  // .mjs: the copy lives outside the package, where no "type": "module" applies.
-  cliPath = join(tmp, "cli.mjs");
+  // The copy lives outside the package: its own package.json makes its .js files ESM.
+  writeFileSync(join(tmp, "package.json"), '{ "type": "module" }\n');
+  cliPath = join(tmp, "cli.js");
+  const files = ["cli.js", "index.js", "parser.js"];
   if (isStale()) {
     const out = join(tmp, "build");
-    const build = spawnSync(
-      "npx",
-      ["tsup", "--entry.cli", "src/cli/main.ts", "--format", "esm", "--no-dts", "--no-sourcemap", "--out-dir", out],
-      { cwd: ROOT, encoding: "utf8", timeout: 120_000 },
-    );
-    if (build.status !== 0) throw new Error(`building src/cli/main.ts failed:\n${build.stdout}\n${build.stderr}`);
-    copyFileSync(join(out, "cli.js"), cliPath);
+    const build = spawnSync("npx", ["tsup", "--no-dts", "--out-dir", out], {
+      cwd: ROOT,
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    if (build.status !== 0) throw new Error(`building the package failed:\n${build.stdout}\n${build.stderr}`);
+    for (const f of files) copyFileSync(join(out, f), join(tmp, f));
     return;
   }
   // Another build may be cleaning dist right now: retry the copy for a while.
   for (let i = 0; ; i++) {
     try {
-      copyFileSync(DIST_CLI, cliPath);
-      if (readFileSync(cliPath, "utf8").length > 1000) break;
+      for (const f of files) copyFileSync(join(ROOT, "dist", f), join(tmp, f));
+      if (files.every((f) => readFileSync(join(tmp, f), "utf8").length > 1000)) break;
     } catch (error) {
       if (i >= 100) throw error;
     }
