@@ -218,6 +218,20 @@ export async function runSuite(
     }),
   );
 
+  // In a page or a worker, a relative URL resolves against the document's or the worker's
+  // base URL, as the spec's "parse a URL" does.
+  const here = (globalThis as { location?: { href: string } }).location;
+  if (here !== undefined) {
+    checks.push(
+      await check("a relative URL resolves against the base URL", () =>
+        withSource<string | undefined>(lib, `sse/named?key=${encodeURIComponent(key)}`, {}, (es, done) => {
+          const want = new URL(`sse/named?key=${encodeURIComponent(key)}`, here.href).href;
+          es.onmessage = () => done(es.url === want ? undefined : `url ${es.url}, expected ${want}`);
+        }),
+      ),
+    );
+  }
+
   if (hasWasm) {
     checks.push(
       await check("an EventSource parses with the wasm engine by default", () =>
