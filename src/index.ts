@@ -1,3 +1,5 @@
+// The package's main entry: the parser (also on its own as `eventsource-wasm/parser`) and
+// the EventSource client.
 export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./parser/index.js";
 export { ParseError } from "./parser/errors.js";
 export type { ParseErrorCode } from "./parser/errors.js";
@@ -9,18 +11,18 @@ export type {
   ParserCallbacks,
   ParserOptions,
 } from "./parser/types.js";
-export { EventSource, EventSourceErrorEvent, EventSourceError } from "./client/event-source.js";
+export { EventSource } from "./client/event-source.js";
+export type { EventSourceStats } from "./client/event-source.js";
+export { EventSourceErrorEvent, EventSourceError } from "./client/errors.js";
+export type { EventSourceErrorCode, EventSourceErrorInit } from "./client/errors.js";
 export type {
-  EventSourceOptions,
-  EventSourceErrorCode,
-  EventSourceErrorInit,
-  EventSourceStats,
-  EventSourceEventMap,
+  EventSourceAddListenerOptions,
   EventSourceBaseEventMap,
-  EventsOptions,
-  ReconnectOptions,
-  HeadersLike,
-  FetchLike,
-  FetchLikeInit,
-  FetchLikeResponse,
-} from "./client/event-source.js";
+  EventSourceEventMap,
+  EventSourceListener,
+  EventSourceListenerOptions,
+  EventSourceMessageEvent,
+} from "./client/events.js";
+export type { EventSourceOptions, EventsOptions, ReconnectOptions } from "./client/options.js";
+export type { HeadersLike } from "./client/connection.js";
+export type { FetchLike, FetchLikeInit, FetchLikeReader, FetchLikeResponse } from "./client/transport/types.js";

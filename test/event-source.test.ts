@@ -8,10 +8,11 @@ import {
   EventSource,
   EventSourceError,
   EventSourceErrorEvent,
+  type EventSourceMessageEvent,
   type EventSourceOptions,
 } from "../src/index.js";
 import { ParseError } from "../src/parser/errors.js";
-import { fetchTransport } from "../src/client/transport.js";
+import { fetchTransport } from "../src/client/transport/fetch.js";
 import {
   closeAllServers,
   lastEventIdOf,
@@ -174,7 +175,7 @@ describe("constructor and interface", () => {
       res.write("id: 7\ndata: a\ndata: b\n\nevent: tick\ndata: t\n\n");
     });
     const s = open<{ tick: MessageEvent<string> }>(server.url);
-    const messages: MessageEvent[] = [];
+    const messages: EventSourceMessageEvent[] = [];
     const ticks: MessageEvent<string>[] = [];
     s.addEventListener("message", (e) => messages.push(e));
     s.addEventListener("tick", (e) => ticks.push(e));
@@ -287,7 +288,7 @@ describe("redirects", () => {
       res.end();
     });
     const s = open(first.url);
-    const got: MessageEvent[] = [];
+    const got: EventSourceMessageEvent[] = [];
     s.addEventListener("message", (e) => got.push(e));
     await until(() => got.length === 1);
     expect(got[0]!.origin).toBe(target.origin);

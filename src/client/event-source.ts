@@ -1,10 +1,10 @@
 /**
- * `EventSource`: the WHATWG HTML "Server-sent events" interface (section 9.2) on Node.js,
- * plus what server-side users need (headers, method/body, a reconnect policy, an idle
- * timeout, an AbortSignal, async iteration, typed errors, memory bounds).
+ * `EventSource`: the WHATWG HTML "Server-sent events" interface (section 9.2), plus what
+ * server-side users need (headers, method/body, a reconnect policy, an idle timeout, an
+ * AbortSignal, async iteration, typed errors, memory bounds).
  *
  * Spec steps are quoted, numbered as in the HTML standard, at the lines that implement
- * them. Browser "tasks" map onto Node callbacks: each transport callback is one task.
+ * them. Browser "tasks" map onto transport callbacks: each callback is one task.
  *
  * Hot path (one body chunk): one `parser.feed(chunk)`; per event, one `MessageEvent` and
  * one `dispatchEvent`. Nothing is allocated per line here (the parser owns lines).
@@ -12,6 +12,7 @@
 import { createParser } from "../parser/index.js";
 import type { ParseError } from "../parser/errors.js";
 import type { EngineChoice, EngineName, EventStreamParser, ParsedEvent } from "../parser/types.js";
+import { watchAbort } from "./abort.js";
 import {
   buildRequestHeaders,
   DEFAULT_MAX_REDIRECTS,
@@ -22,187 +23,38 @@ import {
   REDIRECT_STATUSES,
 } from "./connection.js";
 import {
-  type BodySink,
-  type FetchLike,
-  fetchTransport,
-  isAbortError,
-  nodeTransport,
-  type Transport,
-  type TransportResponse,
-} from "./transport.js";
-
-export type { HeadersLike } from "./connection.js";
-export type { FetchLike, FetchLikeInit, FetchLikeResponse } from "./transport.js";
+  errorMessage,
+  EventSourceError,
+  EventSourceErrorEvent,
+  type EventSourceErrorInit,
+  responseInfo,
+} from "./errors.js";
+import { EventQueue } from "./event-queue.js";
+import type {
+  EventSourceAddListenerOptions,
+  EventSourceEventMap,
+  EventSourceListener,
+  EventSourceListenerOptions,
+  EventSourceMessageEvent,
+  MessageEventOf,
+  MessageEventType,
+} from "./events.js";
+import {
+  type EventSourceOptions,
+  type EventsOptions,
+  finiteOption,
+  maxBufferedOption,
+  numberOption,
+  reconnectSettings,
+} from "./options.js";
+import { MAX_TIMER_DELAY, ReconnectPolicy } from "./reconnect.js";
+import { defaultTransport } from "./transport/default.js";
+import { fetchTransport } from "./transport/fetch.js";
+import { type BodySink, isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
-
-/** HTML: the reconnection time "must initially be an implementation-defined value,
- * probably in the region of a few seconds" - 3 s, as Chrome and undici. */
-const DEFAULT_RECONNECTION_TIME = 3000;
-const DEFAULT_MAX_DELAY = 30_000;
-const DEFAULT_MAX_BUFFERED = 10_000;
-/**
- * Node's setTimeout turns any delay above 2^31 - 1 ms (about 24.8 days) into 1 ms: a longer
- * reconnection time (the spec sets no bound on `retry:`) or idle timeout would make the timer
- * fire at once, again and again. Every timer here waits at most this long instead.
- */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
-/**
- * With `factor` > 1, backoff grows from at least this many ms: from a reconnection time of 0
- * (`retry: 0`, `initialDelay: 0`) it would otherwise stay 0 * factor^n = 0.
- */
-const MIN_BACKOFF_BASE = 100;
-
-/** Why an `error` event was fired. */
-export type EventSourceErrorCode =
-  /** The response status was not 200 (a 204, a 3xx without `Location`, a 4xx, a 5xx...). */
-  | "HTTP_STATUS"
-  /** A 200 whose `Content-Type` is not `text/event-stream`. */
-  | "BAD_CONTENT_TYPE"
-  /** The request failed or the connection broke (DNS, refused, reset...). */
-  | "NETWORK"
-  /** The server ended the response body; the source reconnects, as the spec says. */
-  | "STREAM_ENDED"
-  /** No byte arrived for `idleTimeout` ms: the connection was dropped. */
-  | "IDLE_TIMEOUT"
-  /** An event over `maxEventSize` was discarded; the stream goes on. */
-  | "EVENT_TOO_LARGE"
-  /** More than `maxRedirects` redirects. */
-  | "TOO_MANY_REDIRECTS"
-  /** A redirect to an invalid or non-http(s) URL. */
-  | "BAD_REDIRECT"
-  /** The `headers` function threw or rejected. */
-  | "HEADERS"
-  /** `reconnect.maxAttempts` reconnections in a row failed; `cause` is the last failure. */
-  | "MAX_ATTEMPTS"
-  /** The user's `fetch` reported an abort this source did not ask for. */
-  | "ABORTED";
-
-export interface EventSourceErrorInit {
-  message: string;
-  code: EventSourceErrorCode;
-  status?: number | undefined;
-  statusText?: string | undefined;
-  headers?: Headers | undefined;
-  cause?: unknown;
-  willReconnect?: boolean;
-  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
-  attempts?: number | undefined;
-}
-
-/**
- * The `error` event. A plain `Event` of type "error" for DOM code (as the spec fires), with
- * typed details for everyone else.
- */
-export class EventSourceErrorEvent extends Event {
-  readonly message: string;
-  readonly code: EventSourceErrorCode;
-  /** The HTTP status, when there was a response. */
-  readonly status: number | undefined;
-  readonly statusText: string | undefined;
-  /** The response headers, when there was a response. */
-  readonly headers: Headers | undefined;
-  /** The underlying error (a network error, a `ParseError`, the last failure for MAX_ATTEMPTS). */
-  readonly cause: unknown;
-  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
-  readonly attempts: number | undefined;
-  /**
-   * True: the source is CONNECTING and will try again after the reconnection delay.
-   * False: it is CLOSED for good - except EVENT_TOO_LARGE, where the connection stays OPEN.
-   */
-  readonly willReconnect: boolean;
-
-  constructor(init: EventSourceErrorInit) {
-    super("error");
-    this.message = init.message;
-    this.code = init.code;
-    this.status = init.status;
-    this.statusText = init.statusText;
-    this.headers = init.headers;
-    this.cause = init.cause;
-    this.attempts = init.attempts;
-    this.willReconnect = init.willReconnect ?? false;
-  }
-}
-
-/** What an async iterator of a source that failed for good throws. */
-export class EventSourceError extends Error {
-  override readonly name = "EventSourceError";
-  readonly code: EventSourceErrorCode;
-  readonly status: number | undefined;
-  readonly statusText: string | undefined;
-  readonly headers: Headers | undefined;
-  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
-  readonly attempts: number | undefined;
-
-  constructor(init: EventSourceErrorInit) {
-    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.code = init.code;
-    this.status = init.status;
-    this.statusText = init.statusText;
-    this.headers = init.headers;
-    this.attempts = init.attempts;
-  }
-}
-
-/**
- * Delays are finite numbers of ms (`Infinity` or `NaN` throw a RangeError); a wait over
- * 2^31 - 1 ms (about 24.8 days), including one a server asks for with `retry:`, is clamped
- * to that.
- */
-export interface ReconnectOptions {
-  /** The initial reconnection time in ms (default 3000). A `retry:` field replaces it. */
-  initialDelay?: number;
-  /** Cap on the backed-off delay in ms (default 30000). Never shortens the reconnection time. */
-  maxDelay?: number;
-  /**
-   * Backoff multiplier per failed attempt in a row, >= 1 (default 1: the spec's constant
-   * delay). Above 1, the n-th reconnection in a row waits the reconnection time for n = 1,
-   * then max(reconnection time, 100 ms) * factor^(n-1), capped by `maxDelay`.
-   */
-  factor?: number;
-  /** 0..1: each delay is multiplied by a random number in [1 - jitter, 1] (default 0). */
-  jitter?: number;
-  /** Reconnection attempts in a row before giving up (default Infinity; 0 = never reconnect). */
-  maxAttempts?: number;
-}
-
-export interface EventSourceOptions {
-  /** As in browsers: stored and reported. Node has no cookie jar; send cookies via `headers`. */
-  withCredentials?: boolean;
-  /** Extra request headers, or a function (sync or async) called before every (re)connect. */
-  headers?: HeadersLike | (() => HeadersLike | Promise<HeadersLike>);
-  /** HTTP method (default "GET"). */
-  method?: string;
-  /** Request body, sent again on every reconnection (so: a string or bytes, not a stream). */
-  body?: string | Uint8Array | null;
-  /** A WHATWG fetch to use instead of `node:http`/`node:https`. */
-  fetch?: FetchLike;
-  /** The initial last event ID: sent as `Last-Event-ID` from the first request on. */
-  lastEventId?: string;
-  reconnect?: ReconnectOptions;
-  /**
-   * Ms without receiving a byte after which the connection is dropped and re-made, from the
-   * start of each attempt (a `headers` function that never settles counts). Finite; 0 or
-   * absent: none; over 2^31 - 1 ms (about 24.8 days) is clamped to that.
-   */
-  idleTimeout?: number;
-  /** Aborting it closes the source (as `close()`: no event). */
-  signal?: AbortSignal;
-  /** The parser engine: "auto" (default), "wasm" or "js". */
-  engine?: EngineChoice;
-  /** Bound on one event's size in bytes (default 16 MiB); a larger one is an error event. */
-  maxEventSize?: number;
-  /** Redirects followed per connection (default 20). */
-  maxRedirects?: number;
-  /**
-   * More header names (case-insensitive) never sent after a redirect to another origin,
-   * besides `Authorization`, `Cookie` and `Proxy-Authorization` (e.g. `["x-api-key"]`).
-   */
-  sensitiveHeaders?: readonly string[];
-}
 
 export interface EventSourceStats {
   /** Connections that opened (a 200 `text/event-stream` response). */
@@ -217,26 +69,21 @@ export interface EventSourceStats {
   lastEventAt: number | null;
 }
 
-export interface EventsOptions<K extends string = string> {
-  /** Event types to yield (default: every message and named event). */
-  types?: readonly K[];
-  /** Events buffered before the socket is paused (default 10000). */
-  maxBuffered?: number;
+type MessageEvents<Events> = { [K in keyof Events]: EventSourceMessageEvent };
+
+/** Timers are objects with unref() on Node, numbers in browsers. */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
 }
 
-/** The events every source has, for typed listeners. */
-export interface EventSourceBaseEventMap {
-  open: Event;
-  message: MessageEvent<string>;
-  error: EventSourceErrorEvent;
+/**
+ * The document's (or worker's) base URL, against which the spec resolves a relative URL;
+ * none on server runtimes, where a relative URL is a SyntaxError.
+ */
+function baseURL(): string | undefined {
+  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string } };
+  return g.document?.baseURI ?? g.location?.href;
 }
-
-/** The event map of a source: the built-in events, plus the caller's named events. */
-export type EventSourceEventMap<Events extends { [K in keyof Events]: MessageEvent }> = Omit<
-  EventSourceBaseEventMap,
-  keyof Events
-> &
-  Events;
 
 type Handler<T extends Event> = ((this: EventSource<any>, event: T) => unknown) | null;
 
@@ -248,44 +95,13 @@ interface Connection {
   paused: boolean;
 }
 
-/** A `next()` waiting for an event. */
-interface Waiter {
-  resolve(result: IteratorResult<MessageEvent>): void;
-  reject(error: unknown): void;
-}
-
-/** One consumer of `events()`: a FIFO of events, with a head index (no O(n) shift). */
-class EventQueue {
-  readonly buffer: MessageEvent[] = [];
-  head = 0;
-  done = false;
-  failure: EventSourceError | null = null;
-  /**
-   * `next()` calls waiting for an event, oldest first. Usually one (`for await`), but a
-   * caller may call next() again before the last promise settled: each call gets its own
-   * event, in call order, and none is left pending.
-   */
-  readonly waiters: Waiter[] = [];
-
-  constructor(
-    readonly types: ReadonlySet<string> | null,
-    readonly maxBuffered: number,
-  ) {}
-
-  get size(): number {
-    return this.buffer.length - this.head;
-  }
-}
-
 /**
  * HTML 9.2.2 "The EventSource interface".
  *
  * @typeParam Events - named events and their types, e.g. `{ tick: MessageEvent<string> }`,
  * so that `addEventListener("tick", e => e.data)` is typed.
  */
-export class EventSource<
-  Events extends { [K in keyof Events]: MessageEvent } = {},
-> extends EventTarget {
+export class EventSource<Events extends MessageEvents<Events> = {}> extends EventTarget {
   // WebIDL constants, on the class and on the prototype: defined below (read-only,
   // enumerable, non-configurable); `declare` only types them (a static field would be
   // writable and configurable).
@@ -315,17 +131,10 @@ export class EventSource<
   readonly #engineChoice: EngineChoice;
   readonly #maxRedirects: number;
   readonly #idleTimeout: number;
+  readonly #reconnect: ReconnectPolicy;
   /** Stops watching the `signal` option (see watchAbort). */
   readonly #unwatchAbort: (() => void) | undefined;
 
-  // "Each EventSource object has [...] a reconnection time, in milliseconds."
-  #reconnectionTime: number;
-  readonly #maxDelay: number;
-  readonly #factor: number;
-  readonly #jitter: number;
-  readonly #maxAttempts: number;
-  /** Failed attempts in a row since the last open. */
-  #attempts = 0;
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 
   #conn: Connection | null = null;
@@ -337,9 +146,9 @@ export class EventSource<
     eventsDispatched: 0,
     lastEventAt: null,
   };
-  readonly #queues = new Set<EventQueue>();
+  readonly #queues = new Set<EventQueue<EventSourceMessageEvent>>();
   #failure: EventSourceError | null = null;
-  readonly #handlers: { open: Handler<Event>; message: Handler<MessageEvent>; error: Handler<Event> } = {
+  readonly #handlers: { open: Handler<Event>; message: Handler<EventSourceMessageEvent>; error: Handler<Event> } = {
     open: null,
     message: null,
     error: null,
@@ -364,10 +173,11 @@ export class EventSource<
     const options: EventSourceOptions = init ?? {};
 
     // 3. "Let urlRecord be the result of encoding-parsing a URL given url, relative to
-    // settings." Node has no document base URL, so a relative URL cannot be resolved.
+    // settings." In a page or worker, relative to its base URL; a server runtime has none,
+    // so there a relative URL cannot be resolved.
     let urlRecord: URL;
     try {
-      urlRecord = new URL(usv);
+      urlRecord = new URL(usv, baseURL());
     } catch {
       // 4. "If urlRecord is failure, then throw a "SyntaxError" DOMException."
       throw new DOMException(`Failed to construct 'EventSource': invalid URL ${JSON.stringify(usv)}`, "SyntaxError");
@@ -393,17 +203,11 @@ export class EventSource<
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
-    this.#transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
+    this.#transport = options.fetch ? fetchTransport(options.fetch) : defaultTransport;
     this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
     this.#idleTimeout = finiteOption(options.idleTimeout, 0, "idleTimeout");
 
-    const reconnect = options.reconnect ?? {};
-    this.#reconnectionTime = finiteOption(reconnect.initialDelay, DEFAULT_RECONNECTION_TIME, "reconnect.initialDelay");
-    this.#maxDelay = finiteOption(reconnect.maxDelay, DEFAULT_MAX_DELAY, "reconnect.maxDelay");
-    this.#factor = finiteOption(reconnect.factor, 1, "reconnect.factor", 1);
-    this.#jitter = numberOption(reconnect.jitter, 0, "reconnect.jitter");
-    if (this.#jitter > 1) throw new RangeError("reconnect.jitter must be between 0 and 1");
-    this.#maxAttempts = numberOption(reconnect.maxAttempts, Infinity, "reconnect.maxAttempts");
+    this.#reconnect = new ReconnectPolicy(reconnectSettings(options.reconnect));
 
     // The parser is made now (engine selected at the first parser, never at import), so
     // that bad parser options throw here rather than in a later tick.
@@ -415,7 +219,7 @@ export class EventSource<
           // "If the field value consists of only ASCII digits, then interpret the field value
           // as an integer in base ten, and set the event stream's reconnection time to that
           // integer." - at once, when the line is read.
-          if (this.#readyState !== CLOSED) this.#reconnectionTime = ms;
+          if (this.#readyState !== CLOSED) this.#reconnect.reconnectionTime = ms;
         },
         onError: (error) => this.#parseError(error),
       },
@@ -435,9 +239,9 @@ export class EventSource<
       this.#unwatchAbort = watchAbort(signal, () => this.close());
     }
 
-    // 15. "Fetch request" - on the next tick, as browsers do (their fetch is asynchronous),
-    // so that listeners added right after the constructor see every event.
-    process.nextTick(() => this.#connect());
+    // 15. "Fetch request" - after the current script, as browsers do (their fetch is
+    // asynchronous), so that listeners added right after the constructor see every event.
+    queueMicrotask(() => this.#connect());
   }
 
   /** The serialization of the URL given to the constructor (not the one after redirects). */
@@ -497,10 +301,10 @@ export class EventSource<
   set onopen(fn: Handler<Event>) {
     this.#setHandler("open", fn);
   }
-  get onmessage(): Handler<MessageEvent<string>> {
-    return this.#handlers.message as Handler<MessageEvent<string>>;
+  get onmessage(): Handler<EventSourceMessageEvent> {
+    return this.#handlers.message;
   }
-  set onmessage(fn: Handler<MessageEvent<string>>) {
+  set onmessage(fn: Handler<EventSourceMessageEvent>) {
     this.#setHandler("message", fn as Handler<Event>);
   }
   get onerror(): Handler<EventSourceErrorEvent> {
@@ -547,7 +351,7 @@ export class EventSource<
     if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) return;
     this.#readyState = CLOSED;
     this.#stop();
-    for (const queue of this.#queues) this.#endQueue(queue, null);
+    this.#endQueues(null);
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -692,7 +496,7 @@ export class EventSource<
     // Event "origin": "the serialization of the origin of the event stream's final URL
     // (i.e., the URL after redirects)".
     this.#origin = this.#requestUrl.origin;
-    this.#attempts = 0;
+    this.#reconnect.attempts = 0;
     this.#stats.connections++;
     // A new body is a new stream: a leading BOM is stripped again, nothing pending carries
     // over (the last event ID string does).
@@ -810,11 +614,12 @@ export class EventSource<
     if (this.#readyState === CLOSED) return;
     // "Once the end of the file is reached, any pending data must be discarded."
     this.#parser.end();
-    if (this.#attempts >= this.#maxAttempts) {
+    const policy = this.#reconnect;
+    if (policy.exhausted) {
       this.#fail(null, {
         code: "MAX_ATTEMPTS",
-        message: `gave up after ${this.#attempts} reconnection attempt(s) in a row: ${init.message}`,
-        attempts: this.#attempts,
+        message: `gave up after ${policy.attempts} reconnection attempt(s) in a row: ${init.message}`,
+        attempts: policy.attempts,
         status: init.status,
         statusText: init.statusText,
         headers: init.headers,
@@ -822,7 +627,7 @@ export class EventSource<
       });
       return;
     }
-    this.#attempts++;
+    policy.attempts++;
     // 1.2 "Set the readyState attribute to CONNECTING."
     this.#readyState = CONNECTING;
     // 1.3 "Fire an event named error at the EventSource object."
@@ -840,23 +645,7 @@ export class EventSource<
       this.#stats.reconnects++;
       // 5. "Queue a task to run the following steps" (5.1 is checked by #connect).
       this.#connect();
-    }, this.#nextDelay());
-  }
-
-  /** The delay before reconnection attempt number `#attempts` (1 = the first). */
-  #nextDelay(): number {
-    const base = this.#reconnectionTime;
-    let delay = base;
-    if (this.#factor > 1 && this.#attempts > 1) {
-      const grown = Math.max(base, MIN_BACKOFF_BASE) * this.#factor ** (this.#attempts - 1);
-      // maxDelay caps the backoff, never the reconnection time itself (a server's `retry`).
-      delay = Math.min(grown, Math.max(this.#maxDelay, base));
-    }
-    // Clamped before the jitter: a `retry:` of hundreds of digits is Infinity, and
-    // Infinity - Infinity * jitter would be NaN (which setTimeout also takes as 1 ms).
-    delay = Math.min(delay, MAX_TIMER_DELAY);
-    if (this.#jitter > 0) delay -= delay * this.#jitter * Math.random();
-    return delay;
+    }, policy.nextDelay());
   }
 
   /**
@@ -873,7 +662,7 @@ export class EventSource<
     const failure = new EventSourceError(init);
     this.#failure = failure;
     this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: false }));
-    for (const queue of this.#queues) this.#endQueue(queue, failure);
+    this.#endQueues(failure);
   }
 
   /** `idleTimeout`: a half-open TCP connection never errors; no byte for N ms does. */
@@ -892,14 +681,14 @@ export class EventSource<
         });
       } else {
         conn.idleTimer = setTimeout(check, Math.min(timeout - idle, MAX_TIMER_DELAY));
-        conn.idleTimer.unref();
+        unref(conn.idleTimer);
       }
     };
     // Reset per chunk is a timestamp store (no clearTimeout/setTimeout per chunk): the
     // timer re-arms itself for the remaining time when it fires early.
     conn.idleTimer = setTimeout(check, Math.min(timeout, MAX_TIMER_DELAY));
     // Unref'd: the socket is what keeps the process alive, not this watchdog.
-    conn.idleTimer.unref();
+    unref(conn.idleTimer);
   }
 
   // ---------------------------------------------------------------- async iteration
@@ -919,100 +708,51 @@ export class EventSource<
    * - Resume point: `source.lastEventId` runs ahead of the consumer (it includes buffered
    *   events). Persist `event.lastEventId` of the last event processed instead.
    */
-  events<K extends keyof EventSourceEventMap<Events> & string>(
+  events<K extends MessageEventType<Events>>(
     options: EventsOptions<K> & { types: readonly K[] },
-  ): AsyncIterableIterator<EventSourceEventMap<Events>[K]>;
-  events(options?: EventsOptions): AsyncIterableIterator<MessageEvent<string> | Events[keyof Events]>;
-  events(options: EventsOptions = {}): AsyncIterableIterator<MessageEvent> {
-    const maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
-    if (!(maxBuffered >= 1)) throw new RangeError("maxBuffered must be at least 1");
-    const queue = new EventQueue(options.types ? new Set(options.types) : null, maxBuffered);
+  ): AsyncIterableIterator<MessageEventOf<Events, K>>;
+  events(
+    options?: EventsOptions<MessageEventType<Events>>,
+  ): AsyncIterableIterator<EventSourceMessageEvent | Events[keyof Events]>;
+  events(options: EventsOptions = {}): AsyncIterableIterator<EventSourceMessageEvent> {
+    const maxBuffered = maxBufferedOption(options.maxBuffered);
+    const queue: EventQueue<EventSourceMessageEvent> = new EventQueue(
+      options.types ? new Set(options.types) : null,
+      maxBuffered,
+      {
+        onDrain: () => this.#updateBackpressure(),
+        onReturn: () => {
+          this.#queues.delete(queue);
+          this.close();
+        },
+      },
+    );
     if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) {
-      queue.done = true;
-      queue.failure = this.#failure;
+      queue.end(this.#failure);
     } else {
       this.#queues.add(queue);
     }
-    const source = this;
-    const iterator: AsyncIterableIterator<MessageEvent> = {
-      next(): Promise<IteratorResult<MessageEvent>> {
-        if (queue.size > 0) {
-          const event = queue.buffer[queue.head]!;
-          (queue.buffer as unknown[])[queue.head] = undefined;
-          queue.head++;
-          if (queue.head === queue.buffer.length) {
-            queue.buffer.length = 0;
-            queue.head = 0;
-          } else if (queue.head >= 1024 && queue.head * 2 >= queue.buffer.length) {
-            queue.buffer.splice(0, queue.head);
-            queue.head = 0;
-          }
-          if (queue.size === queue.maxBuffered - 1) source.#updateBackpressure();
-          return Promise.resolve({ value: event, done: false });
-        }
-        if (queue.done) {
-          const failure = queue.failure;
-          if (failure !== null) {
-            queue.failure = null; // thrown once; then plain done
-            return Promise.reject(failure);
-          }
-          return Promise.resolve({ value: undefined, done: true });
-        }
-        return new Promise((resolve, reject) => queue.waiters.push({ resolve, reject }));
-      },
-      return(): Promise<IteratorResult<MessageEvent>> {
-        queue.buffer.length = 0;
-        queue.head = 0;
-        queue.failure = null;
-        source.#queues.delete(queue);
-        source.close();
-        source.#endQueue(queue, null);
-        return Promise.resolve({ value: undefined, done: true });
-      },
-      [Symbol.asyncIterator]() {
-        return iterator;
-      },
-    };
-    return iterator;
+    return queue.iterator();
   }
 
   /** `for await (const event of source)`: `source.events()` with the defaults. */
-  [Symbol.asyncIterator](): AsyncIterableIterator<MessageEvent<string> | Events[keyof Events]> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<EventSourceMessageEvent | Events[keyof Events]> {
     return this.events();
   }
 
-  #enqueue(event: MessageEvent): void {
+  #enqueue(event: EventSourceMessageEvent): void {
     let full = false;
     for (const queue of this.#queues) {
-      if (queue.types !== null && !queue.types.has(event.type)) continue;
-      // Waiters only exist while the buffer is empty: the oldest takes the event.
-      const waiter = queue.waiters.shift();
-      if (waiter !== undefined) {
-        waiter.resolve({ value: event, done: false });
-        continue;
-      }
-      queue.buffer.push(event);
-      if (queue.size >= queue.maxBuffered) full = true;
+      if (!queue.accepts(event.type)) continue;
+      queue.push(event);
+      if (queue.full) full = true;
     }
     if (full) this.#updateBackpressure();
   }
 
-  #endQueue(queue: EventQueue, failure: EventSourceError | null): void {
-    this.#queues.delete(queue);
-    if (queue.done) return;
-    queue.done = true;
-    queue.failure = failure;
-    // Waiting consumers have an empty buffer: settle them now. As with next() after the
-    // end, the failure is thrown once (to the oldest), then it is plain done.
-    const waiters = queue.waiters.splice(0);
-    for (const waiter of waiters) {
-      if (queue.failure !== null) {
-        queue.failure = null;
-        waiter.reject(failure);
-      } else {
-        waiter.resolve({ value: undefined, done: true });
-      }
-    }
+  #endQueues(failure: EventSourceError | null): void {
+    for (const queue of this.#queues) queue.end(failure);
+    this.#queues.clear();
   }
 
   /** Pause the socket while any iterator holds `maxBuffered` events; resume after. */
@@ -1021,7 +761,7 @@ export class EventSource<
     if (conn === null || conn.response === null) return;
     let full = false;
     for (const queue of this.#queues) {
-      if (queue.size >= queue.maxBuffered) {
+      if (queue.full) {
         full = true;
         break;
       }
@@ -1058,105 +798,25 @@ for (const name of ["url", "withCredentials", "readyState", "onopen", "onmessage
 }
 
 /** Typed `addEventListener` / `removeEventListener` for the built-in and named events. */
-export interface EventSource<Events extends { [K in keyof Events]: MessageEvent } = {}> {
+export interface EventSource<Events extends MessageEvents<Events> = {}> {
   addEventListener<K extends keyof EventSourceEventMap<Events> & string>(
     type: K,
     listener: (this: EventSource<Events>, event: EventSourceEventMap<Events>[K]) => unknown,
-    options?: boolean | AddEventListenerOptions,
+    options?: boolean | EventSourceAddListenerOptions,
   ): void;
   addEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | AddEventListenerOptions,
+    listener: EventSourceListener | null,
+    options?: boolean | EventSourceAddListenerOptions,
   ): void;
   removeEventListener<K extends keyof EventSourceEventMap<Events> & string>(
     type: K,
     listener: (this: EventSource<Events>, event: EventSourceEventMap<Events>[K]) => unknown,
-    options?: boolean | EventListenerOptions,
+    options?: boolean | EventSourceListenerOptions,
   ): void;
   removeEventListener(
     type: string,
-    listener: EventListenerOrEventListenerObject | null,
-    options?: boolean | EventListenerOptions,
+    listener: EventSourceListener | null,
+    options?: boolean | EventSourceListenerOptions,
   ): void;
-}
-
-/** The sources watching one AbortSignal, and the one listener that tells them all. */
-interface AbortWatch {
-  readonly callbacks: Set<() => void>;
-  readonly listener: () => void;
-}
-const abortWatches = new WeakMap<AbortSignal, AbortWatch>();
-
-/**
- * Calls `onAbort` when `signal` aborts; returns the function that stops watching (safe to call
- * more than once). All the sources that share a signal share one "abort" listener on it: one
- * listener each would make Node print a MaxListenersExceededWarning once more than 10 sources
- * are open on the same signal. The listener is removed when the last source stops watching.
- */
-function watchAbort(signal: AbortSignal, onAbort: () => void): () => void {
-  let watch = abortWatches.get(signal);
-  if (watch === undefined) {
-    const callbacks = new Set<() => void>();
-    const listener = (): void => {
-      abortWatches.delete(signal);
-      // A copy: each callback (close()) unwatches itself.
-      for (const callback of [...callbacks]) callback();
-    };
-    watch = { callbacks, listener };
-    abortWatches.set(signal, watch);
-    signal.addEventListener("abort", listener, { once: true });
-  }
-  const current = watch;
-  current.callbacks.add(onAbort);
-  return () => {
-    if (!current.callbacks.delete(onAbort) || current.callbacks.size !== 0) return;
-    signal.removeEventListener("abort", current.listener);
-    abortWatches.delete(signal);
-  };
-}
-
-/** A numeric option: `fallback` when absent; a TypeError if not a number; a RangeError if NaN or below `min`. */
-function numberOption(value: unknown, fallback: number, name: string, min = 0): number {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== "number") throw new TypeError(`${name} must be a number, got ${typeof value}`);
-  if (!(value >= min)) throw new RangeError(`${name} must be a number >= ${min}, got ${value}`);
-  return value;
-}
-
-/**
- * A delay (or factor) option, which must also be finite: `Infinity` is not "never" to a timer
- * (it would be clamped to about 24.8 days, see MAX_TIMER_DELAY), so it is refused rather than
- * given a meaning it does not have. (A server's `retry:` is the spec's to allow; it is clamped.)
- */
-function finiteOption(value: unknown, fallback: number, name: string, min = 0): number {
-  const n = numberOption(value, fallback, name, min);
-  if (!Number.isFinite(n)) throw new RangeError(`${name} must be finite, got ${n}`);
-  return n;
-}
-
-/**
- * A one-line description of anything thrown. It must not throw itself: it runs on the way to
- * an error event, and a throw would leave the source without its reconnection. A user fetch
- * may fail with anything, such as `Object.create(null)` (String() throws: no toString), a
- * getter that throws, or an error that is its own cause.
- */
-function errorMessage(error: unknown, depth = 0): string {
-  try {
-    if (error instanceof Error) {
-      const code = (error as { code?: unknown }).code;
-      const cause = (error as { cause?: unknown }).cause;
-      let message = String(error.message);
-      if (typeof code === "string" && !message.includes(code)) message = `${code} ${message}`;
-      if (cause instanceof Error && depth < 4) message += ` (${errorMessage(cause, depth + 1)})`;
-      return message;
-    }
-    return String(error);
-  } catch {
-    return `(a thrown ${typeof error} that cannot be described)`;
-  }
-}
-
-function responseInfo(response: TransportResponse): Pick<EventSourceErrorInit, "status" | "statusText" | "headers"> {
-  return { status: response.status, statusText: response.statusText, headers: response.headers() };
 }

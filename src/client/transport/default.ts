@@ -1,0 +1,6 @@
+/**
+ * The transport used when no `fetch` option is given, on Node (and on runtimes that take the
+ * package's "node" export condition). Browser and worker builds replace this module with
+ * default.web.ts, so that their bundles never see `node:http`.
+ */
+export { nodeTransport as defaultTransport } from "./node.js";

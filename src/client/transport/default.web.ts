@@ -1,0 +1,14 @@
+/**
+ * The transport used when no `fetch` option is given, in browsers, workers and other runtimes
+ * without `node:http`: the global `fetch`, looked up per request so that a polyfill installed
+ * after import is used.
+ */
+import { fetchTransport } from "./fetch.js";
+import type { Transport } from "./types.js";
+
+export const defaultTransport: Transport = (request) => {
+  if (typeof globalThis.fetch !== "function") {
+    return Promise.reject(new TypeError("no global fetch: pass the `fetch` option"));
+  }
+  return fetchTransport(globalThis.fetch as unknown as import("./types.js").FetchLike)(request);
+};
