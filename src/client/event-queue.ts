@@ -119,3 +119,52 @@ export class EventQueue<T extends { readonly type: string }> {
     return iterator;
   }
 }
+
+/**
+ * The iterators of one source: each event goes to every queue that accepts its type, and
+ * `full` says whether any of them is at its bound (the source then pauses its socket).
+ */
+export class Consumers<T extends { readonly type: string }> {
+  readonly #queues = new Set<EventQueue<T>>();
+
+  /** @param onPressure - called when `full` may have changed. */
+  constructor(readonly onPressure: () => void) {}
+
+  get size(): number {
+    return this.#queues.size;
+  }
+
+  get full(): boolean {
+    for (const queue of this.#queues) if (queue.full) return true;
+    return false;
+  }
+
+  /** A new consumer. `onReturn` runs when its iterator's `return()` is called. */
+  add(types: Iterable<string> | undefined, maxBuffered: number, onReturn: () => void): AsyncIterableIterator<T> {
+    const queue: EventQueue<T> = new EventQueue(types ? new Set(types) : null, maxBuffered, {
+      onDrain: this.onPressure,
+      onReturn: () => {
+        this.#queues.delete(queue);
+        onReturn();
+      },
+    });
+    this.#queues.add(queue);
+    return queue.iterator();
+  }
+
+  push(event: T): void {
+    let full = false;
+    for (const queue of this.#queues) {
+      if (!queue.accepts(event.type)) continue;
+      queue.push(event);
+      if (queue.full) full = true;
+    }
+    if (full) this.onPressure();
+  }
+
+  /** Every consumer ends (after its buffered events); `failure` is thrown once by each. */
+  end(failure: EventSourceError | null): void {
+    for (const queue of this.#queues) queue.end(failure);
+    this.#queues.clear();
+  }
+}

@@ -13,23 +13,9 @@ import { createParser } from "../parser/index.js";
 import type { ParseError } from "../parser/errors.js";
 import type { EngineChoice, EngineName, EventStreamParser, ParsedEvent } from "../parser/types.js";
 import { watchAbort } from "./abort.js";
-import {
-  buildRequestHeaders,
-  DEFAULT_MAX_REDIRECTS,
-  followRedirect,
-  type HeadersLike,
-  isEventStreamContentType,
-  normalizeMethod,
-  REDIRECT_STATUSES,
-} from "./connection.js";
-import {
-  errorMessage,
-  EventSourceError,
-  EventSourceErrorEvent,
-  type EventSourceErrorInit,
-  responseInfo,
-} from "./errors.js";
-import { EventQueue } from "./event-queue.js";
+import { Attempt } from "./attempt.js";
+import { EventSourceError, EventSourceErrorEvent, type EventSourceErrorInit, errorMessage, responseInfo } from "./errors.js";
+import { Consumers } from "./event-queue.js";
 import type {
   EventSourceAddListenerOptions,
   EventSourceEventMap,
@@ -39,18 +25,11 @@ import type {
   MessageEventOf,
   MessageEventType,
 } from "./events.js";
-import {
-  type EventSourceOptions,
-  type EventsOptions,
-  finiteOption,
-  maxBufferedOption,
-  numberOption,
-  reconnectSettings,
-} from "./options.js";
-import { MAX_TIMER_DELAY, ReconnectPolicy } from "./reconnect.js";
-import { defaultTransport } from "./transport/default.js";
-import { fetchTransport } from "./transport/fetch.js";
-import { type BodySink, isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
+import { type EventSourceOptions, type EventsOptions, finiteOption, maxBufferedOption, reconnectSettings } from "./options.js";
+import { ReconnectPolicy } from "./reconnect.js";
+import { defineInterface, EventHandlers } from "./webidl.js";
+import { StreamRequest } from "./request.js";
+import type { BodySink, TransportResponse } from "./transport/types.js";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -71,11 +50,6 @@ export interface EventSourceStats {
 
 type MessageEvents<Events> = { [K in keyof Events]: EventSourceMessageEvent };
 
-/** Timers are objects with unref() on Node, numbers in browsers. */
-function unref(timer: ReturnType<typeof setTimeout>): void {
-  (timer as { unref?: () => void }).unref?.();
-}
-
 /**
  * The document's (or worker's) base URL, against which the spec resolves a relative URL;
  * none on server runtimes, where a relative URL is a SyntaxError.
@@ -86,14 +60,6 @@ function baseURL(): string | undefined {
 }
 
 type Handler<T extends Event> = ((this: EventSource<any>, event: T) => unknown) | null;
-
-interface Connection {
-  readonly controller: AbortController;
-  response: TransportResponse | null;
-  idleTimer: ReturnType<typeof setTimeout> | null;
-  lastChunkAt: number;
-  paused: boolean;
-}
 
 /**
  * HTML 9.2.2 "The EventSource interface".
@@ -116,20 +82,9 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   readonly #withCredentials: boolean;
   #readyState: 0 | 1 | 2 = CONNECTING;
 
-  // The request (HTML constructor step 13: "Set ev's request to request"). A redirect
-  // updates it, so reconnections go to the final URL with the redirected method and body.
-  #requestUrl: URL;
-  #method: string;
-  #body: string | Uint8Array | null;
-  #dropSensitive = false;
-  #dropBodyHeaders = false;
-  readonly #headers: EventSourceOptions["headers"];
-  readonly #sensitive: ReadonlySet<string> | undefined;
-
-  readonly #transport: Transport;
+  readonly #request: StreamRequest;
   readonly #parser: EventStreamParser;
   readonly #engineChoice: EngineChoice;
-  readonly #maxRedirects: number;
   readonly #idleTimeout: number;
   readonly #reconnect: ReconnectPolicy;
   /** Stops watching the `signal` option (see watchAbort). */
@@ -137,7 +92,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
 
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 
-  #conn: Connection | null = null;
+  #conn: Attempt | null = null;
   #origin = "";
   readonly #stats: EventSourceStats = {
     connections: 0,
@@ -146,14 +101,9 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     eventsDispatched: 0,
     lastEventAt: null,
   };
-  readonly #queues = new Set<EventQueue<EventSourceMessageEvent>>();
+  readonly #consumers = new Consumers<EventSourceMessageEvent>(() => this.#updateBackpressure());
   #failure: EventSourceError | null = null;
-  readonly #handlers: { open: Handler<Event>; message: Handler<EventSourceMessageEvent>; error: Handler<Event> } = {
-    open: null,
-    message: null,
-    error: null,
-  };
-  readonly #handlerListeners: Record<string, (event: Event) => unknown> = {};
+  readonly #handlers = new EventHandlers(this);
 
   // `init` has a default so that EventSource.length is 1, as WebIDL makes it for an
   // optional argument ("optional EventSourceInit eventSourceInitDict = {}").
@@ -196,15 +146,8 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // set ev's withCredentials attribute to true."
     this.#withCredentials = Boolean(options.withCredentials);
 
-    this.#requestUrl = urlRecord;
-    this.#method = normalizeMethod(options.method ?? "GET");
-    this.#body = options.body ?? null;
-    this.#headers = options.headers;
-    this.#sensitive = options.sensitiveHeaders
-      ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
-      : undefined;
-    this.#transport = options.fetch ? fetchTransport(options.fetch) : defaultTransport;
-    this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
+    // 13. "Set ev's request to request."
+    this.#request = new StreamRequest(urlRecord, options);
     this.#idleTimeout = finiteOption(options.idleTimeout, 0, "idleTimeout");
 
     this.#reconnect = new ReconnectPolicy(reconnectSettings(options.reconnect));
@@ -296,47 +239,22 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   }
 
   get onopen(): Handler<Event> {
-    return this.#handlers.open;
+    return this.#handlers.get("open");
   }
   set onopen(fn: Handler<Event>) {
-    this.#setHandler("open", fn);
+    this.#handlers.set("open", fn);
   }
   get onmessage(): Handler<EventSourceMessageEvent> {
-    return this.#handlers.message;
+    return this.#handlers.get("message");
   }
   set onmessage(fn: Handler<EventSourceMessageEvent>) {
-    this.#setHandler("message", fn as Handler<Event>);
+    this.#handlers.set("message", fn);
   }
   get onerror(): Handler<EventSourceErrorEvent> {
-    return this.#handlers.error as Handler<EventSourceErrorEvent>;
+    return this.#handlers.get("error");
   }
   set onerror(fn: Handler<EventSourceErrorEvent>) {
-    this.#setHandler("error", fn as Handler<Event>);
-  }
-
-  /**
-   * HTML event handler IDL attributes: the first non-null value adds one listener; later
-   * values replace the callback in that same position; null removes the listener (a later
-   * value then goes to the end of the list).
-   */
-  #setHandler(type: "open" | "message" | "error", fn: Handler<Event>): void {
-    // `[LegacyTreatNonObjectAsNull]`: anything not callable counts as null.
-    const value = typeof fn === "function" ? fn : null;
-    const had = this.#handlers[type] !== null;
-    (this.#handlers as Record<string, Handler<Event>>)[type] = value;
-    if (value !== null && !had) {
-      let listener = this.#handlerListeners[type];
-      if (listener === undefined) {
-        listener = (event: Event) => {
-          const handler = (this.#handlers as Record<string, Handler<Event>>)[type];
-          return handler === null || handler === undefined ? undefined : handler.call(this, event);
-        };
-        this.#handlerListeners[type] = listener;
-      }
-      super.addEventListener(type, listener);
-    } else if (value === null && had) {
-      super.removeEventListener(type, this.#handlerListeners[type]!);
-    }
+    this.#handlers.set("error", fn);
   }
 
   /**
@@ -351,7 +269,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) return;
     this.#readyState = CLOSED;
     this.#stop();
-    this.#endQueues(null);
+    this.#consumers.end(null);
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -361,13 +279,9 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 5.1 "If the EventSource object's readyState attribute is not set to CONNECTING, then
     // return."
     if (this.#readyState !== CONNECTING) return;
-    const conn: Connection = {
-      controller: new AbortController(),
-      response: null,
-      idleTimer: null,
-      lastChunkAt: 0,
-      paused: false,
-    };
+    const conn: Attempt = new Attempt(this.#idleTimeout, () =>
+      this.#reestablish(conn, { code: "IDLE_TIMEOUT", message: `no data received for ${this.#idleTimeout} ms` }),
+    );
     this.#conn = conn;
     this.#fetch(conn).catch((error: unknown) => {
       // Nothing in #fetch is expected to throw (listener exceptions are reported by
@@ -378,124 +292,29 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     });
   }
 
-  /** Fetch with redirects, then HTML constructor step 15's processResponse. */
-  async #fetch(conn: Connection): Promise<void> {
+  /** Fetch (with redirects), then HTML constructor step 15's processResponse. */
+  async #fetch(conn: Attempt): Promise<void> {
     // Armed before the headers function is awaited: the connect phase is bounded too, even
     // when that function never settles (a token service that hangs).
-    this.#armIdleTimer(conn);
-    let userHeaders: HeadersLike | undefined;
-    try {
-      const h = this.#headers;
-      userHeaders = typeof h === "function" ? await h() : h;
-    } catch (error) {
-      if (conn !== this.#conn) return;
-      this.#reestablish(conn, {
-        code: "HEADERS",
-        message: `the headers function failed: ${errorMessage(error)}`,
-        cause: error,
-      });
+    conn.watchIdle();
+    const outcome = await this.#request.fetch(this.#parser.lastEventId, {
+      signal: conn.controller.signal,
+      current: () => conn === this.#conn,
+      responded: () => void (conn.lastChunkAt = Date.now()),
+    });
+    if (outcome === null) return;
+    const response = outcome.response;
+    if (response === null) {
+      if (outcome.retry) this.#reestablish(conn, outcome.error);
+      else this.#fail(conn, outcome.error);
       return;
     }
-    if (conn !== this.#conn) return;
-
-    let response: TransportResponse;
-    for (let redirects = 0; ; ) {
-      const url = this.#requestUrl;
-      try {
-        response = await this.#transport({
-          url,
-          method: this.#method,
-          // 5.2-5.3: "If the EventSource object's last event ID string is not the empty
-          // string, then [...] Set (`Last-Event-ID`, lastEventIDValue) in request's header
-          // list." (The initial `lastEventId` option makes the first request a resumption.)
-          headers: buildRequestHeaders(
-            userHeaders,
-            this.#parser.lastEventId,
-            this.#dropSensitive,
-            this.#dropBodyHeaders,
-            this.#sensitive,
-          ),
-          body: this.#body,
-          signal: conn.controller.signal,
-        });
-      } catch (error) {
-        // Closed, or superseded (an idle timeout): that path already reported.
-        if (conn !== this.#conn) return;
-        if (isAbortError(error)) {
-          // 15.1 "If res is an aborted network error, then fail the connection." We did not
-          // abort it (we would have detached `conn` first): the user's fetch did.
-          this.#fail(conn, { code: "ABORTED", message: "the request was aborted", cause: error });
-        } else {
-          // 15.2 "Otherwise, if res is a network error, then reestablish the connection".
-          this.#reestablish(conn, {
-            code: "NETWORK",
-            message: `request to ${url.href} failed: ${errorMessage(error)}`,
-            cause: error,
-          });
-        }
-        return;
-      }
-      if (conn !== this.#conn) {
-        response.cancel();
-        return;
-      }
-      conn.response = response;
-      conn.lastChunkAt = Date.now();
-
-      const status = response.status;
-      const location = REDIRECT_STATUSES.has(status) ? response.header("location") : null;
-      if (location === null) break;
-      // Fetch "HTTP-redirect fetch". (A 3xx without `Location` is returned as it is, and is
-      // then "not 200" below.)
-      response.cancel();
-      conn.response = null;
-      // "If request's redirect count is 20, then return a network error." A network error
-      // would be retried; a redirect loop would only loop again: fail instead.
-      if (redirects >= this.#maxRedirects) {
-        this.#fail(conn, {
-          code: "TOO_MANY_REDIRECTS",
-          message: `more than ${this.#maxRedirects} redirects (last: ${status} to ${location})`,
-          ...responseInfo(response),
-        });
-        return;
-      }
-      redirects++;
-      const next = followRedirect(url, status, location, this.#method, this.#body);
-      if (typeof next === "string") {
-        this.#fail(conn, { code: "BAD_REDIRECT", message: next, ...responseInfo(response) });
-        return;
-      }
-      this.#requestUrl = next.url;
-      this.#method = next.method;
-      this.#body = next.body;
-      if (next.crossOrigin) this.#dropSensitive = true;
-      if (next.dropBodyHeaders) this.#dropBodyHeaders = true;
-    }
-
-    // 15.3 "Otherwise, if res's status is not 200, or if res's `Content-Type` is not
-    // `text/event-stream`, then fail the connection."
-    if (response.status !== 200) {
-      this.#fail(conn, {
-        code: "HTTP_STATUS",
-        message: `unexpected response status ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
-        ...responseInfo(response),
-      });
-      return;
-    }
-    const contentType = response.header("content-type");
-    if (!isEventStreamContentType(contentType)) {
-      this.#fail(conn, {
-        code: "BAD_CONTENT_TYPE",
-        message: `unexpected Content-Type ${contentType === null ? "(none)" : JSON.stringify(contentType)}, expected text/event-stream`,
-        ...responseInfo(response),
-      });
-      return;
-    }
+    conn.response = response;
 
     // 15.4 "Otherwise, announce the connection and interpret res's body line by line."
     // Event "origin": "the serialization of the origin of the event stream's final URL
     // (i.e., the URL after redirects)".
-    this.#origin = this.#requestUrl.origin;
+    this.#origin = this.#request.url.origin;
     this.#reconnect.attempts = 0;
     this.#stats.connections++;
     // A new body is a new stream: a leading BOM is stripped again, nothing pending carries
@@ -510,7 +329,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     response.read(this.#bodySink(conn, response));
   }
 
-  #bodySink(conn: Connection, response: TransportResponse): BodySink {
+  #bodySink(conn: Attempt, response: TransportResponse): BodySink {
     const parser = this.#parser;
     const stats = this.#stats;
     const watched = this.#idleTimeout > 0;
@@ -565,7 +384,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     });
     this.#stats.eventsDispatched++;
     this.dispatchEvent(event);
-    if (this.#queues.size !== 0) this.#enqueue(event);
+    if (this.#consumers.size !== 0) this.#consumers.push(event);
   }
 
   #parseError(error: ParseError): void {
@@ -577,17 +396,9 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   }
 
   /** Ends one attempt: timers, body, in-flight request. (Callers end the parser.) */
-  #detach(conn: Connection): void {
+  #detach(conn: Attempt): void {
     if (this.#conn === conn) this.#conn = null;
-    if (conn.idleTimer !== null) {
-      clearTimeout(conn.idleTimer);
-      conn.idleTimer = null;
-    }
-    if (conn.response !== null) {
-      conn.response.cancel();
-      conn.response = null;
-    }
-    conn.controller.abort();
+    conn.end();
   }
 
   #stop(): void {
@@ -608,7 +419,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * HTML "reestablish the connection" (steps 1-5), with this library's reconnect policy
    * as step 3 ("Optionally, wait some more").
    */
-  #reestablish(conn: Connection, init: EventSourceErrorInit): void {
+  #reestablish(conn: Attempt, init: EventSourceErrorInit): void {
     this.#detach(conn);
     // 1.1 "If the readyState attribute is set to CLOSED, abort the task."
     if (this.#readyState === CLOSED) return;
@@ -654,7 +465,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * EventSource object. Once the user agent has failed the connection, it does *not*
    * attempt to reconnect."
    */
-  #fail(conn: Connection | null, init: EventSourceErrorInit): void {
+  #fail(conn: Attempt | null, init: EventSourceErrorInit): void {
     if (conn !== null) this.#detach(conn);
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
@@ -662,33 +473,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     const failure = new EventSourceError(init);
     this.#failure = failure;
     this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: false }));
-    this.#endQueues(failure);
-  }
-
-  /** `idleTimeout`: a half-open TCP connection never errors; no byte for N ms does. */
-  #armIdleTimer(conn: Connection): void {
-    const timeout = this.#idleTimeout;
-    if (timeout === 0) return;
-    conn.lastChunkAt = Date.now();
-    const check = (): void => {
-      conn.idleTimer = null;
-      if (conn !== this.#conn || conn.paused) return; // paused by us: not idle, re-armed on resume
-      const idle = Date.now() - conn.lastChunkAt;
-      if (idle >= timeout) {
-        this.#reestablish(conn, {
-          code: "IDLE_TIMEOUT",
-          message: `no data received for ${timeout} ms`,
-        });
-      } else {
-        conn.idleTimer = setTimeout(check, Math.min(timeout - idle, MAX_TIMER_DELAY));
-        unref(conn.idleTimer);
-      }
-    };
-    // Reset per chunk is a timestamp store (no clearTimeout/setTimeout per chunk): the
-    // timer re-arms itself for the remaining time when it fires early.
-    conn.idleTimer = setTimeout(check, Math.min(timeout, MAX_TIMER_DELAY));
-    // Unref'd: the socket is what keeps the process alive, not this watchdog.
-    unref(conn.idleTimer);
+    this.#consumers.end(failure);
   }
 
   // ---------------------------------------------------------------- async iteration
@@ -715,24 +500,12 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     options?: EventsOptions<MessageEventType<Events>>,
   ): AsyncIterableIterator<EventSourceMessageEvent | Events[keyof Events]>;
   events(options: EventsOptions = {}): AsyncIterableIterator<EventSourceMessageEvent> {
-    const maxBuffered = maxBufferedOption(options.maxBuffered);
-    const queue: EventQueue<EventSourceMessageEvent> = new EventQueue(
-      options.types ? new Set(options.types) : null,
-      maxBuffered,
-      {
-        onDrain: () => this.#updateBackpressure(),
-        onReturn: () => {
-          this.#queues.delete(queue);
-          this.close();
-        },
-      },
-    );
+    const iterator = this.#consumers.add(options.types, maxBufferedOption(options.maxBuffered), () => this.close());
+    // Closed for good already: the iterator ends at once (throwing the failure, if any).
     if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) {
-      queue.end(this.#failure);
-    } else {
-      this.#queues.add(queue);
+      this.#consumers.end(this.#failure);
     }
-    return queue.iterator();
+    return iterator;
   }
 
   /** `for await (const event of source)`: `source.events()` with the defaults. */
@@ -740,62 +513,24 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     return this.events();
   }
 
-  #enqueue(event: EventSourceMessageEvent): void {
-    let full = false;
-    for (const queue of this.#queues) {
-      if (!queue.accepts(event.type)) continue;
-      queue.push(event);
-      if (queue.full) full = true;
-    }
-    if (full) this.#updateBackpressure();
-  }
-
-  #endQueues(failure: EventSourceError | null): void {
-    for (const queue of this.#queues) queue.end(failure);
-    this.#queues.clear();
-  }
-
   /** Pause the socket while any iterator holds `maxBuffered` events; resume after. */
   #updateBackpressure(): void {
     const conn = this.#conn;
-    if (conn === null || conn.response === null) return;
-    let full = false;
-    for (const queue of this.#queues) {
-      if (queue.full) {
-        full = true;
-        break;
-      }
-    }
-    if (full && !conn.paused) {
-      conn.paused = true;
-      conn.response.pause();
-    } else if (!full && conn.paused) {
-      conn.paused = false;
-      conn.response.resume();
-      if (conn.idleTimer === null && this.#idleTimeout > 0) this.#armIdleTimer(conn);
-    }
+    if (conn === null) return;
+    if (this.#consumers.full) conn.pause();
+    else conn.resume();
   }
 }
 
-// WebIDL constants: on the interface object and on the prototype, read-only, enumerable.
-const constant = (value: number): PropertyDescriptor => ({
-  value,
-  writable: false,
-  enumerable: true,
-  configurable: false,
-});
-for (const target of [EventSource, EventSource.prototype]) {
-  Object.defineProperties(target, {
-    CONNECTING: constant(CONNECTING),
-    OPEN: constant(OPEN),
-    CLOSED: constant(CLOSED),
-  });
-}
-// WebIDL attributes and operations are enumerable (class members are not by default).
-for (const name of ["url", "withCredentials", "readyState", "onopen", "onmessage", "onerror", "close"]) {
-  const descriptor = Object.getOwnPropertyDescriptor(EventSource.prototype, name)!;
-  Object.defineProperty(EventSource.prototype, name, { ...descriptor, enumerable: true });
-}
+defineInterface(EventSource, { CONNECTING, OPEN, CLOSED }, [
+  "url",
+  "withCredentials",
+  "readyState",
+  "onopen",
+  "onmessage",
+  "onerror",
+  "close",
+]);
 
 /** Typed `addEventListener` / `removeEventListener` for the built-in and named events. */
 export interface EventSource<Events extends MessageEvents<Events> = {}> {
