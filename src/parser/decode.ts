@@ -1,6 +1,6 @@
-// String decoding shared by both engines. The parser hands over byte spans; how cheaply they
-// become strings decides most of the speed (see ../shared/DESIGN.md, "Decoding strings
-// cheaply"), so the cheapest exact call is used for each span.
+// String decoding for the TypeScript engine. The parser hands over byte spans; how cheaply
+// they become strings decides most of the speed (docs/PARSER.md, "Decoding"), so the
+// cheapest exact call is used for each span.
 
 type NodeBufferModule = {
   Buffer: {

@@ -9,7 +9,10 @@
 // chunks only ever meet the line that is carried over, which is decoded once complete.
 
 import { eventTooLarge } from "./errors.js";
+import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { isAsciiSpan, latin1String, utf8Joined, utf8Length, utf8Lines } from "./decode.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, fieldAt, firstLineEnd, indexOrEnd, lastLineEnd } from "./lines.js";
+import { lineEnd, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
@@ -29,13 +32,12 @@ export class JsParser implements EventStreamParser {
   readonly #initialLastEventId: string;
 
   // Stream position state.
-  #bomChecked = false;
-  #bomBytes = 0; // bytes of a possible leading BOM seen so far, while !#bomChecked
+  #bomBytes = 0; // bytes of a possible leading BOM seen so far; 3 once past the stream start
   #afterCR = false; // the previous chunk ended in CR: an LF now is part of that line end
   // An unfinished line, carried across chunks as a latin1 string: one char per byte, so it
   // holds any bytes exactly, and joining pieces is V8's cheap string concatenation.
   #line = "";
-  #lineAscii = true;
+  #lineHigh = false; // the unfinished line has a byte >= 0x80
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
 
   // The spec's buffers.
@@ -64,7 +66,7 @@ export class JsParser implements EventStreamParser {
 
   feed(chunk: Uint8Array | string): void {
     let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
-    if (!this.#bomChecked) {
+    if (this.#bomBytes < 3) {
       bytes = this.#stripBom(bytes);
       if (bytes.length === 0) return;
     }
@@ -74,10 +76,9 @@ export class JsParser implements EventStreamParser {
 
   end(): void {
     this.#line = "";
-    this.#lineAscii = true;
+    this.#lineHigh = false;
     this.#skipLine = false;
     this.#afterCR = false;
-    this.#bomChecked = false;
     this.#bomBytes = 0;
     this.#data = "";
     this.#dataLen = 0;
@@ -100,9 +101,8 @@ export class JsParser implements EventStreamParser {
     while (i < bytes.length && this.#bomBytes < 3) {
       if (bytes[i] !== BOM[this.#bomBytes]) {
         // Not a BOM: the held-back bytes are content after all.
-        this.#bomChecked = true;
         const held = this.#bomBytes;
-        this.#bomBytes = 0;
+        this.#bomBytes = 3;
         if (held === 0) return i === 0 ? bytes : bytes.subarray(i);
         const out = new Uint8Array(held + bytes.length - i);
         out.set(BOM.slice(0, held));
@@ -113,8 +113,6 @@ export class JsParser implements EventStreamParser {
       i++;
     }
     if (this.#bomBytes === 3) {
-      this.#bomChecked = true;
-      this.#bomBytes = 0;
       return bytes.subarray(i);
     }
     return EMPTY;
@@ -166,19 +164,19 @@ export class JsParser implements EventStreamParser {
       return;
     }
 
-    if (ascii && this.#lineAscii) {
+    if (ascii && !this.#lineHigh) {
       // All ASCII: one string, whose chars are the bytes.
       if (str === "") str = latin1String(bytes, 0, n);
       // The line carried from earlier chunks ends at this chunk's first line end.
       if (carried) {
         this.#endCarried(str.slice(pos, first));
         if (this.#closed) return;
-        pos = this.#next(bytes, first);
+        pos = this.#afterLineEnd(bytes, first);
       }
       if (last >= pos) {
         this.#asciiLines(str, pos, last);
         if (this.#closed) return;
-        pos = this.#next(bytes, last);
+        pos = this.#afterLineEnd(bytes, last);
       }
     } else {
       // The carried line and the whole lines, decoded with one call: a carried line is
@@ -186,17 +184,17 @@ export class JsParser implements EventStreamParser {
       let head = "";
       if (this.#skipLine) {
         this.#skipLine = false;
-        pos = this.#next(bytes, first);
+        pos = this.#afterLineEnd(bytes, first);
       } else {
         head = this.#line;
         this.#line = "";
-        this.#lineAscii = true;
+        this.#lineHigh = false;
       }
       if (last >= pos) {
         const text = head === "" ? utf8Lines(bytes, pos, last + 1) : utf8Joined(head, bytes, pos, last + 1);
         this.#utf8Lines(text, head, bytes, pos, last + 1);
         if (this.#closed) return;
-        pos = this.#next(bytes, last);
+        pos = this.#afterLineEnd(bytes, last);
       }
     }
     // The unfinished line. Sliced out of a small chunk's string (which it then keeps alive);
@@ -206,7 +204,7 @@ export class JsParser implements EventStreamParser {
 
   // The position after the line end at `eol` (CR, LF or CRLF). A CR that ends the chunk may
   // be the first half of a CRLF: the next chunk will tell.
-  #next(bytes: Uint8Array, eol: number): number {
+  #afterLineEnd(bytes: Uint8Array, eol: number): number {
     if (bytes[eol] !== CR) return eol + 1;
     if (eol + 1 === bytes.length) {
       this.#afterCR = true;
@@ -329,12 +327,12 @@ export class JsParser implements EventStreamParser {
     if (this.#skipLine || piece.length === 0) return;
     if (this.#overflows(this.#line.length + piece.length)) {
       this.#line = "";
-      this.#lineAscii = true;
+      this.#lineHigh = false;
       this.#skipLine = true;
       return;
     }
     this.#line += piece;
-    if (!ascii) this.#lineAscii = false;
+    if (!ascii) this.#lineHigh = true;
   }
 
   // The end of a carried ASCII line (a non-ASCII one is decoded with the lines after it).
@@ -367,9 +365,8 @@ export class JsParser implements EventStreamParser {
     return true;
   }
 
-  // One line: chars [s, e) of `t`, `bytes` long in the stream. Field names are matched at the
-  // start of the line, so a line without a colon is never searched to its end for one; and
-  // since they are ASCII, a value's byte length is the line's minus the name and separator.
+  // One line: chars [s, e) of `t`, `bytes` long in the stream. Field names are ASCII, so a
+  // value's byte length is the line's minus the name and separator.
   #processLine(t: string, s: number, e: number, bytes: number): void {
     if (
       (this.#discarding || this.#dataLen + this.#typeLen + bytes > this.#maxEventSize) &&
@@ -392,35 +389,13 @@ export class JsParser implements EventStreamParser {
       }
       return;
     }
-    let field = Field.None;
-    let nameLen = 0;
-    if (c0 === 0x64 /* d */) {
-      if (len >= 4 && t.charCodeAt(s + 1) === 0x61 && t.charCodeAt(s + 2) === 0x74 && t.charCodeAt(s + 3) === 0x61) {
-        field = Field.Data;
-        nameLen = 4;
-      }
-    } else if (c0 === 0x69 /* i */) {
-      if (len >= 2 && t.charCodeAt(s + 1) === 0x64) {
-        field = Field.Id;
-        nameLen = 2;
-      }
-    } else if (c0 === 0x65 /* e */) {
-      if (len >= 5 && t.startsWith("vent", s + 1)) {
-        field = Field.Event;
-        nameLen = 5;
-      }
-    } else if (c0 === 0x72 /* r */) {
-      if (len >= 5 && t.startsWith("etry", s + 1)) {
-        field = Field.Retry;
-        nameLen = 5;
-      }
-    }
-    if (field === Field.None) return;
+    const field = fieldAt(t, s, len);
+    if (field === FIELD_NONE) return;
     // "If the line contains a U+003A COLON character (:) ... Let value be the characters after
     // the first U+003A COLON character (:). If value starts with a U+0020 SPACE character,
     // remove it from value." Otherwise "using the whole line as the field name, and the empty
     // string as the field value." Any other char after the name makes it an unknown field.
-    let v = s + nameLen;
+    let v = s + FIELD_NAME_LENGTH[field]!;
     if (v < e) {
       if (t.charCodeAt(v) !== COLON) return;
       v++;
@@ -428,7 +403,7 @@ export class JsParser implements EventStreamParser {
     }
     const valueBytes = bytes - (v - s);
     switch (field) {
-      case Field.Data: {
+      case FIELD_DATA: {
         // "Append the field value to the data buffer, then append a single U+000A LINE FEED
         // (LF) character to the data buffer." Joining with LF is the same as appending LFs and
         // removing the last one at dispatch.
@@ -439,7 +414,7 @@ export class JsParser implements EventStreamParser {
         this.#dataLen += (bytes === UNMEASURED ? e - v : valueBytes) + 1;
         return;
       }
-      case Field.Event: {
+      case FIELD_EVENT: {
         // "Set the event type buffer to field value."
         if (this.#discarding) return;
         // Streams repeat a few types: reusing the last one saves a string per event.
@@ -459,14 +434,14 @@ export class JsParser implements EventStreamParser {
         }
         return;
       }
-      case Field.Id: {
+      case FIELD_ID: {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."
         const id = t.slice(v, e);
         if (!id.includes("\0")) this.#idBuffer = id;
         return;
       }
-      case Field.Retry: {
+      case FIELD_RETRY: {
         // "If the field value consists of only ASCII digits, then interpret the field value as
         // an integer in base ten, and set the event stream's reconnection time to that
         // integer. Otherwise, ignore the field."
@@ -512,68 +487,3 @@ export class JsParser implements EventStreamParser {
 // A #processLine byte length meaning "not measured: the line is valid UTF-8 and cannot break
 // the size bound" (see #validLines).
 const UNMEASURED = -1;
-
-// Below this size, finding line ends with a loop over the bytes beats making a string to
-// search (measured at 64-byte chunks: the string was a fifth of the time).
-const SMALL_CHUNK = 256;
-
-// survey()'s results: module state rather than an object, so that a feed allocates nothing.
-let surveyFirst = 0;
-let surveyLast = -1;
-let surveyAscii = true;
-
-// One pass over bytes[from, n): the first and last line ends, and whether all are ASCII
-// (for the whole span only: a split by line costs half as much again, measured, and calling
-// ASCII lines non-ASCII only sends them down the exact UTF-8 path).
-function survey(bytes: Uint8Array, from: number): void {
-  const n = bytes.length;
-  let first = n;
-  let last = -1;
-  let all = 0;
-  for (let i = from; i < n; i++) {
-    const c = bytes[i]!;
-    all |= c;
-    if (c < 0x0e && (c === LF || c === CR)) {
-      if (last < 0) first = i;
-      last = i;
-    }
-  }
-  surveyFirst = first;
-  surveyLast = last;
-  surveyAscii = all < 0x80;
-}
-
-function firstLineEnd(bytes: Uint8Array, from: number): number {
-  for (let i = from; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c === LF || c === CR) return i;
-  }
-  return bytes.length;
-}
-
-function lastLineEnd(bytes: Uint8Array, downTo: number): number {
-  for (let i = bytes.length - 1; i >= downTo; i--) {
-    const c = bytes[i];
-    if (c === LF || c === CR) return i;
-  }
-  return -1;
-}
-
-function lineEnd(str: string, from: number): number {
-  const lf = indexOrEnd(str, "\n", from);
-  const cr = indexOrEnd(str, "\r", from);
-  return lf < cr ? lf : cr;
-}
-
-function indexOrEnd(str: string, ch: string, from: number): number {
-  const i = str.indexOf(ch, from);
-  return i === -1 ? str.length : i;
-}
-
-const enum Field {
-  None,
-  Data,
-  Event,
-  Id,
-  Retry,
-}
