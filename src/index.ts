@@ -1,14 +1,14 @@
-export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./parser/index.js";
-export { ParseError } from "./parser/errors.js";
-export type { ParseErrorCode } from "./parser/errors.js";
+export { createParser, DEFAULT_MAX_EVENT_SIZE, ParseError, ParserStream } from "./parser/index.js";
 export type {
   EngineChoice,
   EngineName,
   EventStreamParser,
   ParsedEvent,
+  ParseErrorCode,
   ParserCallbacks,
   ParserOptions,
-} from "./parser/types.js";
+  ParserStreamOptions,
+} from "./parser/index.js";
 export { EventSource, EventSourceErrorEvent, EventSourceError } from "./client/event-source.js";
 export type {
   EventSourceOptions,
