@@ -47,8 +47,13 @@ export const FLAG_ASCII = 0x100;
 export const FLAG_DATA_ASCII = 0x200;
 /** EVENT: commit the last event ID buffer before dispatching. */
 export const FLAG_COMMIT = 0x400;
-/** EVENT: the type has the same bytes as the previous event's in this call. */
+/**
+ * EVENT: the type has the same bytes as the previous event's of this stream (remembered while
+ * it is at most TYPE_KEEP bytes and the stream stays in the Instance).
+ */
 export const FLAG_SAME_TYPE = 0x800;
+/** Bytes of the previous event's type that the module keeps for FLAG_SAME_TYPE. */
+export const TYPE_KEEP = 64;
 /**
  * EVENT, COMMIT: first, the last event ID buffer := the id span that follows. The module
  * holds an id field until the blank line that commits it (across calls, in the pending

@@ -10,7 +10,7 @@ import {
   FIELD_NONE, FIELD_DATA, FIELD_EVENT, FIELD_RETRY, FIELD_ID,
   REC_EVENT, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
-  FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX,
+  FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX, TYPE_KEEP,
   S_BOM_BYTES, S_AFTER_CR, S_LINE_LEN, S_LINE_HIGH, S_SKIP_LINE, S_DATA_LEN, S_DATA_HIGH,
   S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX_EVENT_SIZE,
   S_COMMENTS, S_PENDING, S_BASE, S_ID_HELD, S_ID_HIGH, S_REF_END, S_REF_BYTES, S_LOAD, STATE_WORDS,
@@ -27,6 +27,10 @@ export const state: usize = memory.data(STATE_WORDS * 4, 16);
 export const joined: usize = memory.data(JOIN_SIZE, 16);
 // The joined area as UTF-16 (see `utf16`): at most two bytes for each byte of it.
 export const wide: usize = memory.data(JOIN_SIZE * 2, 16);
+// The type of the stream's previous event (when at most TYPE_KEEP bytes), so that JS can
+// reuse its string (FLAG_SAME_TYPE) across calls: at small chunks a call has one event at
+// most, and a type decoded per event was a string made per event.
+const prevType: usize = memory.data(TYPE_KEEP, 16);
 // SIMD build: the offsets (from `input`) of every CR and LF of the chunk, found in one pass
 // (and room for the three garbage entries `index` may write past the last).
 const ends: usize = memory.data(WINDOW_SIZE * 2 + 16, 16);
@@ -71,8 +75,7 @@ let idHeld = false; // an id field that no record has carried yet (stream state)
 let idPtr: usize = 0;
 let idLen: u32 = 0;
 let idHigh: u32 = 0;
-let prevTypePtr: usize = 0; // the previous event's type in this call, to spare JS a decode
-let prevTypeLen: u32 = 0xffffffff;
+let prevTypeLen: u32 = 0xffffffff; // bytes at `prevType`; 0xffffffff: none
 
 @inline function getState(i: i32): u32 {
   return load<u32>(state + (<usize>i << 2));
@@ -96,6 +99,8 @@ function loadState(): void {
   idDirty = getState(S_ID_DIRTY);
   maxEventSize = getState(S_MAX_EVENT_SIZE);
   comments = getState(S_COMMENTS);
+  // Not in the state block: a stream moved in has to send its next type again.
+  prevTypeLen = 0xffffffff;
   const held = getState(S_ID_HELD);
   idHeld = held != 0;
   idLen = held - 1;
@@ -259,6 +264,18 @@ function scan(p: usize, limit: usize): usize {
   return true;
 }
 
+/** FLAG_SAME_TYPE if the type [p, p + len) is the previous event's; else it is remembered. */
+@inline function sameType(p: usize, len: u32): u32 {
+  if (len == prevTypeLen && sameBytes(p, prevType, len)) return FLAG_SAME_TYPE;
+  if (len <= <u32>TYPE_KEEP) {
+    copy(prevType, p, len);
+    prevTypeLen = len;
+  } else {
+    prevTypeLen = 0xffffffff;
+  }
+  return 0;
+}
+
 /** Whether [p, p + n) holds a 0x00 byte: four bytes at a time, as ids are a few bytes. */
 @inline function hasNul(p: usize, n: u32): bool {
   let i: usize = 0;
@@ -334,12 +351,7 @@ function appendData(vp: usize, vl: u32, high: u32): void {
     } else {
       refer(dataPtr, dataLen - 1);
       if (typeLen > 0) refer(typePtr, typeLen);
-      let same: u32 = 0;
-      if (typeLen > 0) {
-        if (typeLen == prevTypeLen && sameBytes(typePtr, prevTypePtr, typeLen)) same = FLAG_SAME_TYPE;
-        prevTypePtr = typePtr;
-        prevTypeLen = typeLen;
-      }
+      const same = typeLen > 0 ? sameType(typePtr, typeLen) : 0;
       // Joined in the order JS reads them: type (unless the same), data, id.
       let joins: u32 = 0;
       if (typeLen > 0 && same == 0) joins = join(typeHigh, typePtr, typeLen, FLAG_JOINED);
@@ -468,7 +480,6 @@ export function feed(len: i32): i32 {
   refEnd = 0;
   refBytes = 0;
   joinEnd = joined;
-  prevTypeLen = 0xffffffff;
   cur = arena - <usize>len;
   end = arena;
   // The records of the previous call are read by now: the pending bytes can come home.
@@ -692,12 +703,7 @@ function shortEvent(start: usize, q: usize, qEnd: usize): usize {
   const ip = start + 4;
   const il = <u32>(e1 - ip);
   if (hasNul(ip, il)) return 0;
-  let same: u32 = 0;
-  if (tl > 0) {
-    if (tl == prevTypeLen && sameBytes(tp, prevTypePtr, tl)) same = FLAG_SAME_TYPE;
-    prevTypePtr = tp;
-    prevTypeLen = tl;
-  }
+  const same = tl > 0 ? sameType(tp, tl) : 0;
   const dp = d + 7;
   const r = records + (<usize>rc << 2);
   store<u32>(r, REC_EVENT | FLAG_ASCII | FLAG_DATA_ASCII | FLAG_COMMIT | same | FLAG_ID | FLAG_ID_ASCII);

@@ -21,6 +21,7 @@ import {
   REC_ERROR,
   REC_EVENT,
   REC_RETRY,
+  S_LOAD,
   WINDOW_SIZE,
 } from "../../assembly/abi.js";
 import { eventTooLarge } from "./errors.js";
@@ -98,9 +99,11 @@ export class WasmParser implements EventStreamParser {
     const generation = this.#generation;
     rt.busy = true;
     try {
-      for (let off = 0; off < bytes.length; off += WINDOW_SIZE) {
-        const n = Math.min(WINDOW_SIZE, bytes.length - off);
-        rt.u8.set(n === bytes.length ? bytes : bytes.subarray(off, off + n), rt.arena - n);
+      const total = bytes.length;
+      for (let off = 0; off < total; off += WINDOW_SIZE) {
+        // Chunks up to the window's size (nearly all) are copied whole, with no subarray.
+        const n = total - off < WINDOW_SIZE ? total - off : WINDOW_SIZE;
+        rt.u8.set(off === 0 && n === total ? bytes : bytes.subarray(off, off + n), rt.arena - n);
         let words: number;
         try {
           words = rt.feed(n);
@@ -109,16 +112,23 @@ export class WasmParser implements EventStreamParser {
           this.end();
           throw error;
         }
-        for (;;) {
-          rt.views();
-          // Small chunks often end no line that yields a record: nothing more to do.
-          if (words === 0) break;
+        rt.views();
+        // Small chunks often end no line that yields a record: nothing more to do.
+        while (words !== 0) {
           rt.called(n);
           if (!this.#dispatch(rt, words & ~PAUSED, generation)) return;
           if ((words & PAUSED) === 0) break;
           words = rt.resume();
+          rt.views();
         }
       }
+    } catch (error) {
+      // A callback threw, so the records after its own were not read: the module may
+      // remember a type (FLAG_SAME_TYPE) that this parser never saw. Reloading the state
+      // from the block makes it forget.
+      rt.save();
+      rt.i32[(rt.state >> 2) + S_LOAD] = 1;
+      throw error;
     } finally {
       rt.busy = false;
     }
