@@ -11,21 +11,17 @@
 import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { isAsciiSpan, latin1String, utf8Length, utf8Lines } from "./decode.js";
-import { FIELD_NAME_LENGTH, SMALL_CHUNK, fieldAt, firstLineEnd, indexOrEnd, lastLineEnd } from "./lines.js";
-import { lineEnd, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, indexOrEnd, lastLineEnd } from "./lines.js";
+import { LineBytes, bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
-const BOM = [0xef, 0xbb, 0xbf] as const;
 
-const EMPTY = new Uint8Array(0);
 // A carried non-ASCII line is decoded together with the lines after it up to this many bytes.
 const JOIN_MAX = 1024;
-// #lineBuf is kept for the next line up to this size.
-const LINE_KEEP = 64 * 1024;
 const encoder = new TextEncoder();
 
 export class JsParser implements EventStreamParser {
@@ -41,13 +37,12 @@ export class JsParser implements EventStreamParser {
   // An unfinished line, carried across chunks. While it is ASCII, as a latin1 string (one
   // char per byte): joining pieces is V8's cheap string concatenation, and its end is a
   // substring of the chunk's string. Once it has a byte >= 0x80 (#lineHigh), as bytes in
-  // #lineBuf, which the chunk that ends it appends its whole lines to: one UTF-8 decode then
+  // #lineBytes, which the chunk that ends it appends its whole lines to: one UTF-8 decode then
   // takes them all, with no native call per chunk to carry a piece (non-ASCII text in 64-byte
   // chunks ran at 0.63x eventsource-parser with latin1 pieces).
   #line = "";
   #lineHigh = false;
-  #lineBuf = EMPTY;
-  #lineLen = 0; // bytes in #lineBuf, while #lineHigh
+  readonly #lineBytes = new LineBytes();
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
 
   // The spec's buffers.
@@ -77,7 +72,8 @@ export class JsParser implements EventStreamParser {
   feed(chunk: Uint8Array | string): void {
     let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
     if (this.#bomBytes < 3) {
-      bytes = this.#stripBom(bytes);
+      bytes = stripBom(bytes, this.#bomBytes);
+      this.#bomBytes = bomMatched;
       if (bytes.length === 0) return;
     }
     this.#closed = false;
@@ -87,8 +83,7 @@ export class JsParser implements EventStreamParser {
   end(): void {
     this.#line = "";
     this.#lineHigh = false;
-    this.#lineLen = 0;
-    if (this.#lineBuf.length > LINE_KEEP) this.#lineBuf = EMPTY;
+    this.#lineBytes.clear();
     this.#skipLine = false;
     this.#afterCR = false;
     this.#bomBytes = 0;
@@ -106,30 +101,6 @@ export class JsParser implements EventStreamParser {
     this.end();
   }
 
-  // "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present." Its
-  // bytes may arrive one chunk at a time, so the bytes that might be a BOM are held back.
-  #stripBom(bytes: Uint8Array): Uint8Array {
-    let i = 0;
-    while (i < bytes.length && this.#bomBytes < 3) {
-      if (bytes[i] !== BOM[this.#bomBytes]) {
-        // Not a BOM: the held-back bytes are content after all.
-        const held = this.#bomBytes;
-        this.#bomBytes = 3;
-        if (held === 0) return i === 0 ? bytes : bytes.subarray(i);
-        const out = new Uint8Array(held + bytes.length - i);
-        out.set(BOM.slice(0, held));
-        out.set(bytes.subarray(i), held);
-        return out;
-      }
-      this.#bomBytes++;
-      i++;
-    }
-    if (this.#bomBytes === 3) {
-      return bytes.subarray(i);
-    }
-    return EMPTY;
-  }
-
   #scan(bytes: Uint8Array): void {
     const n = bytes.length;
     let pos = 0;
@@ -137,7 +108,7 @@ export class JsParser implements EventStreamParser {
       this.#afterCR = false;
       if (bytes[0] === LF) pos = 1;
     }
-    const carried = this.#line.length > 0 || this.#lineLen > 0 || this.#skipLine;
+    const carried = this.#line.length > 0 || this.#lineBytes.len > 0 || this.#skipLine;
     // Where the lines are, and whether the bytes from pos are all ASCII. A small chunk is
     // surveyed in one loop over its bytes (a native call costs as much as the loop at 64
     // bytes); a large one is checked with the native isAscii and, when ASCII, searched as a
@@ -194,36 +165,30 @@ export class JsParser implements EventStreamParser {
     } else {
       // The carried line and the whole lines, decoded with one call: a carried line is
       // always the first of them, and the decoder only ever sees whole lines.
-      let head = 0; // bytes of the carried line, at the start of #lineBuf
+      let head = 0; // bytes of the carried line, at the start of #lineBytes
       if (this.#skipLine) {
         this.#skipLine = false;
         pos = this.#afterLineEnd(bytes, first);
       } else if (carried) {
         if (!this.#lineHigh) this.#lineToBytes();
-        head = this.#lineLen;
-        this.#lineLen = 0;
+        head = this.#lineBytes.len;
+        this.#lineBytes.len = 0;
         this.#lineHigh = false;
         if (last - first > JOIN_MAX) {
           // Many lines follow: the carried one is decoded with its end alone, rather than
           // copying them all after it.
-          this.#appendBytes(head, bytes, pos, first + 1);
-          this.#utf8Lines(utf8Lines(this.#lineBuf, 0, head + first + 1 - pos), head, bytes, pos, first + 1);
+          this.#lineBytes.put(head, bytes, pos, first + 1);
+          this.#utf8Lines(utf8Lines(this.#lineBytes.buf, 0, head + first + 1 - pos), head, bytes, pos, first + 1);
           if (this.#closed) return;
           head = 0;
           pos = this.#afterLineEnd(bytes, first);
         }
       }
       if (last >= pos) {
-        let text: string;
-        if (head === 0) {
-          text = utf8Lines(bytes, pos, last + 1);
-        } else {
-          this.#appendBytes(head, bytes, pos, last + 1);
-          text = utf8Lines(this.#lineBuf, 0, head + last + 1 - pos);
-        }
+        if (head > 0) this.#lineBytes.put(head, bytes, pos, last + 1);
+        const text = head === 0 ? utf8Lines(bytes, pos, last + 1) : utf8Lines(this.#lineBytes.buf, 0, head + last + 1 - pos);
         this.#utf8Lines(text, head, bytes, pos, last + 1);
-        // A parser does not keep a large line's buffer for good.
-        if (this.#lineBuf.length > LINE_KEEP) this.#lineBuf = EMPTY;
+        this.#lineBytes.trim();
         if (this.#closed) return;
         pos = this.#afterLineEnd(bytes, last);
       }
@@ -274,7 +239,7 @@ export class JsParser implements EventStreamParser {
     }
   }
 
-  // Whole lines with some non-ASCII bytes: `head` bytes of a carried line (in #lineBuf,
+  // Whole lines with some non-ASCII bytes: `head` bytes of a carried line (in #lineBytes,
   // followed there by a copy of the rest) then bytes[pos, end), which ends with a line end; `text` is their UTF-8 decoding.
   // Unless #validLines can do without, a byte cursor (in their latin1 string) measures lines
   // for the size bound while the char cursor (in `text`) slices values. Both meet the same
@@ -292,7 +257,7 @@ export class JsParser implements EventStreamParser {
       this.#validLines(text);
       return;
     }
-    const str = head > 0 ? latin1String(this.#lineBuf, 0, head + end - pos) : latin1String(bytes, pos, end);
+    const str = head > 0 ? latin1String(this.#lineBytes.buf, 0, head + end - pos) : latin1String(bytes, pos, end);
     let nextLF = -1;
     let nextCR = -1;
     let p = 0;
@@ -359,56 +324,31 @@ export class JsParser implements EventStreamParser {
   // the size bound, in which case nothing more of the line is kept.
   #carry(piece: string): void {
     if (this.#skipLine || piece.length === 0) return;
-    if (this.#overflows(this.#line.length + piece.length)) {
-      this.#line = "";
-      this.#skipLine = true;
-      return;
-    }
-    this.#line += piece;
+    if (this.#overflows(this.#line.length + piece.length)) this.#skipCarried();
+    else this.#line += piece;
   }
 
   // The same for bytes[from, to) of a chunk with a byte >= 0x80 (or after such a piece).
   #carryBytes(bytes: Uint8Array, from: number, to: number): void {
     if (this.#skipLine) return;
-    const have = this.#lineHigh ? this.#lineLen : this.#line.length;
-    if (this.#overflows(have + to - from)) {
-      this.#line = "";
-      this.#lineHigh = false;
-      this.#lineLen = 0;
-      this.#skipLine = true;
-      return;
-    }
+    const have = this.#lineHigh ? this.#lineBytes.len : this.#line.length;
+    if (this.#overflows(have + to - from)) return this.#skipCarried();
     if (!this.#lineHigh) this.#lineToBytes();
-    this.#appendBytes(this.#lineLen, bytes, from, to);
-    this.#lineLen += to - from;
+    this.#lineBytes.append(bytes, from, to);
   }
 
-  // The carried latin1 line into #lineBuf (its chars are its bytes); #lineHigh from now on.
-  #lineToBytes(): void {
-    const line = this.#line;
-    this.#appendBytes(0, EMPTY, 0, 0, line.length);
-    const buf = this.#lineBuf;
-    for (let i = 0; i < line.length; i++) buf[i] = line.charCodeAt(i);
+  #skipCarried(): void {
     this.#line = "";
-    this.#lineLen = line.length;
-    this.#lineHigh = true;
+    this.#lineHigh = false;
+    this.#lineBytes.len = 0;
+    this.#skipLine = true;
   }
 
-  // Copies bytes[from, to) to #lineBuf at `at` (bytes before `at` kept), growing it to hold
-  // `room` more bytes than that. Short copies by a loop: subarray() + set() cost more than
-  // that at a few dozen bytes.
-  #appendBytes(at: number, bytes: Uint8Array, from: number, to: number, room = to - from): void {
-    let buf = this.#lineBuf;
-    if (at + room > buf.length) {
-      const grown = new Uint8Array(Math.max(at + room, buf.length * 2, 256));
-      grown.set(buf.subarray(0, at));
-      this.#lineBuf = buf = grown;
-    }
-    if (to - from > 64) {
-      buf.set(bytes.subarray(from, to), at);
-    } else {
-      for (let i = from; i < to; i++) buf[at++] = bytes[i]!;
-    }
+  // The carried latin1 line into #lineBytes (its chars are its bytes); #lineHigh from now on.
+  #lineToBytes(): void {
+    this.#lineBytes.setLatin1(this.#line);
+    this.#line = "";
+    this.#lineHigh = true;
   }
 
   // The end of a carried ASCII line (a non-ASCII one is decoded with the lines after it).
@@ -521,12 +461,7 @@ export class JsParser implements EventStreamParser {
         // "If the field value consists of only ASCII digits, then interpret the field value as
         // an integer in base ten, and set the event stream's reconnection time to that
         // integer. Otherwise, ignore the field."
-        if (v === e) return;
-        for (let i = v; i < e; i++) {
-          const c = t.charCodeAt(i);
-          if (c < 0x30 || c > 0x39) return;
-        }
-        this.#callbacks.onRetry?.(Number(t.slice(v, e)));
+        if (allDigits(t, v, e)) this.#callbacks.onRetry?.(Number(t.slice(v, e)));
         return;
       }
     }
