@@ -1,16 +1,16 @@
 // The package's main entry: the parser (also on its own as `eventsource-wasm/parser`) and
 // the EventSource client.
-export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./parser/index.js";
-export { ParseError } from "./parser/errors.js";
-export type { ParseErrorCode } from "./parser/errors.js";
+export { createParser, DEFAULT_MAX_EVENT_SIZE, ParseError, ParserStream } from "./parser/index.js";
 export type {
   EngineChoice,
   EngineName,
   EventStreamParser,
   ParsedEvent,
+  ParseErrorCode,
   ParserCallbacks,
   ParserOptions,
-} from "./parser/types.js";
+  ParserStreamOptions,
+} from "./parser/index.js";
 export { EventSource } from "./client/event-source.js";
 export type { EventSourceStats } from "./client/event-source.js";
 export { EventSourceErrorEvent, EventSourceError } from "./client/errors.js";
