@@ -12,7 +12,7 @@ export type {
   ParserOptions,
 } from "./parser/types.js";
 export { EventSource } from "./client/event-source.js";
-export type { EventStreamReadable } from "./client/event-source.js";
+export type { EventStreamReadable } from "./client/readable.js";
 export { EventSourceErrorEvent, EventSourceError } from "./client/errors.js";
 export type { EventSourceErrorCode, EventSourceErrorInit } from "./client/errors.js";
 export type {

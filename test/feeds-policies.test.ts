@@ -174,7 +174,7 @@ describe("batches()", () => {
 
   test("with only batch consumers, no MessageEvent is made, until a listener wants one", async () => {
     let made = 0;
-    const Real = globalThis.MessageEvent;
+    const Real = globalThis.MessageEvent as unknown as new (type: string, init?: MessageEventInit) => MessageEvent;
     vi.stubGlobal(
       "MessageEvent",
       class extends Real {
@@ -216,7 +216,7 @@ describe("batches()", () => {
 
   test("a listener removed by its signal stops MessageEvents", async () => {
     let made = 0;
-    const Real = globalThis.MessageEvent;
+    const Real = globalThis.MessageEvent as unknown as new (type: string, init?: MessageEventInit) => MessageEvent;
     vi.stubGlobal(
       "MessageEvent",
       class extends Real {

@@ -32,19 +32,19 @@ import type {
 import {
   type BatchesOptions,
   consumerSettings,
-  type EventSourceHooks,
   type EventSourceOptions,
   type EventsOptions,
   finiteOption,
-  hooksOption,
   type ReadableStreamSourceOptions,
   reconnectSettings,
 } from "./options.js";
-import { STREAM_URL, StreamInput } from "./readable.js";
-import { ReconnectPolicy, reportException } from "./reconnect.js";
+import { type EventStreamReadable, STREAM_URL, StreamInput } from "./readable.js";
+import { ReconnectPolicy } from "./reconnect.js";
+import { Lifecycle } from "./hooks.js";
+import { trackListeners } from "./listeners.js";
 import { defineInterface, EventHandlers, parseEventSourceURL } from "./webidl.js";
 import { StreamRequest } from "./request.js";
-import type { BodySink, FetchLikeReader, TransportResponse } from "./transport/types.js";
+import type { BodySink, TransportResponse } from "./transport/types.js";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -82,27 +82,27 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   readonly #engineChoice: EngineChoice;
   readonly #idleTimeout: number;
   readonly #reconnect: ReconnectPolicy;
-  readonly #hooks: EventSourceHooks;
+  readonly #hooks: Lifecycle;
   /** Stops watching the `signal` option (see watchAbort). */
   readonly #unwatchAbort: (() => void) | undefined;
 
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 
   #conn: Attempt | null = null;
-  readonly #stats: Omit<EventSourceStats, "engine"> = {
-    events: 0,
-    bytes: 0,
-    connections: 0,
-    reconnects: 0,
-    dropped: 0,
-    parseErrors: 0,
-    lastEventAt: null,
-  };
+  // prettier-ignore
+  readonly #stats: Omit<EventSourceStats, "engine"> =
+    { events: 0, bytes: 0, connections: 0, reconnects: 0, dropped: 0, parseErrors: 0, lastEventAt: null };
   readonly #delivery = new Delivery(this, this.#stats, () => this.#updateBackpressure());
   #failure: EventSourceError | null = null;
   readonly #handlers = new EventHandlers(this, (type, listener, added) =>
     added ? this.#delivery.book.added(type, listener) : this.#delivery.book.removed(type, listener),
   );
+
+  static {
+    // The book of listened types (see listeners.ts) is kept by the prototype's
+    // addEventListener/removeEventListener.
+    trackListeners(EventSource.prototype, (target) => (#delivery in target ? target.#delivery.book : null));
+  }
 
   /**
    * Parses any byte stream (a POST response's body, a file, a test fixture) into the same
@@ -141,7 +141,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     this.#request = new StreamRequest(urlRecord, input !== null ? { fetch: input.fetch } : options);
     this.#idleTimeout = finiteOption(options.idleTimeout, 0, "idleTimeout");
     this.#reconnect = new ReconnectPolicy(reconnectSettings(options.reconnect));
-    this.#hooks = hooksOption(options.on);
+    this.#hooks = new Lifecycle(options.on);
 
     // The parser is made now (engine selected at the first parser, never at import), so
     // that bad parser options throw here rather than in a later tick.
@@ -277,25 +277,6 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     this.#delivery.end(null);
   }
 
-  /** EventTarget's, plus the book of listened types (see listeners.ts). */
-  override addEventListener(
-    type: string,
-    listener: EventSourceListener | null,
-    options?: boolean | EventSourceAddListenerOptions,
-  ): void {
-    super.addEventListener(type, listener as EventListener | null, options);
-    this.#delivery.book.added(String(type), listener, options);
-  }
-
-  override removeEventListener(
-    type: string,
-    listener: EventSourceListener | null,
-    options?: boolean | EventSourceListenerOptions,
-  ): void {
-    super.removeEventListener(type, listener as EventListener | null, options);
-    this.#delivery.book.removed(String(type), listener, options);
-  }
-
   // ---------------------------------------------------------------- connection lifecycle
 
   /** HTML reestablish step 5: "Queue a task to run the following steps". */
@@ -348,17 +329,8 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // "announce the connection [...] if the readyState attribute is set to a value other
     // than CLOSED, sets the readyState attribute to OPEN and fires an event named open".
     this.#readyState = OPEN;
-    const onOpen = this.#hooks.open;
-    if (onOpen !== undefined) {
-      const info = {
-        url: this.#request.url.href,
-        status: response.status,
-        headers: response.headers(),
-        connections: this.#stats.connections,
-      };
-      this.#hook(() => onOpen(info));
-      if (conn !== this.#conn) return;
-    }
+    this.#hooks.opened(this.#request.url.href, response, this.#stats.connections);
+    if (conn !== this.#conn) return; // close() in the hook
     this.dispatchEvent(new Event("open"));
     if (conn !== this.#conn) return; // close() in an open listener
     this.#updateBackpressure();
@@ -480,11 +452,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       // 5. "Queue a task to run the following steps" (5.1 is checked by #connect).
       this.#connect();
     }, delay);
-    const onReconnect = this.#hooks.reconnect;
-    if (onReconnect !== undefined) {
-      const info = { attempt: policy.attempts, delay, reason: init.code, error: new EventSourceError(init), retryAfter };
-      this.#hook(() => onReconnect(info));
-    }
+    this.#hooks.reconnecting(policy.attempts, delay, init, retryAfter);
   }
 
   /**
@@ -501,40 +469,19 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     this.#failure = failure;
     this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: false }));
     this.#delivery.end(failure);
-    const onGiveUp = this.#hooks.giveUp;
-    if (onGiveUp !== undefined && this.#input === null) {
-      const info = { attempts: this.#reconnect.attempts, error: failure ?? new EventSourceError(init) };
-      this.#hook(() => onGiveUp(info));
-    }
-  }
-
-  /** Runs a user hook; a throw is reported as a listener's would be. */
-  #hook(call: () => void): void {
-    try {
-      call();
-    } catch (error) {
-      reportException(error);
-    }
+    if (this.#input === null) this.#hooks.gaveUp(this.#reconnect.attempts, failure ?? new EventSourceError(init));
   }
 
   // ---------------------------------------------------------------- async iteration
 
   /**
-   * An async iterator of MessageEvents: every message and named event, or only `types`.
-   *
-   * - Ends (`done`) when the source is closed by `close()` or the `signal` (or, for
-   *   `fromReadableStream`, when the stream ends).
-   * - Throws an `EventSourceError` when the source fails for good (bad status or type, too
-   *   many redirects, `maxAttempts` reached). Transient errors (reconnections) do not end it.
-   * - Buffered events are always yielded before the end or the error.
-   * - `return()` (a `break` out of `for await`) closes the source.
-   * - `bufferSize` (default 10000) events may wait; then `overflow` decides: "block" (the
-   *   default) pauses the socket until the consumer catches up (the events of the chunk being
-   *   parsed are still buffered, so the bound can be passed by one chunk's worth of events,
-   *   and listeners too get no events while paused); "drop-oldest", "drop-newest" and
-   *   "latest-by-key" (with `key`) drop events instead, counted in `stats.dropped`.
-   * - Resume point: `source.lastEventId` runs ahead of the consumer (it includes buffered
-   *   events). Persist `event.lastEventId` of the last event processed instead.
+   * An async iterator of MessageEvents: every message and named event, or only `types`. It
+   * ends at `close()` (or the end of a `fromReadableStream` stream), throws an
+   * `EventSourceError` when the source fails for good (not on reconnections), yields buffered
+   * events first, and its `return()` closes the source. `bufferSize` (default 10000) events
+   * may wait; then `overflow` (see `Overflow`) pauses the socket ("block", the default: the
+   * bound can be passed by one chunk's events) or drops events, counted in `stats.dropped`.
+   * `source.lastEventId` runs ahead of the consumer: persist `event.lastEventId` instead.
    */
   events<K extends MessageEventType<Events>>(
     options: EventsOptions<K> & { types: readonly K[] },
@@ -549,11 +496,8 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   /**
    * The fast path: an async iterator of arrays of plain `{ type, data, lastEventId }` records,
    * one array per network chunk (with "latest-by-key", per `next()`: every record waiting,
-   * one per key). No MessageEvent is made for it, and none is dispatched when no listener or
-   * `events()` iterator wants one. Same ending, errors, options (`bufferSize` counts
-   * records) and `return()` as `events()`; listeners and `events()` keep working beside it.
-   * Don't keep a yielded array's records in a structure the source also writes: each array
-   * is the consumer's own.
+   * one per key), each array the consumer's own. No MessageEvent is made for it. Same ending,
+   * errors, options (`bufferSize` counts records) and `return()` as `events()`.
    */
   batches(options: BatchesOptions<MessageEventType<Events>> = {}): AsyncIterableIterator<ParsedEvent[]> {
     return this.#iterator(this.#delivery.addBatches(consumerSettings(options), () => this.close()));
@@ -579,12 +523,6 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (this.#delivery.full) conn.pause();
     else conn.resume();
   }
-}
-
-/** What `fromReadableStream` reads: a WHATWG `ReadableStream` of bytes (typed structurally). */
-export interface EventStreamReadable {
-  readonly locked: boolean;
-  getReader(): FetchLikeReader;
 }
 
 defineInterface(EventSource, { CONNECTING, OPEN, CLOSED }, [

@@ -66,3 +66,29 @@ export class ListenerBook {
 function captureOf(options: boolean | EventSourceAddListenerOptions | undefined): boolean {
   return typeof options === "boolean" ? options : Boolean(options?.capture);
 }
+
+/**
+ * Gives `proto` an addEventListener and a removeEventListener that keep the book of each
+ * instance (`bookOf`) as well as doing EventTarget's work.
+ */
+export function trackListeners(proto: EventTarget, bookOf: (target: EventTarget) => ListenerBook | null): void {
+  const { addEventListener, removeEventListener } = EventTarget.prototype;
+  Object.defineProperties(proto, {
+    addEventListener: {
+      value: function (this: EventTarget, type: string, listener: EventSourceListener | null, options?: boolean | EventSourceAddListenerOptions) {
+        addEventListener.call(this, type, listener as EventListener | null, options);
+        bookOf(this)?.added(String(type), listener, options);
+      },
+      writable: true,
+      configurable: true,
+    },
+    removeEventListener: {
+      value: function (this: EventTarget, type: string, listener: EventSourceListener | null, options?: boolean | EventSourceAddListenerOptions) {
+        removeEventListener.call(this, type, listener as EventListener | null, options);
+        bookOf(this)?.removed(String(type), listener, options);
+      },
+      writable: true,
+      configurable: true,
+    },
+  });
+}

@@ -10,7 +10,8 @@ import type { FetchLike, FetchLikeReader } from "./transport/types.js";
 /** The proposal's URL for a source made from a stream. */
 export const STREAM_URL = "about:event-stream";
 
-interface ReadableStreamLike {
+/** What `fromReadableStream` reads: a WHATWG `ReadableStream` of bytes (typed structurally). */
+export interface EventStreamReadable {
   readonly locked: boolean;
   getReader(): FetchLikeReader;
 }
@@ -22,7 +23,7 @@ export class StreamInput {
   #taken = false;
 
   constructor(stream: unknown) {
-    const s = stream as ReadableStreamLike | null;
+    const s = stream as EventStreamReadable | null;
     if (typeof s !== "object" || s === null || typeof s.getReader !== "function") {
       throw new TypeError("EventSource.fromReadableStream: the argument is not a ReadableStream");
     }
