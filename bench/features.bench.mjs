@@ -4,7 +4,11 @@
 // and client CPU per event over the turns.
 //
 //   node bench/features.bench.mjs            (after `npm run build`: ours is loaded from dist/)
-//   env: BENCH_SMOKE=1, BENCH_FEATURES_EVENTS=<N>, BENCH_FEATURES_TRIALS=<n>
+//   env: BENCH_SMOKE=1, BENCH_FEATURES_EVENTS=<N>, BENCH_FEATURES_TRIALS=<n>,
+//        BENCH_FEATURES_CLIENTS=listener,batches (a subset),
+//        BENCH_BASE_DIST=<dir>/dist/index.js: also run "listener" and "events" against an
+//        earlier build (say, the commit before the feeds features) as "listener@base" and
+//        "events@base", to show what the features cost users who don't use them.
 //
 // Clients: our EventSource as today's users run it (a "tick" listener), the same with the
 // feeds features on (lifecycle hooks, `stats` read every 10 ms, a retry policy), `events()`,
@@ -19,11 +23,15 @@ const SMOKE = process.env.BENCH_SMOKE === "1";
 const N = Number(process.env.BENCH_FEATURES_EVENTS) || (SMOKE ? 2000 : 1_000_000);
 const TRIALS = Number(process.env.BENCH_FEATURES_TRIALS) || (SMOKE ? 1 : 5);
 const SELF = fileURLToPath(import.meta.url);
+const DIST = new URL("../dist/index.js", import.meta.url).href;
+const BASE = process.env.BENCH_BASE_DIST ? new URL(process.env.BENCH_BASE_DIST, `file://${process.cwd()}/`).href : null;
+/** Set in the child: the build that "ours" clients import. */
+let dist = DIST;
 
 /** @type {Record<string, (url: string, n: number) => Promise<number>>} each returns a checksum */
 const CLIENTS = {
   async listener(url, n) {
-    const { EventSource } = await import("../dist/index.js");
+    const { EventSource } = await import(dist);
     return new Promise((resolve) => {
       let count = 0, sum = 0;
       const s = new EventSource(url);
@@ -34,7 +42,7 @@ const CLIENTS = {
     });
   },
   async "listener+features"(url, n) {
-    const { EventSource } = await import("../dist/index.js");
+    const { EventSource } = await import(dist);
     return new Promise((resolve) => {
       let count = 0, sum = 0, polls = 0;
       const s = new EventSource(url, {
@@ -50,7 +58,7 @@ const CLIENTS = {
     });
   },
   async events(url, n) {
-    const { EventSource } = await import("../dist/index.js");
+    const { EventSource } = await import(dist);
     const s = new EventSource(url);
     let count = 0, sum = 0;
     for await (const e of s.events()) {
@@ -60,7 +68,7 @@ const CLIENTS = {
     return sum;
   },
   async batches(url, n) {
-    const { EventSource } = await import("../dist/index.js");
+    const { EventSource } = await import(dist);
     const s = new EventSource(url);
     s.addEventListener("error", () => {});
     let count = 0, sum = 0;
@@ -71,7 +79,7 @@ const CLIENTS = {
     return sum;
   },
   async "batches latest-by-key"(url, n) {
-    const { EventSource } = await import("../dist/index.js");
+    const { EventSource } = await import(dist);
     const s = new EventSource(url);
     let sum = 0;
     // Conflation drops events, so count what was parsed (the feed ends at N).
@@ -112,7 +120,9 @@ const CLIENTS = {
 };
 
 async function child() {
-  const [name, url, n] = process.argv.slice(3);
+  const [id, url, n] = process.argv.slice(3);
+  const [name, which] = id.split("@");
+  if (which === "base") dist = BASE;
   const run = CLIENTS[name];
   await run(url, Number(n)); // warm-up stream
   const cpu0 = process.cpuUsage();
@@ -126,7 +136,7 @@ async function child() {
 
 function once(name, url) {
   return new Promise((resolve, reject) => {
-    const p = fork(SELF, ["--child", name, url, String(N)]);
+    const p = fork(SELF, ["--child", name, url, String(N)], { env: { ...process.env, BENCH_BASE_DIST: BASE ?? "" } });
     p.once("message", resolve);
     p.once("exit", (code) => code !== 0 && reject(new Error(`${name} exited with ${code}`)));
   });
@@ -136,7 +146,9 @@ async function main() {
   const server = fork(fileURLToPath(new URL("./lib/sse-server.mjs", import.meta.url)), [String(N)]);
   const info = await new Promise((r) => server.once("message", r));
   const url = `http://127.0.0.1:${info.port}/`;
-  const names = Object.keys(CLIENTS);
+  const only = process.env.BENCH_FEATURES_CLIENTS?.split(",");
+  const names = Object.keys(CLIENTS).filter((n) => !only || only.includes(n) || n === "listener" || n === "eventsource4");
+  if (BASE) names.splice(1, 0, "listener@base", ...(names.includes("events") ? ["events@base"] : []));
   /** @type {Record<string, {eventsPerSec: number, cpuNsPerEvent: number}[]>} */
   const results = Object.fromEntries(names.map((n) => [n, []]));
   for (let t = 0; t < TRIALS; t++) {
@@ -147,7 +159,7 @@ async function main() {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const base = median(results.listener.map((r) => r.eventsPerSec));
   const es4 = median(results.eventsource4.map((r) => r.eventsPerSec));
-  console.log(`features bench: ${N} events x ${TRIALS} turns, Node ${process.version}`);
+  console.log(`features bench: ${N} events x ${TRIALS} turns, Node ${process.version}${BASE ? `, base ${BASE}` : ""}`);
   console.log("| client | M events/s (median) | range | CPU ns/event | vs listener | vs eventsource 4 |");
   console.log("|---|---:|---:|---:|---:|---:|");
   for (const name of names) {
