@@ -130,7 +130,9 @@ async function child() {
   await run(url, Number(n));
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  process.send({ eventsPerSec: Number(n) / seconds, cpuNsPerEvent: ((cpu.user + cpu.system) * 1000) / Number(n) });
+  const result = { eventsPerSec: Number(n) / seconds, cpuNsPerEvent: ((cpu.user + cpu.system) * 1000) / Number(n) };
+  if (process.send) process.send(result);
+  else console.log(JSON.stringify(result));
   process.exit(0);
 }
 

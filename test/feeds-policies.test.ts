@@ -3,6 +3,7 @@
  * against real node:http servers on 127.0.0.1. Each policy is checked by counting what
  * reaches a consumer that does not keep up.
  */
+import { getEventListeners, setMaxListeners } from "node:events";
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { EventSource, type EventSourceOptions, type ParsedEvent } from "../src/index.js";
 import { closeAllServers, sleep, sse, startServer, until } from "./helpers/server.js";
@@ -243,6 +244,20 @@ describe("batches()", () => {
     await take(it, 1);
     expect(made).toBe(1);
     expect(got).toEqual(["1"]);
+  });
+
+  test("listeners with a signal: the book watches it with one shared abort listener", () => {
+    const s = new EventSource("http://127.0.0.1:9/");
+    s.close();
+    const plain = new EventTarget();
+    const a = new AbortController();
+    const b = new AbortController();
+    setMaxListeners(50, a.signal, b.signal, s, plain);
+    for (let i = 0; i < 12; i++) {
+      s.addEventListener("message", () => {}, { signal: a.signal });
+      plain.addEventListener("message", () => {}, { signal: b.signal });
+    }
+    expect(getEventListeners(a.signal, "abort").length).toBe(getEventListeners(b.signal, "abort").length + 1);
   });
 
   test("drop-newest and drop-oldest count records; latest-by-key gives one record per key per batch", async () => {

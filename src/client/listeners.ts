@@ -9,11 +9,14 @@
  * removes it unseen), which only costs speed; it never misses one that is there, which would
  * lose events.
  */
+import { watchAbort } from "./abort.js";
 import type { EventSourceAddListenerOptions, EventSourceListener } from "./events.js";
 
 interface Entry {
   readonly listener: EventSourceListener;
   readonly capture: boolean;
+  /** Stops watching the listener's `signal`. */
+  unwatch?: (() => void) | undefined;
 }
 
 /** Types whose listeners also get the source's own events (and a server's `event: error`). */
@@ -40,9 +43,12 @@ export class ListenerBook {
     if (list === undefined) this.#entries.set(type, (list = []));
     // The same (type, listener, capture) twice is one listener.
     if (list.some((e) => e.listener === listener && e.capture === capture)) return;
-    list.push({ listener, capture });
+    const entry: Entry = { listener, capture };
+    list.push(entry);
     this.#count(type, 1);
-    signal?.addEventListener("abort", () => this.removed(type, listener, capture), { once: true });
+    // Node's EventTarget removes such a listener through removeEventListener, the DOM's does
+    // not: watched here too (one shared "abort" listener per signal, see abort.ts).
+    if (signal !== undefined) entry.unwatch = watchAbort(signal, () => this.removed(type, listener, capture));
   }
 
   removed(type: string, listener: EventSourceListener | null, options?: boolean | EventSourceAddListenerOptions): void {
@@ -51,6 +57,7 @@ export class ListenerBook {
     const capture = captureOf(options);
     const i = list.findIndex((e) => e.listener === listener && e.capture === capture);
     if (i === -1) return;
+    list[i]!.unwatch?.();
     list.splice(i, 1);
     if (list.length === 0) this.#entries.delete(type);
     this.#count(type, -1);
