@@ -12,7 +12,7 @@ export type {
   ParserStreamOptions,
 } from "./parser/index.js";
 export { EventSource } from "./client/event-source.js";
-export type { EventSourceStats } from "./client/event-source.js";
+export type { EventStreamReadable } from "./client/readable.js";
 export { EventSourceErrorEvent, EventSourceError } from "./client/errors.js";
 export type { EventSourceErrorCode, EventSourceErrorInit } from "./client/errors.js";
 export type {
@@ -22,7 +22,20 @@ export type {
   EventSourceListener,
   EventSourceListenerOptions,
   EventSourceMessageEvent,
+  EventSourceStats,
 } from "./client/events.js";
-export type { EventSourceOptions, EventsOptions, ReconnectOptions } from "./client/options.js";
+export type {
+  BatchesOptions,
+  EventSourceHooks,
+  EventSourceOptions,
+  EventsOptions,
+  GiveUpInfo,
+  OpenInfo,
+  Overflow,
+  ReadableStreamSourceOptions,
+  ReconnectInfo,
+  ReconnectOptions,
+  RetryContext,
+} from "./client/options.js";
 export type { HeadersLike } from "./client/connection.js";
 export type { FetchLike, FetchLikeInit, FetchLikeReader, FetchLikeResponse } from "./client/transport/types.js";

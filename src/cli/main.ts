@@ -111,8 +111,8 @@ async function run(o: CliOptions): Promise<number> {
     const s = source.stats;
     return {
       at: performance.now(),
-      events: s.eventsDispatched,
-      bytes: s.bytesReceived,
+      events: s.events,
+      bytes: s.bytes,
       reconnects: s.reconnects,
       lastEventAt: s.lastEventAt ?? undefined,
     };

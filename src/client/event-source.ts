@@ -1,13 +1,16 @@
 /**
  * `EventSource`: the WHATWG HTML "Server-sent events" interface (section 9.2), plus what
  * server-side users need (headers, method/body, a reconnect policy, an idle timeout, an
- * AbortSignal, async iteration, typed errors, memory bounds).
+ * AbortSignal, async iteration, batches, typed errors, memory bounds), and
+ * `EventSource.fromReadableStream` (the proposal whatwg/html#12272).
  *
  * Spec steps are quoted, numbered as in the HTML standard, at the lines that implement
  * them. Browser "tasks" map onto transport callbacks: each callback is one task.
  *
- * Hot path (one body chunk): one `parser.feed(chunk)`; per event, one `MessageEvent` and
- * one `dispatchEvent`. Nothing is allocated per line here (the parser owns lines).
+ * Hot path (one body chunk): one `parser.feed(chunk)`; per event, a counter, then a
+ * `MessageEvent` and one `dispatchEvent` only when a listener or an `events()` iterator can
+ * receive it (see listeners.ts), and a push of the parser's record into the chunk's array
+ * when a `batches()` iterator exists. Nothing is allocated per line here.
  */
 import { createParser } from "../parser/index.js";
 import type { ParseError } from "../parser/errors.js";
@@ -15,19 +18,31 @@ import type { EngineChoice, EngineName, EventStreamParser, ParsedEvent } from ".
 import { watchAbort } from "./abort.js";
 import { Attempt } from "./attempt.js";
 import { EventSourceError, EventSourceErrorEvent, type EventSourceErrorInit, errorMessage, responseInfo } from "./errors.js";
-import { Consumers } from "./event-queue.js";
+import { Delivery } from "./delivery.js";
 import type {
   EventSourceAddListenerOptions,
   EventSourceEventMap,
   EventSourceListener,
   EventSourceListenerOptions,
   EventSourceMessageEvent,
+  EventSourceStats,
   MessageEventOf,
   MessageEventType,
 } from "./events.js";
-import { type EventSourceOptions, type EventsOptions, finiteOption, maxBufferedOption, reconnectSettings } from "./options.js";
+import {
+  type BatchesOptions,
+  consumerSettings,
+  type EventSourceOptions,
+  type EventsOptions,
+  finiteOption,
+  type ReadableStreamSourceOptions,
+  reconnectSettings,
+} from "./options.js";
+import { type EventStreamReadable, STREAM_URL, StreamInput } from "./readable.js";
 import { ReconnectPolicy } from "./reconnect.js";
-import { defineInterface, EventHandlers } from "./webidl.js";
+import { Lifecycle } from "./hooks.js";
+import { trackListeners } from "./listeners.js";
+import { defineInterface, EventHandlers, parseEventSourceURL } from "./webidl.js";
 import { StreamRequest } from "./request.js";
 import type { BodySink, TransportResponse } from "./transport/types.js";
 
@@ -35,29 +50,7 @@ const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 2;
 
-export interface EventSourceStats {
-  /** Connections that opened (a 200 `text/event-stream` response). */
-  connections: number;
-  /** Reconnection attempts started. */
-  reconnects: number;
-  /** Response body bytes received (after any HTTP decoding). */
-  bytesReceived: number;
-  /** MessageEvents dispatched. */
-  eventsDispatched: number;
-  /** `Date.now()` when the last chunk that carried events was dispatched, or null. */
-  lastEventAt: number | null;
-}
-
 type MessageEvents<Events> = { [K in keyof Events]: EventSourceMessageEvent };
-
-/**
- * The document's (or worker's) base URL, against which the spec resolves a relative URL;
- * none on server runtimes, where a relative URL is a SyntaxError.
- */
-function baseURL(): string | undefined {
-  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string } };
-  return g.document?.baseURI ?? g.location?.href;
-}
 
 type Handler<T extends Event> = ((this: EventSource<any>, event: T) => unknown) | null;
 
@@ -83,27 +76,45 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   #readyState: 0 | 1 | 2 = CONNECTING;
 
   readonly #request: StreamRequest;
+  /** Made by fromReadableStream: its one stream, and no reconnection. */
+  readonly #input: StreamInput | null;
   readonly #parser: EventStreamParser;
   readonly #engineChoice: EngineChoice;
   readonly #idleTimeout: number;
   readonly #reconnect: ReconnectPolicy;
+  readonly #hooks: Lifecycle;
   /** Stops watching the `signal` option (see watchAbort). */
   readonly #unwatchAbort: (() => void) | undefined;
 
   #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 
   #conn: Attempt | null = null;
-  #origin = "";
-  readonly #stats: EventSourceStats = {
-    connections: 0,
-    reconnects: 0,
-    bytesReceived: 0,
-    eventsDispatched: 0,
-    lastEventAt: null,
-  };
-  readonly #consumers = new Consumers<EventSourceMessageEvent>(() => this.#updateBackpressure());
+  // prettier-ignore
+  readonly #stats: Omit<EventSourceStats, "engine"> =
+    { events: 0, bytes: 0, connections: 0, reconnects: 0, dropped: 0, parseErrors: 0, lastEventAt: null };
+  readonly #delivery = new Delivery(this, this.#stats, () => this.#updateBackpressure());
   #failure: EventSourceError | null = null;
-  readonly #handlers = new EventHandlers(this);
+  readonly #handlers = new EventHandlers(this, (type, listener, added) =>
+    added ? this.#delivery.book.added(type, listener) : this.#delivery.book.removed(type, listener),
+  );
+
+  static {
+    // The book of listened types (see listeners.ts) is kept by the prototype's
+    // addEventListener/removeEventListener.
+    trackListeners(EventSource.prototype, (target) => (#delivery in target ? target.#delivery.book : null));
+  }
+
+  /**
+   * Parses any byte stream (a POST response's body, a file, a test fixture) into the same
+   * events, following the WHATWG proposal whatwg/html#12272: `url` is "about:event-stream",
+   * events' `origin` is "null", the source is OPEN once it starts reading, and the end of the
+   * stream (or its error) fires `error` and leaves it CLOSED: it never reconnects. Throws a
+   * TypeError at once if the stream is locked.
+   */
+  static fromReadableStream(stream: EventStreamReadable, options: ReadableStreamSourceOptions = {}): EventSource {
+    const { engine, maxEventSize, lastEventId, signal, on } = options ?? {};
+    return new EventSource(new StreamInput(stream), { engine, maxEventSize, lastEventId, signal, on });
+  }
 
   // `init` has a default so that EventSource.length is 1, as WebIDL makes it for an
   // optional argument ("optional EventSourceInit eventSourceInitDict = {}").
@@ -113,33 +124,13 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (arguments.length === 0) {
       throw new TypeError("Failed to construct 'EventSource': 1 argument required, but only 0 present.");
     }
-    // WebIDL `USVString`: ToString (a URL object, anything with toString), lone surrogates
-    // replaced by U+FFFD. ToString throws a TypeError for a Symbol, where String() would not.
-    if (typeof url === "symbol") {
-      throw new TypeError("Failed to construct 'EventSource': Cannot convert a Symbol value to a string");
-    }
-    const input = String(url);
-    const usv = (input as { toWellFormed?: () => string }).toWellFormed?.() ?? input;
     const options: EventSourceOptions = init ?? {};
-
-    // 3. "Let urlRecord be the result of encoding-parsing a URL given url, relative to
-    // settings." In a page or worker, relative to its base URL; a server runtime has none,
-    // so there a relative URL cannot be resolved.
-    let urlRecord: URL;
-    try {
-      urlRecord = new URL(usv, baseURL());
-    } catch {
-      // 4. "If urlRecord is failure, then throw a "SyntaxError" DOMException."
-      throw new DOMException(`Failed to construct 'EventSource': invalid URL ${JSON.stringify(usv)}`, "SyntaxError");
-    }
-    // Browsers fail the connection later for other schemes (the fetch is a network error
-    // that is futile to retry). There is nothing else to fetch here: say so at once.
-    if (urlRecord.protocol !== "http:" && urlRecord.protocol !== "https:") {
-      throw new DOMException(
-        `Failed to construct 'EventSource': the URL's scheme must be http or https, got ${JSON.stringify(urlRecord.protocol)}`,
-        "SyntaxError",
-      );
-    }
+    // fromReadableStream's private path: the same steps, with a transport that hands over
+    // the stream, and no reconnection.
+    const input = url instanceof StreamInput ? url : null;
+    this.#input = input;
+    // 3-4. Parse the URL (a SyntaxError if it fails).
+    const urlRecord = input !== null ? new URL(STREAM_URL) : parseEventSourceURL(url);
     // 5. "Set ev's url to urlRecord."
     this.#url = urlRecord.href;
     // 7. "If the value of eventSourceInitDict's withCredentials member is true, then [...]
@@ -147,17 +138,22 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     this.#withCredentials = Boolean(options.withCredentials);
 
     // 13. "Set ev's request to request."
-    this.#request = new StreamRequest(urlRecord, options);
+    this.#request = new StreamRequest(urlRecord, input !== null ? { fetch: input.fetch } : options);
     this.#idleTimeout = finiteOption(options.idleTimeout, 0, "idleTimeout");
-
     this.#reconnect = new ReconnectPolicy(reconnectSettings(options.reconnect));
+    this.#hooks = new Lifecycle(options.on);
 
     // The parser is made now (engine selected at the first parser, never at import), so
     // that bad parser options throw here rather than in a later tick.
     this.#engineChoice = options.engine ?? "auto";
     this.#parser = createParser(
       {
-        onEvent: (event) => this.#dispatchMessage(event),
+        // HTML dispatch step 8: "Queue a task which, if the readyState attribute is set to a
+        // value other than CLOSED, dispatches the newly created event". Also skips the rest
+        // of a chunk after close() in a listener.
+        onEvent: (event) => {
+          if (this.#readyState === OPEN) this.#delivery.deliver(event);
+        },
         onRetry: (ms) => {
           // "If the field value consists of only ASCII digits, then interpret the field value
           // as an integer in base ten, and set the event stream's reconnection time to that
@@ -177,6 +173,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (signal !== undefined) {
       if (signal.aborted) {
         this.#readyState = CLOSED;
+        this.#stop();
         return;
       }
       this.#unwatchAbort = watchAbort(signal, () => this.close());
@@ -219,7 +216,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * defines it: it moves as the stream is parsed. Listeners run as each event is parsed, so
    * inside one it is the id of the event being dispatched.
    *
-   * An `events()` consumer is behind the parser: up to `maxBuffered` events (plus one chunk)
+   * An iterator's consumer is behind the parser: up to `bufferSize` events (plus one chunk)
    * may be parsed and buffered but not yet taken, and this value is already past them. To
    * persist a resume point from an iterator, save `event.lastEventId` of the last event the
    * consumer has finished with, and pass it as the `lastEventId` option when starting again:
@@ -229,9 +226,17 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     return this.#parser.lastEventId;
   }
 
+  /**
+   * The reconnection time in ms: the `reconnect.initialDelay` option until a `retry:` field
+   * sets it (whatwg/html#12272 exposes it, for streams that reconnect by other means).
+   */
+  get reconnectionTime(): number {
+    return this.#reconnect.reconnectionTime;
+  }
+
   /** A snapshot of counters; each read returns a new object. */
   get stats(): EventSourceStats {
-    return { ...this.#stats };
+    return { ...this.#stats, engine: this.#parser.engine };
   }
 
   get [Symbol.toStringTag](): string {
@@ -269,7 +274,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) return;
     this.#readyState = CLOSED;
     this.#stop();
-    this.#consumers.end(null);
+    this.#delivery.end(null);
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -280,7 +285,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // return."
     if (this.#readyState !== CONNECTING) return;
     const conn: Attempt = new Attempt(this.#idleTimeout, () =>
-      this.#reestablish(conn, { code: "IDLE_TIMEOUT", message: `no data received for ${this.#idleTimeout} ms` }),
+      this.#attemptFailed(conn, { code: "IDLE_TIMEOUT", message: `no data received for ${this.#idleTimeout} ms` }, true),
     );
     this.#conn = conn;
     this.#fetch(conn).catch((error: unknown) => {
@@ -288,7 +293,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       // EventTarget itself); if something does, treat it as a network error rather than
       // leave an unhandled rejection and a source that hangs in CONNECTING.
       if (conn !== this.#conn) return;
-      this.#reestablish(conn, { code: "NETWORK", message: errorMessage(error), cause: error });
+      this.#attemptFailed(conn, { code: "NETWORK", message: errorMessage(error), cause: error }, true);
     });
   }
 
@@ -305,8 +310,9 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (outcome === null) return;
     const response = outcome.response;
     if (response === null) {
-      if (outcome.retry) this.#reestablish(conn, outcome.error);
-      else this.#fail(conn, outcome.error);
+      // "reestablish the connection" when `retry`, else "fail the connection" - unless the
+      // reconnect policy says otherwise.
+      this.#attemptFailed(conn, outcome.error, outcome.retry);
       return;
     }
     conn.response = response;
@@ -314,8 +320,8 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 15.4 "Otherwise, announce the connection and interpret res's body line by line."
     // Event "origin": "the serialization of the origin of the event stream's final URL
     // (i.e., the URL after redirects)".
-    this.#origin = this.#request.url.origin;
-    this.#reconnect.attempts = 0;
+    this.#delivery.origin = this.#request.url.origin;
+    this.#reconnect.opened();
     this.#stats.connections++;
     // A new body is a new stream: a leading BOM is stripped again, nothing pending carries
     // over (the last event ID string does).
@@ -323,6 +329,8 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // "announce the connection [...] if the readyState attribute is set to a value other
     // than CLOSED, sets the readyState attribute to OPEN and fires an event named open".
     this.#readyState = OPEN;
+    this.#hooks.opened(this.#request.url.href, response, this.#stats.connections);
+    if (conn !== this.#conn) return; // close() in the hook
     this.dispatchEvent(new Event("open"));
     if (conn !== this.#conn) return; // close() in an open listener
     this.#updateBackpressure();
@@ -340,55 +348,37 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
         // chunk that carried events (stats.lastEventAt).
         let now = 0;
         if (watched) conn.lastChunkAt = now = Date.now();
-        stats.bytesReceived += chunk.byteLength;
-        const before = stats.eventsDispatched;
-        // One call per chunk; the parser calls back per event (see #dispatchMessage).
+        stats.bytes += chunk.byteLength;
+        const before = stats.events;
+        // One call per chunk; the parser calls back per event (see Delivery.deliver).
         parser.feed(chunk);
-        if (stats.eventsDispatched !== before) stats.lastEventAt = watched ? now : Date.now();
+        if (stats.events !== before) {
+          stats.lastEventAt = watched ? now : Date.now();
+          this.#delivery.flush();
+        }
       },
       onEnd: () => {
         if (conn !== this.#conn) return;
         // 14. processEventSourceEndOfBody: "if res is not a network error, then reestablish
         // the connection." ("Once the end of the file is reached, any pending data must be
-        // discarded": #reestablish ends the parser.)
-        this.#reestablish(conn, {
-          code: "STREAM_ENDED",
-          message: "the server ended the stream",
-          ...responseInfo(response),
-        });
+        // discarded": #attemptFailed ends the parser.)
+        const ended = { code: "STREAM_ENDED", message: "the server ended the stream", ...responseInfo(response) } as const;
+        this.#attemptFailed(conn, this.#input !== null ? { ...ended, message: "the stream ended" } : ended, true);
       },
       onError: (error) => {
         if (conn !== this.#conn) return;
-        this.#reestablish(conn, {
-          code: "NETWORK",
-          message: `the connection failed: ${errorMessage(error)}`,
-          cause: error,
-          ...responseInfo(response),
-        });
+        this.#attemptFailed(
+          conn,
+          { code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error, ...responseInfo(response) },
+          true,
+        );
       },
     };
   }
 
-  /** HTML 9.2.6 "dispatch the event", steps 4-8 (1-3 and 7 are the parser's). */
-  #dispatchMessage(parsed: ParsedEvent): void {
-    // 8. "Queue a task which, if the readyState attribute is set to a value other than
-    // CLOSED, dispatches the newly created event". Also skips the rest of a chunk after
-    // close() in a listener.
-    if (this.#readyState !== OPEN) return;
-    // 4-6. A MessageEvent, type "message" or the event type buffer, with data, origin and
-    // lastEventId.
-    const event = new MessageEvent(parsed.type, {
-      data: parsed.data,
-      origin: this.#origin,
-      lastEventId: parsed.lastEventId,
-    });
-    this.#stats.eventsDispatched++;
-    this.dispatchEvent(event);
-    if (this.#consumers.size !== 0) this.#consumers.push(event);
-  }
-
   #parseError(error: ParseError): void {
     if (this.#readyState !== OPEN) return;
+    this.#stats.parseErrors++;
     // The event was discarded; the connection goes on (willReconnect: false, still OPEN).
     this.dispatchEvent(
       new EventSourceErrorEvent({ code: error.code, message: error.message, cause: error, willReconnect: false }),
@@ -408,6 +398,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       this.#reconnectTimer = null;
     }
     this.#unwatchAbort?.();
+    this.#input?.release();
     // Inside a listener (close(), or an abort it triggers) this runs within parser.feed():
     // end() stops the parser at once, so the rest of the chunk is not even parsed. Otherwise
     // its `id:` lines would still move lastEventId past events that were never dispatched,
@@ -416,28 +407,31 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   }
 
   /**
-   * HTML "reestablish the connection" (steps 1-5), with this library's reconnect policy
-   * as step 3 ("Optionally, wait some more").
+   * An attempt failed or its stream ended. `spec`: the spec would "reestablish the
+   * connection" (else it would "fail the connection"); the reconnect policy decides.
+   * HTML "reestablish the connection" (steps 1-5), with the policy as step 3 ("Optionally,
+   * wait some more").
    */
-  #reestablish(conn: Attempt, init: EventSourceErrorInit): void {
+  #attemptFailed(conn: Attempt, init: EventSourceErrorInit, spec: boolean): void {
     this.#detach(conn);
     // 1.1 "If the readyState attribute is set to CLOSED, abort the task."
     if (this.#readyState === CLOSED) return;
     // "Once the end of the file is reached, any pending data must be discarded."
     this.#parser.end();
     const policy = this.#reconnect;
-    if (policy.exhausted) {
-      this.#fail(null, {
-        code: "MAX_ATTEMPTS",
-        message: `gave up after ${policy.attempts} reconnection attempt(s) in a row: ${init.message}`,
-        attempts: policy.attempts,
-        status: init.status,
-        statusText: init.statusText,
-        headers: init.headers,
-        cause: new EventSourceError(init),
-      });
+    policy.ended();
+    if (this.#input !== null) {
+      // A stream cannot be fetched again: its end (when iterators simply finish) or its error
+      // fails the connection, as whatwg/html#12272 says.
+      this.#fail(null, init, init.code === "STREAM_ENDED" ? null : new EventSourceError(init));
       return;
     }
+    const { retry, final } = policy.decide(init, spec);
+    if (!retry) {
+      this.#fail(null, final);
+      return;
+    }
+    const retryAfter = policy.retryAfter(init);
     policy.attempts++;
     // 1.2 "Set the readyState attribute to CONNECTING."
     this.#readyState = CONNECTING;
@@ -451,47 +445,43 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // reconnection): attempts that keep failing at once still let the event loop run between
     // them. The timer is ref'd on purpose: a source that is going to reconnect is alive, and a
     // script must not exit in the middle of a reconnection. close() clears it.
+    const delay = policy.nextDelay(retryAfter);
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       this.#stats.reconnects++;
       // 5. "Queue a task to run the following steps" (5.1 is checked by #connect).
       this.#connect();
-    }, policy.nextDelay());
+    }, delay);
+    this.#hooks.reconnecting(policy.attempts, delay, init, retryAfter);
   }
 
   /**
    * HTML "fail the connection": "if the readyState attribute is set to a value other than
    * CLOSED, sets the readyState attribute to CLOSED and fires an event named error at the
    * EventSource object. Once the user agent has failed the connection, it does *not*
-   * attempt to reconnect."
+   * attempt to reconnect." Iterators then throw `failure` (or simply end, when null).
    */
-  #fail(conn: Attempt | null, init: EventSourceErrorInit): void {
+  #fail(conn: Attempt | null, init: EventSourceErrorInit, failure: EventSourceError | null = new EventSourceError(init)): void {
     if (conn !== null) this.#detach(conn);
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#stop();
-    const failure = new EventSourceError(init);
     this.#failure = failure;
     this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: false }));
-    this.#consumers.end(failure);
+    this.#delivery.end(failure);
+    if (this.#input === null) this.#hooks.gaveUp(this.#reconnect.attempts, failure ?? new EventSourceError(init));
   }
 
   // ---------------------------------------------------------------- async iteration
 
   /**
-   * An async iterator of MessageEvents: every message and named event, or only `types`.
-   *
-   * - Ends (`done`) when the source is closed by `close()` or the `signal`.
-   * - Throws an `EventSourceError` when the source fails for good (bad status or type, too
-   *   many redirects, `maxAttempts` reached). Transient errors (reconnections) do not end it.
-   * - Buffered events are always yielded before the end or the error.
-   * - `return()` (a `break` out of `for await`) closes the source.
-   * - Backpressure: when `maxBuffered` events (default 10000) wait in this iterator, the
-   *   socket is paused until it drains below that. The events of the chunk being parsed
-   *   are still buffered, so the bound can be passed by one chunk's worth of events.
-   *   Listeners, too, get no events while paused.
-   * - Resume point: `source.lastEventId` runs ahead of the consumer (it includes buffered
-   *   events). Persist `event.lastEventId` of the last event processed instead.
+   * An async iterator of MessageEvents: every message and named event, or only `types`. It
+   * ends at `close()` (or the end of a `fromReadableStream` stream), throws an
+   * `EventSourceError` when the source fails for good (not on reconnections), yields buffered
+   * events first, and its `return()` closes the source. `bufferSize` (default 10000) events
+   * may wait; then `overflow` (see `Overflow`) pauses the socket ("block", the default: the
+   * bound can be passed by one chunk's events) or drops events, counted in `stats.dropped`.
+   * `source.lastEventId` runs ahead of the consumer: persist `event.lastEventId` instead.
    */
   events<K extends MessageEventType<Events>>(
     options: EventsOptions<K> & { types: readonly K[] },
@@ -500,12 +490,17 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     options?: EventsOptions<MessageEventType<Events>>,
   ): AsyncIterableIterator<EventSourceMessageEvent | Events[keyof Events]>;
   events(options: EventsOptions = {}): AsyncIterableIterator<EventSourceMessageEvent> {
-    const iterator = this.#consumers.add(options.types, maxBufferedOption(options.maxBuffered), () => this.close());
-    // Closed for good already: the iterator ends at once (throwing the failure, if any).
-    if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) {
-      this.#consumers.end(this.#failure);
-    }
-    return iterator;
+    return this.#iterator(this.#delivery.addEvents(consumerSettings(options), () => this.close()));
+  }
+
+  /**
+   * The fast path: an async iterator of arrays of plain `{ type, data, lastEventId }` records,
+   * one array per network chunk (with "latest-by-key", per `next()`: every record waiting,
+   * one per key), each array the consumer's own. No MessageEvent is made for it. Same ending,
+   * errors, options (`bufferSize` counts records) and `return()` as `events()`.
+   */
+  batches(options: BatchesOptions<MessageEventType<Events>> = {}): AsyncIterableIterator<ParsedEvent[]> {
+    return this.#iterator(this.#delivery.addBatches(consumerSettings(options), () => this.close()));
   }
 
   /** `for await (const event of source)`: `source.events()` with the defaults. */
@@ -513,11 +508,19 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     return this.events();
   }
 
-  /** Pause the socket while any iterator holds `maxBuffered` events; resume after. */
+  #iterator<T>(queue: { end(failure: EventSourceError | null): void; iterator(): AsyncIterableIterator<T> }) {
+    // Closed for good already: the iterator ends at once (throwing the failure, if any).
+    if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) {
+      this.#delivery.end(this.#failure);
+    }
+    return queue.iterator();
+  }
+
+  /** Pause the socket while any "block" iterator is at its bound; resume after. */
   #updateBackpressure(): void {
     const conn = this.#conn;
     if (conn === null) return;
-    if (this.#consumers.full) conn.pause();
+    if (this.#delivery.full) conn.pause();
     else conn.resume();
   }
 }
@@ -530,6 +533,8 @@ defineInterface(EventSource, { CONNECTING, OPEN, CLOSED }, [
   "onmessage",
   "onerror",
   "close",
+  "lastEventId",
+  "reconnectionTime",
 ]);
 
 /** Typed `addEventListener` / `removeEventListener` for the built-in and named events. */

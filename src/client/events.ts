@@ -5,7 +5,28 @@
  * with the DOM library too. Each is a structural subset of the DOM type of the same role, so
  * DOM events and listeners fit them.
  */
+import type { EngineName } from "../parser/types.js";
 import type { EventSourceErrorEvent } from "./errors.js";
+
+/** `source.stats`: a snapshot of a source's counters. */
+export interface EventSourceStats {
+  /** Events received on open connections (dispatched, yielded or batched; once each). */
+  events: number;
+  /** Response body bytes received (after any HTTP decoding). */
+  bytes: number;
+  /** Connections that opened (a 200 `text/event-stream` response). */
+  connections: number;
+  /** Reconnection attempts started. */
+  reconnects: number;
+  /** Events dropped by iterators' overflow policies (summed over iterators). */
+  dropped: number;
+  /** Events discarded by the parser (over `maxEventSize`). */
+  parseErrors: number;
+  /** `Date.now()` when the last chunk that carried events was parsed, or null. */
+  lastEventAt: number | null;
+  /** The parser engine in use. */
+  engine: EngineName;
+}
 
 /**
  * A message event as this library dispatches it: the runtime's own `MessageEvent` (type

@@ -1,8 +1,10 @@
 /**
  * The reconnect policy: the spec's reconnection time (HTML "reestablish the connection",
  * step 2) plus this library's step 3, "Optionally, wait some more": backoff, jitter and a
- * bound on attempts in a row.
+ * bound on attempts in a row; and the opt-in retries the spec does not make (statuses such as
+ * 503, `Retry-After`, the `shouldRetry` hook).
  */
+import { EventSourceError, type EventSourceErrorInit } from "./errors.js";
 import type { ReconnectSettings } from "./options.js";
 
 /**
@@ -21,8 +23,10 @@ const MIN_BACKOFF_BASE = 100;
 export class ReconnectPolicy {
   /** "Each EventSource object has [...] a reconnection time, in milliseconds." */
   reconnectionTime: number;
-  /** Failed attempts in a row since the last open. */
+  /** Failed attempts in a row since the last open (or `resetAfter` ms of one). */
   attempts = 0;
+  /** `Date.now()` when the current connection opened (`resetAfter` only), else 0. */
+  #openedAt = 0;
 
   constructor(readonly settings: ReconnectSettings) {
     this.reconnectionTime = settings.initialDelay;
@@ -33,8 +37,75 @@ export class ReconnectPolicy {
     return this.attempts >= this.settings.maxAttempts;
   }
 
-  /** The delay before reconnection attempt number `attempts` (1 = the first). */
-  nextDelay(): number {
+  /** A connection opened: the attempt count starts again, now or after `resetAfter` ms. */
+  opened(): void {
+    if (this.settings.resetAfter === 0) this.attempts = 0;
+    else this.#openedAt = Date.now();
+  }
+
+  /** The current connection (if one opened) ended. */
+  ended(): void {
+    if (this.#openedAt !== 0 && Date.now() - this.#openedAt >= this.settings.resetAfter) this.attempts = 0;
+    this.#openedAt = 0;
+  }
+
+  /**
+   * Whether to reconnect after `failure`. `spec`: the spec reconnects (a network error, the
+   * end of the stream) rather than failing the connection. `retryStatuses` adds statuses;
+   * `maxAttempts` bounds both; `shouldRetry` has the last word. Returns the failure to report
+   * when not reconnecting (MAX_ATTEMPTS when the bound is what stopped it).
+   */
+  decide(failure: EventSourceErrorInit, spec: boolean): { retry: boolean; final: EventSourceErrorInit } {
+    const { retryStatuses, shouldRetry } = this.settings;
+    let retry = spec || (failure.code === "HTTP_STATUS" && retryStatuses.has(failure.status!));
+    let final = failure;
+    if (retry && this.exhausted) {
+      retry = false;
+      final = {
+        code: "MAX_ATTEMPTS",
+        message: `gave up after ${this.attempts} reconnection attempt(s) in a row: ${failure.message}`,
+        attempts: this.attempts,
+        status: failure.status,
+        statusText: failure.statusText,
+        headers: failure.headers,
+        cause: new EventSourceError(failure),
+      };
+    }
+    if (shouldRetry !== null) {
+      try {
+        const answer = shouldRetry({
+          status: failure.status,
+          error: new EventSourceError(failure),
+          attempt: this.attempts + 1,
+          retry,
+        });
+        if (answer !== undefined) retry = Boolean(answer);
+      } catch (error) {
+        reportException(error);
+      }
+    }
+    return { retry, final };
+  }
+
+  /**
+   * `Retry-After` of a failed response, in ms: "either an HTTP-date or a number of seconds"
+   * (RFC 9110 10.2.3). Only for error statuses (a 200 asks nothing of a client that reconnects).
+   */
+  retryAfter(failure: EventSourceErrorInit): number | undefined {
+    if (failure.code !== "HTTP_STATUS" || failure.headers === undefined) return undefined;
+    const value = failure.headers.get("retry-after")?.trim();
+    if (value === undefined || value === "") return undefined;
+    if (/^\d+$/.test(value)) return Number(value) * 1000;
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  }
+
+  /**
+   * The delay before reconnection attempt number `attempts` (1 = the first). A server's
+   * `Retry-After` (ms) replaces the computed delay, capped by `maxDelay`.
+   */
+  nextDelay(retryAfter?: number): number {
+    if (retryAfter !== undefined) return Math.min(retryAfter, this.settings.maxDelay, MAX_TIMER_DELAY);
     const { maxDelay, factor, jitter } = this.settings;
     const base = this.reconnectionTime;
     let delay = base;
@@ -49,4 +120,14 @@ export class ReconnectPolicy {
     if (jitter > 0) delay -= delay * jitter * Math.random();
     return delay;
   }
+}
+
+/**
+ * Reports an exception from user code (a hook) the way EventTarget reports a listener's: as
+ * an uncaught exception, out of the current call, so the source's own steps go on.
+ */
+export function reportException(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
 }

@@ -15,7 +15,11 @@ export class EventHandlers {
   readonly #values = new Map<string, Handler>();
   readonly #listeners = new Map<string, Listener>();
 
-  constructor(readonly target: EventTarget) {}
+  /** @param onListener - told of each listener added or removed (the source keeps a book). */
+  constructor(
+    readonly target: EventTarget,
+    readonly onListener?: (type: string, listener: Listener, added: boolean) => void,
+  ) {}
 
   get(type: string): Handler {
     return this.#values.get(type) ?? null;
@@ -34,8 +38,11 @@ export class EventHandlers {
         this.#listeners.set(type, listener);
       }
       EventTarget.prototype.addEventListener.call(this.target, type, listener);
+      this.onListener?.(type, listener, true);
     } else if (value === null && had) {
-      EventTarget.prototype.removeEventListener.call(this.target, type, this.#listeners.get(type)!);
+      const listener = this.#listeners.get(type)!;
+      EventTarget.prototype.removeEventListener.call(this.target, type, listener);
+      this.onListener?.(type, listener, false);
     }
   }
 }
@@ -58,4 +65,43 @@ export function defineInterface(
     const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, name)!;
     Object.defineProperty(cls.prototype, name, { ...descriptor, enumerable: true });
   }
+}
+
+/**
+ * The document's (or worker's) base URL, against which the spec resolves a relative URL;
+ * none on server runtimes, where a relative URL is a SyntaxError.
+ */
+function baseURL(): string | undefined {
+  const g = globalThis as { document?: { baseURI?: string }; location?: { href?: string } };
+  return g.document?.baseURI ?? g.location?.href;
+}
+
+/** EventSource constructor steps 3-4, for the `url` argument (a WebIDL `USVString`). */
+export function parseEventSourceURL(url: unknown): URL {
+  // ToString (a URL object, anything with toString), lone surrogates replaced by U+FFFD.
+  // ToString throws a TypeError for a Symbol, where String() would not.
+  if (typeof url === "symbol") {
+    throw new TypeError("Failed to construct 'EventSource': Cannot convert a Symbol value to a string");
+  }
+  const input = String(url);
+  const usv = (input as { toWellFormed?: () => string }).toWellFormed?.() ?? input;
+  // 3. "Let urlRecord be the result of encoding-parsing a URL given url, relative to
+  // settings." In a page or worker, relative to its base URL; a server runtime has none,
+  // so there a relative URL cannot be resolved.
+  let urlRecord: URL;
+  try {
+    urlRecord = new URL(usv, baseURL());
+  } catch {
+    // 4. "If urlRecord is failure, then throw a "SyntaxError" DOMException."
+    throw new DOMException(`Failed to construct 'EventSource': invalid URL ${JSON.stringify(usv)}`, "SyntaxError");
+  }
+  // Browsers fail the connection later for other schemes (the fetch is a network error
+  // that is futile to retry). There is nothing else to fetch here: say so at once.
+  if (urlRecord.protocol !== "http:" && urlRecord.protocol !== "https:") {
+    throw new DOMException(
+      `Failed to construct 'EventSource': the URL's scheme must be http or https, got ${JSON.stringify(urlRecord.protocol)}`,
+      "SyntaxError",
+    );
+  }
+  return urlRecord;
 }
