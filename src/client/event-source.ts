@@ -301,6 +301,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       signal: conn.controller.signal,
       current: () => conn === this.#conn,
       responded: () => void (conn.lastChunkAt = Date.now()),
+      warn: (init) => this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true })),
     });
     if (outcome === null) return;
     const response = outcome.response;
@@ -439,10 +440,11 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       return;
     }
     policy.attempts++;
+    const delay = policy.nextDelay();
     // 1.2 "Set the readyState attribute to CONNECTING."
     this.#readyState = CONNECTING;
     // 1.3 "Fire an event named error at the EventSource object."
-    this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true }));
+    this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true, delay }));
     if (this.#readyState !== CONNECTING || this.#reconnectTimer !== null) return;
     // 2. "Wait a delay equal to the reconnection time of the event source."
     // 3. "Optionally, wait some more. In particular, if the previous attempt failed, then
@@ -456,7 +458,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       this.#stats.reconnects++;
       // 5. "Queue a task to run the following steps" (5.1 is checked by #connect).
       this.#connect();
-    }, policy.nextDelay());
+    }, delay);
   }
 
   /**
