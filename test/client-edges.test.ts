@@ -299,6 +299,12 @@ describe("tls and proxy options (Node transport)", () => {
     expect(errs[0]!.message).toMatch(/answered 403 Forbidden to CONNECT example\.invalid:443/);
   });
 
+  test("with a fetch option, tls and proxy are refused (that fetch has its own settings)", () => {
+    const f = fakeFetch(() => null);
+    expect(() => new EventSource("https://127.0.0.1:9/", { fetch: f, proxy: "http://127.0.0.1:1" })).toThrow(TypeError);
+    expect(() => new EventSource("https://127.0.0.1:9/", { fetch: f, tls: { rejectUnauthorized: false } })).toThrow(/configure that fetch/);
+  });
+
   test("off Node (the web build), tls and proxy are refused where the source is made", () => {
     expect(() => configuredTransport({ proxy: "http://127.0.0.1:1" })).toThrow(/need the Node transport/);
   });

@@ -60,6 +60,11 @@ export class StreamRequest {
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
+    if (options.fetch && (options.tls || options.proxy)) {
+      // A fetch has its own way (a dispatcher, an agent): silently ignoring these would
+      // connect directly, or with the default trust, where the caller asked otherwise.
+      throw new TypeError("the tls and proxy options configure the Node transport: with `fetch`, configure that fetch");
+    }
     this.#transport = options.fetch
       ? fetchTransport(options.fetch)
       : options.tls || options.proxy
