@@ -273,6 +273,9 @@ describe("parseCli: the new flags", () => {
     const o = options(["-k", "--cacert", "ca.pem", "-x", "proxy:3128", "-q", "--no-color", "https://h/"]);
     expect(o).toMatchObject({ insecure: true, caFile: "ca.pem", proxy: "proxy:3128", quiet: true, noColor: true });
     expect(options(["http://h/"])).toMatchObject({ insecure: false, quiet: false, noColor: false });
+    expect(parseCli(["-x", "socks5://p:1080", "http://h/"])).toMatchObject({ kind: "usage-error", message: expect.stringMatching(/--proxy/) });
+    expect(parseCli(["-x", "https://p:3128", "http://h/"]).kind).toBe("usage-error");
+    expect(options(["-x", "http://u:p@p:3128", "http://h/"]).proxy).toBe("http://u:p@p:3128");
   });
 
   test("-d @file and @- name a file (read later); other values are the body", () => {

@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import type { EngineChoice } from "../parser/types.js";
+import { proxyUrl } from "./proxy.js";
 
 export interface CliOptions {
   url: URL;
@@ -222,6 +223,15 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
   const lastEventId = values["last-event-id"];
   if (lastEventId !== undefined && /[\r\n\0]/.test(lastEventId)) {
     throw new UsageError("invalid value for --last-event-id (no CR, LF or NUL)");
+  }
+  if (values.proxy !== undefined && values.proxy !== "") {
+    let proxy: URL | undefined;
+    try {
+      proxy = new URL(proxyUrl(values.proxy));
+    } catch {
+      // reported below
+    }
+    if (proxy?.protocol !== "http:") throw new UsageError(`invalid value for --proxy: ${JSON.stringify(values.proxy)} (expected [http://]host:port)`);
   }
   const events = values.event ?? [];
   if (events.some((t) => t === "")) throw new UsageError("--event needs a type name");
