@@ -55,9 +55,9 @@ function fakeFetch(body: () => unknown, status = 200, type = "text/event-stream"
 
 describe("a fetch option whose body is not a ReadableStream", () => {
   test.each([
-    ["a string", () => "data: x\n\n", /is a string/],
-    ["undefined", () => undefined, /no body \(undefined\)/],
-    ["a plain object", () => ({ pipe() {} }), /is a Object, not a ReadableStream/],
+    ["a string", () => "data: x\n\n", /not a ReadableStream or an async iterable of bytes \(got string\)/],
+    ["undefined", () => undefined, /\(got undefined\)/],
+    ["a plain object", () => ({ pipe() {} }), /\(got Object\)/],
   ])("%s: an UNREADABLE_BODY error, no open, no unhandled rejection", async (_name, body, message) => {
     const rejections: unknown[] = [];
     const onRejection = (e: unknown) => rejections.push(e);
@@ -100,8 +100,11 @@ describe("a fetch option whose body is not a ReadableStream", () => {
     expect(readable!.destroyed).toBe(true);
   });
 
-  test("a Node Readable in string mode is a network error (strings are not bytes), then retried", async () => {
-    const s = open("http://127.0.0.1:9/", { fetch: fakeFetch(() => Readable.from(["data: x\n\n"], { objectMode: true })) });
+  test.each([
+    ["a Node Readable in object mode", () => Readable.from(["data: x\n\n"], { objectMode: true })],
+    ["a ReadableStream", () => new ReadableStream({ start: (c) => c.enqueue("data: x\n\n") })],
+  ])("%s of strings is a network error (strings are not bytes), then retried", async (_name, body) => {
+    const s = open("http://127.0.0.1:9/", { fetch: fakeFetch(body) });
     const errs = errors(s);
     await until(() => errs.length >= 1);
     expect(errs[0]!.code).toBe("NETWORK");

@@ -59,7 +59,9 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
               const { done, value } = await r.read();
               if (cancelled) return;
               if (done) break;
-              sink.onData(value as Uint8Array);
+              // A user's stream of strings (a Node stream after setEncoding) is not bytes.
+              if (!(value instanceof Uint8Array)) throw new TypeError(`the fetch response's body yielded a ${typeof value}, not bytes`);
+              sink.onData(value);
             }
           } catch (error) {
             failure = { error };
@@ -109,11 +111,11 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
 /**
  * The response body as a reader factory, null for no body, or a string saying why it cannot
  * be read. Checked once the response arrives, so that a user `fetch` returning something else
- * (node-fetch's Node `Readable`, a string) fails the connection with a reason instead of
+ * (a string, undefined, a stream of another kind) fails the connection with a reason instead of
  * opening it and then throwing where nothing can catch.
  */
 function bodyOf(value: unknown): (() => FetchLikeReader) | null | string {
-  if (value === null || value === undefined) return value === null ? null : "the fetch response has no body (undefined)";
+  if (value === null) return null;
   if (typeof value === "object" || typeof value === "function") {
     const v = value as { getReader?: unknown; [Symbol.asyncIterator]?: unknown };
     if (typeof v.getReader === "function") return () => (v.getReader as () => FetchLikeReader).call(value);
@@ -123,18 +125,14 @@ function bodyOf(value: unknown): (() => FetchLikeReader) | null | string {
     if (typeof iterate === "function") return () => iterableReader(iterate.call(value) as AsyncIterator<unknown>, value);
   }
   const kind = typeof value === "object" ? (value as object).constructor?.name ?? "object" : typeof value;
-  return `the fetch response's body is a ${kind}, not a ReadableStream or an async iterable of bytes`;
+  return `the fetch response's body is not a ReadableStream or an async iterable of bytes (got ${kind})`;
 }
 
 function iterableReader(it: AsyncIterator<unknown>, source: unknown): FetchLikeReader {
   return {
     async read() {
       const r = await it.next();
-      if (r.done) return { done: true };
-      const v = r.value;
-      // A Node stream in string mode (setEncoding) yields strings: they are not bytes.
-      if (!(v instanceof Uint8Array)) throw new TypeError(`the fetch response's body yielded a ${typeof v}, not bytes`);
-      return { done: false, value: v };
+      return r.done ? { done: true } : { done: false, value: r.value };
     },
     async cancel() {
       // return() ends a Node Readable's iterator by destroying the stream.
