@@ -189,7 +189,11 @@ async function run(o: CliOptions): Promise<number> {
   const color = colorEnabled(stdout, process.env, o.noColor);
   const format = o.pretty ? (ev: PrintableEvent) => formatPretty(ev, { color }) : formatNdjson;
 
-  let lastRequest = o.url.href;
+  // Requests are made, and so shown, without the URL's credentials (sent only after a 401).
+  const bare = new URL(o.url.href);
+  bare.username = "";
+  bare.password = "";
+  let lastRequest = bare.href;
   const abort = new AbortController();
   const tlsOptions = {
     ...(o.insecure ? { rejectUnauthorized: false } : {}),
@@ -210,8 +214,10 @@ async function run(o: CliOptions): Promise<number> {
     onRequest: (r) => {
       lastRequest = r.url;
       if (!o.verbose) return;
+      // Header values are byte strings: the id's UTF-8 bytes, one char each.
       const id = r.headers["last-event-id"];
-      warn(`request: ${r.method} ${r.url}${id !== undefined ? ` (Last-Event-ID ${JSON.stringify(id)})` : ""}`);
+      const shown = id === undefined ? "" : ` (Last-Event-ID ${JSON.stringify(Buffer.from(id, "latin1").toString("utf8"))})`;
+      warn(`request: ${r.method} ${r.url}${shown}`);
     },
     signal: abort.signal,
   });
@@ -304,7 +310,7 @@ async function run(o: CliOptions): Promise<number> {
   let reported: string | undefined;
   source.addEventListener("open", () => {
     if (o.verbose) {
-      const redirected = lastRequest !== o.url.href ? ` (redirected from ${o.url.href})` : "";
+      const redirected = lastRequest !== bare.href ? ` (redirected from ${bare.href})` : "";
       warn(`connected to ${lastRequest}${redirected} (engine ${source.engine})`);
     } else if (reported !== undefined && !o.quiet) {
       warn(`connected again after ${failed} failed attempt${failed === 1 ? "" : "s"}`);
