@@ -593,6 +593,20 @@ describe("eventsource-wasm CLI: failures and exit codes", () => {
     expect(r.stderr).toContain(`connected to ${s.url}new (redirected from ${s.url}old)`);
   });
 
+  test("URL credentials answer a 401 and never show in -v; a non-ASCII Last-Event-ID shows as text", async () => {
+    const s = await serve((req, res, n) => {
+      if (!req.headers.authorization) return void res.writeHead(401).end();
+      once("data: in\n\n")(req, res, n - 1);
+    });
+    const r = await runCli([s.url.replace("http://", "http://me:s3cret@"), "-v", "--last-event-id", "é1"]);
+    expect(r.code).toBe(0);
+    expect(dataOf(r.stdout)).toEqual(["in"]);
+    expect(s.requests.map((q) => q.headers.authorization)).toEqual([undefined, `Basic ${btoa("me:s3cret")}`, `Basic ${btoa("me:s3cret")}`]);
+    expect(r.stderr).not.toContain("s3cret");
+    expect(r.stderr).toContain(`request: GET ${s.url} (Last-Event-ID "é1")`);
+    expect(r.stderr).toContain(`connected to ${s.url} (engine`);
+  });
+
   test("exit 7: a redirect that cannot be followed", async () => {
     const s = await serve((_req, res) => res.writeHead(302, { location: "ftp://127.0.0.1/x" }).end());
     const r = await runCli([s.url]);
