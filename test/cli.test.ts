@@ -576,7 +576,7 @@ describe("eventsource-wasm CLI: failures and exit codes", () => {
         return void res.end("retry: 10\ndata: a\n\n");
       }
       if (n <= 3) return void req.socket.destroy();
-      once("data: b\n\n")(req, res, n - 3);
+      once("retry: 10\ndata: b\n\n")(req, res, n - 3);
     });
     const r = await runCli([s.url]);
     expect(r.code).toBe(0);
@@ -586,7 +586,7 @@ describe("eventsource-wasm CLI: failures and exit codes", () => {
   test("-v after a redirect names the final URL", async () => {
     const s = await serve((req, res, n) => {
       if (req.url === "/old") return void res.writeHead(302, { location: "/new" }).end();
-      once("data: x\n\n")(req, res, n - 1);
+      once("retry: 10\ndata: x\n\n")(req, res, n - 1);
     });
     const r = await runCli([`${s.url}old`, "-v", "--count", "1"]);
     expect(r.code).toBe(0);
@@ -596,7 +596,7 @@ describe("eventsource-wasm CLI: failures and exit codes", () => {
   test("URL credentials answer a 401 and never show in -v; a non-ASCII Last-Event-ID shows as text", async () => {
     const s = await serve((req, res, n) => {
       if (!req.headers.authorization) return void res.writeHead(401).end();
-      once("data: in\n\n")(req, res, n - 1);
+      once("retry: 10\ndata: in\n\n")(req, res, n - 1);
     });
     const r = await runCli([s.url.replace("http://", "http://me:s3cret@"), "-v", "--last-event-id", "é1"]);
     expect(r.code).toBe(0);
@@ -687,12 +687,12 @@ describe("eventsource-wasm CLI: input", () => {
   test("-d @file sends the file's bytes; -d @- sends stdin", async () => {
     const file = join(tmp, "body.json");
     writeFileSync(file, '{"from":"file","é":1}');
-    const s = await serve(once("data: x\n\n"));
+    const s = await serve(once("retry: 10\ndata: x\n\n"));
     const r = await runCli([s.url, "-X", "POST", "-d", `@${file}`]);
     expect(r.code).toBe(0);
     expect(s.requests[0]!.body).toBe('{"from":"file","é":1}');
     expect(s.requests[0]!.method).toBe("POST");
-    const s2 = await serve(once("data: y\n\n"));
+    const s2 = await serve(once("retry: 10\ndata: y\n\n"));
     const r2 = await runCli([s2.url, "-X", "POST", "-d", "@-"], { input: "from stdin\n" });
     expect(r2.code).toBe(0);
     expect(s2.requests[0]!.body).toBe("from stdin\n");
@@ -702,7 +702,7 @@ describe("eventsource-wasm CLI: input", () => {
   });
 
   test("host:port/path without a scheme is http://", async () => {
-    const s = await serve(once("data: no scheme\n\n"));
+    const s = await serve(once("retry: 10\ndata: no scheme\n\n"));
     const r = await runCli([`${s.url.replace("http://", "")}feed?x=1`]);
     expect(r.code).toBe(0);
     expect(dataOf(r.stdout)).toEqual(["no scheme"]);
@@ -775,7 +775,7 @@ describe.runIf(hasScript)("eventsource-wasm CLI on a terminal", () => {
     ["--no-color", {}, ["--no-color"], false],
     ["--no-color over FORCE_COLOR", { FORCE_COLOR: "1" }, ["--no-color"], false],
   ] as const)("--pretty colours: %s", async (_name, env, flags, coloured) => {
-    const s = await serve(once("id: 1\ndata: x\n\n"));
+    const s = await serve(once("retry: 10\nid: 1\ndata: x\n\n"));
     const r = await runInTerminal([s.url, "--pretty", ...flags], { env });
     expect(r.code).toBe(0);
     expect(r.output).toMatch(/message.*#1.*\n {2}x\n/);
@@ -804,9 +804,9 @@ describe.runIf(hasScript)("eventsource-wasm CLI on a terminal", () => {
 });
 
 test("FORCE_COLOR colours --pretty even into a pipe", async () => {
-  const s = await serve(once("data: x\n\n"));
+  const s = await serve(once("retry: 10\ndata: x\n\n"));
   const r = await runCli([s.url, "--pretty"], { env: { FORCE_COLOR: "1" } });
   expect(r.stdout).toContain("\x1b[1;36mmessage");
-  const plain = await runCli([(await serve(once("data: x\n\n"))).url, "--pretty"]);
+  const plain = await runCli([(await serve(once("retry: 10\ndata: x\n\n"))).url, "--pretty"]);
   expect(plain.stdout).not.toContain("\x1b[");
 });
