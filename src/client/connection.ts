@@ -95,7 +95,11 @@ export function buildRequestHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {
     accept: "text/event-stream",
+    // Fetch, HTTP-network-or-cache fetch, for the "no-store" cache mode an EventSource
+    // request has: "If httpRequest's header list does not contain `Pragma`, then append
+    // (`Pragma`, `no-cache`)", and the same for `Cache-Control` (for HTTP/1.0 caches).
     "cache-control": "no-cache",
+    pragma: "no-cache",
   };
   if (user !== undefined && user !== null) {
     forEachHeader(user, (name, value) => {
@@ -110,7 +114,8 @@ export function buildRequestHeaders(
     const value = utf8AsLatin1(lastEventId);
     // An id may hold any character but NUL, CR and LF. node:http refuses other control
     // characters in a header value (and fetch would trim leading/trailing whitespace), so
-    // such an id cannot be sent as it is: omit the header rather than fail every reconnect.
+    // such an id cannot be sent as it is: omit the header rather than fail every reconnect
+    // (the source reports it: LAST_EVENT_ID_NOT_SENT).
     if (!INVALID_HEADER_VALUE.test(value)) out["last-event-id"] = value;
   }
   return out;

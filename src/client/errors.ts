@@ -24,7 +24,14 @@ export type EventSourceErrorCode =
   /** `reconnect.maxAttempts` reconnections in a row failed; `cause` is the last failure. */
   | "MAX_ATTEMPTS"
   /** The user's `fetch` reported an abort this source did not ask for. */
-  | "ABORTED";
+  | "ABORTED"
+  /** A user `fetch` returned a body that is neither a ReadableStream nor an async iterable. */
+  | "UNREADABLE_BODY"
+  /**
+   * The last event ID has a character a header value cannot carry (a control character):
+   * the request goes on without `Last-Event-ID` (willReconnect: true, nothing is closed).
+   */
+  | "LAST_EVENT_ID_NOT_SENT";
 
 export interface EventSourceErrorInit {
   message: string;
@@ -36,6 +43,8 @@ export interface EventSourceErrorInit {
   willReconnect?: boolean;
   /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
   attempts?: number | undefined;
+  /** willReconnect only: ms until the reconnection attempt starts. */
+  delay?: number | undefined;
 }
 
 /**
@@ -54,6 +63,8 @@ export class EventSourceErrorEvent extends Event {
   readonly cause: unknown;
   /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
   readonly attempts: number | undefined;
+  /** When the source reconnects: ms until the attempt starts (the reconnection time, backed off). */
+  readonly delay: number | undefined;
   /**
    * True: the source is CONNECTING and will try again after the reconnection delay.
    * False: it is CLOSED for good - except EVENT_TOO_LARGE, where the connection stays OPEN.
@@ -69,6 +80,7 @@ export class EventSourceErrorEvent extends Event {
     this.headers = init.headers;
     this.cause = init.cause;
     this.attempts = init.attempts;
+    this.delay = init.delay;
     this.willReconnect = init.willReconnect ?? false;
   }
 }

@@ -306,6 +306,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       signal: conn.controller.signal,
       current: () => conn === this.#conn,
       responded: () => void (conn.lastChunkAt = Date.now()),
+      warn: (init) => this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true })),
     });
     if (outcome === null) return;
     const response = outcome.response;
@@ -433,10 +434,11 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     }
     const retryAfter = policy.retryAfter(init);
     policy.attempts++;
+    const delay = policy.nextDelay(retryAfter);
     // 1.2 "Set the readyState attribute to CONNECTING."
     this.#readyState = CONNECTING;
     // 1.3 "Fire an event named error at the EventSource object."
-    this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true }));
+    this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true, delay }));
     if (this.#readyState !== CONNECTING || this.#reconnectTimer !== null) return;
     // 2. "Wait a delay equal to the reconnection time of the event source."
     // 3. "Optionally, wait some more. In particular, if the previous attempt failed, then
@@ -445,7 +447,6 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // reconnection): attempts that keep failing at once still let the event loop run between
     // them. The timer is ref'd on purpose: a source that is going to reconnect is alive, and a
     // script must not exit in the middle of a reconnection. close() clears it.
-    const delay = policy.nextDelay(retryAfter);
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = null;
       this.#stats.reconnects++;

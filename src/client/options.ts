@@ -10,7 +10,7 @@ import type { EngineChoice, ParsedEvent } from "../parser/types.js";
 import type { HeadersLike } from "./connection.js";
 import type { EventSourceError, EventSourceErrorCode } from "./errors.js";
 import type { EventSourceMessageEvent } from "./events.js";
-import type { FetchLike } from "./transport/types.js";
+import type { FetchLike, ProxyOption, TlsOptions } from "./transport/types.js";
 
 /** HTML: the reconnection time "must initially be an implementation-defined value,
  * probably in the region of a few seconds" - 3 s, as Chrome and undici. */
@@ -152,6 +152,21 @@ export interface EventSourceOptions {
   sensitiveHeaders?: readonly string[] | undefined;
   /** Lifecycle hooks: a connection opening, a reconnection scheduled, retries running out. */
   on?: EventSourceHooks | undefined;
+  /**
+   * TLS settings of the Node transport: `{ ca, cert, key, rejectUnauthorized }`. Node only,
+   * and not with `fetch` (pass a fetch configured for it, e.g. an undici Agent's `connect`).
+   */
+  tls?: TlsOptions | undefined;
+  /**
+   * An `http://` proxy for the Node transport (a CONNECT tunnel for https, the absolute form
+   * for http), or a function of the target URL returning one or null. Node only.
+   */
+  proxy?: ProxyOption | undefined;
+  /**
+   * Called before every HTTP request (connections, reconnections, redirects and a 401's
+   * authentication retry) with the URL, method and headers about to be sent: for logging.
+   */
+  onRequest?: ((request: { url: string; method: string; headers: Record<string, string> }) => void) | undefined;
 }
 
 /** The options `EventSource.fromReadableStream` takes (the rest are about the network). */

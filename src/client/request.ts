@@ -15,7 +15,7 @@ import {
 } from "./connection.js";
 import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
 import { type EventSourceOptions, numberOption } from "./options.js";
-import { defaultTransport } from "./transport/default.js";
+import { configuredTransport, defaultTransport } from "./transport/default.js";
 import { fetchTransport } from "./transport/fetch.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
@@ -31,6 +31,8 @@ export interface FetchAttempt {
   current(): boolean;
   /** A response arrived (the idle watchdog counts it as activity). */
   responded(): void;
+  /** Something the request could not do as asked; the attempt goes on (an error event). */
+  warn(error: EventSourceErrorInit): void;
 }
 
 const retry = (error: EventSourceErrorInit): FetchOutcome => ({ response: null, retry: true, error });
@@ -46,6 +48,9 @@ export class StreamRequest {
   readonly #sensitive: ReadonlySet<string> | undefined;
   readonly #transport: Transport;
   readonly #maxRedirects: number;
+  readonly #onRequest: EventSourceOptions["onRequest"];
+  /** The origin whose 401 challenge the URL's credentials answered: sent there from then on. */
+  #authOrigin: string | null = null;
 
   constructor(url: URL, options: EventSourceOptions) {
     this.url = url;
@@ -55,7 +60,17 @@ export class StreamRequest {
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
-    this.#transport = options.fetch ? fetchTransport(options.fetch) : defaultTransport;
+    if (options.fetch && (options.tls || options.proxy)) {
+      // A fetch has its own way (a dispatcher, an agent): silently ignoring these would
+      // connect directly, or with the default trust, where the caller asked otherwise.
+      throw new TypeError("the tls and proxy options configure the Node transport: with `fetch`, configure that fetch");
+    }
+    this.#transport = options.fetch
+      ? fetchTransport(options.fetch)
+      : options.tls || options.proxy
+        ? configuredTransport({ tls: options.tls, proxy: options.proxy })
+        : defaultTransport;
+    this.#onRequest = options.onRequest;
     this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
   }
 
@@ -75,22 +90,33 @@ export class StreamRequest {
     if (!attempt.current()) return null;
 
     let response: TransportResponse;
+    let warned = false;
     for (let redirects = 0; ; ) {
       const url = this.url;
+      // 5.2-5.3: "If the EventSource object's last event ID string is not the empty
+      // string, then [...] Set (`Last-Event-ID`, lastEventIDValue) in request's header
+      // list." (The initial `lastEventId` option makes the first request a resumption.)
+      const headers = buildRequestHeaders(userHeaders, lastEventId, this.#dropSensitive, this.#dropBodyHeaders, this.#sensitive);
+      if (lastEventId !== "" && !("last-event-id" in headers) && !warned) {
+        warned = true;
+        attempt.warn({
+          code: "LAST_EVENT_ID_NOT_SENT",
+          message: `the last event ID ${JSON.stringify(lastEventId)} has a character a header cannot carry: reconnecting without Last-Event-ID`,
+        });
+        if (!attempt.current()) return null;
+      }
+      // URL credentials are not sent up front: as Fetch does, only in answer to a 401 (below).
+      const hasCredentials = url.username !== "" || url.password !== "";
+      const target = hasCredentials ? withoutCredentials(url) : url;
+      if (hasCredentials && this.#authOrigin === url.origin && !("authorization" in headers)) {
+        headers.authorization = basicAuthorization(url);
+      }
       try {
+        this.#report(target, headers);
         response = await this.#transport({
-          url,
+          url: target,
           method: this.#method,
-          // 5.2-5.3: "If the EventSource object's last event ID string is not the empty
-          // string, then [...] Set (`Last-Event-ID`, lastEventIDValue) in request's header
-          // list." (The initial `lastEventId` option makes the first request a resumption.)
-          headers: buildRequestHeaders(
-            userHeaders,
-            lastEventId,
-            this.#dropSensitive,
-            this.#dropBodyHeaders,
-            this.#sensitive,
-          ),
+          headers,
           body: this.#body,
           signal: attempt.signal,
         });
@@ -110,6 +136,15 @@ export class StreamRequest {
       attempt.responded();
 
       const status = response.status;
+      // Fetch, HTTP-network-or-cache fetch: "If response's status is 401 [...] If request's
+      // use-URL-credentials flag is unset or isAuthenticationFetch is true [...] Set response
+      // to the result of running HTTP-network-or-cache fetch given fetchParams and true", the
+      // authentication fetch that sends the URL's credentials.
+      if (status === 401 && hasCredentials && !("authorization" in headers)) {
+        response.cancel();
+        this.#authOrigin = url.origin;
+        continue;
+      }
       const location = REDIRECT_STATUSES.has(status) ? response.header("location") : null;
       if (location === null) break;
       // Fetch "HTTP-redirect fetch". (A 3xx without `Location` is returned as it is, and is
@@ -153,6 +188,49 @@ export class StreamRequest {
         ...responseInfo(response),
       });
     }
+    // A user fetch's body that is not a stream: open would be followed by a read that
+    // cannot start. Failed for good: the same fetch would give the same kind of body.
+    if (response.bodyError !== undefined) {
+      response.cancel();
+      return fail({ code: "UNREADABLE_BODY", message: response.bodyError, ...responseInfo(response) });
+    }
     return { response };
+  }
+
+  /** The `onRequest` hook; a throw in it is reported as a listener's would be, not fatal here. */
+  #report(url: URL, headers: Record<string, string>): void {
+    const hook = this.#onRequest;
+    if (hook === undefined) return;
+    try {
+      hook({ url: url.href, method: this.#method, headers: { ...headers } });
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function withoutCredentials(url: URL): URL {
+  const bare = new URL(url.href);
+  bare.username = "";
+  bare.password = "";
+  return bare;
+}
+
+/** Fetch: the URL's credentials "converted to an `Authorization` value" (Basic, RFC 7617, UTF-8). */
+function basicAuthorization(url: URL): string {
+  const raw = utf8.encode(`${percentDecode(url.username)}:${percentDecode(url.password)}`);
+  let binary = "";
+  for (const b of raw) binary += String.fromCharCode(b);
+  return `Basic ${btoa(binary)}`;
+}
+const utf8 = new TextEncoder();
+
+function percentDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // a lone "%" the URL parser kept as it is
   }
 }

@@ -3,4 +3,4 @@
  * package's "node" export condition). Browser and worker builds replace this module with
  * default.web.ts, so that their bundles never see `node:http`.
  */
-export { nodeTransport as defaultTransport } from "./node.js";
+export { nodeTransport as defaultTransport, createNodeTransport as configuredTransport } from "./node.js";

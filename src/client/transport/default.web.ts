@@ -4,7 +4,7 @@
  * after import is used.
  */
 import { fetchTransport } from "./fetch.js";
-import type { Transport } from "./types.js";
+import type { NodeTransportOptions, Transport } from "./types.js";
 
 export const defaultTransport: Transport = (request) => {
   if (typeof globalThis.fetch !== "function") {
@@ -12,3 +12,11 @@ export const defaultTransport: Transport = (request) => {
   }
   return fetchTransport(globalThis.fetch as unknown as import("./types.js").FetchLike)(request);
 };
+
+/**
+ * `tls` and `proxy` configure node:http(s), which this build does not have: refused where the
+ * source is made, rather than silently connecting directly or with the default trust.
+ */
+export function configuredTransport(_options: NodeTransportOptions): Transport {
+  throw new TypeError("the tls and proxy options need the Node transport; off Node, pass a `fetch` that does it");
+}

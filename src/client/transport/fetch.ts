@@ -13,13 +13,18 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
           ? (request.body as string | Uint8Array<ArrayBuffer> | null)
           : new Uint8Array(request.body),
       redirect: "manual",
+      // HTML: "Set request's cache mode to no-store" (a fetch with a cache must not answer
+      // from it; it also makes Fetch add Pragma and Cache-Control, which we send anyway).
+      cache: "no-store",
       signal: request.signal,
     });
+    const body = bodyOf(res.body);
     let reader: FetchLikeReader | null = null;
     let cancelled = false;
     let paused = false;
     let wake: (() => void) | null = null;
     return {
+      bodyError: typeof body === "string" ? body : undefined,
       status: res.status,
       statusText: res.statusText,
       header: (name) => res.headers.get(name),
@@ -36,13 +41,13 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
         return headers;
       },
       read(sink) {
-        if (res.body === null) {
+        if (body === null || typeof body === "string") {
           queueMicrotask(() => {
             if (!cancelled) sink.onEnd();
           });
           return;
         }
-        const r = res.body.getReader();
+        const r = body();
         reader = r;
         void (async () => {
           // A throw from onData (the parser) ends the body like a read error does.
@@ -54,7 +59,9 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
               const { done, value } = await r.read();
               if (cancelled) return;
               if (done) break;
-              sink.onData(value as Uint8Array);
+              // A user's stream of strings (a Node stream after setEncoding) is not bytes.
+              if (!(value instanceof Uint8Array)) throw new TypeError(`the fetch response's body yielded a ${typeof value}, not bytes`);
+              sink.onData(value);
             }
           } catch (error) {
             failure = { error };
@@ -88,15 +95,49 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
         const w = wake;
         wake = null;
         if (w !== null) w();
-        if (reader !== null) reader.cancel().catch(() => {});
-        else if (res.body !== null) {
+        if (reader === null && typeof body === "function") {
           try {
-            res.body.getReader().cancel().catch(() => {});
+            reader = body();
           } catch {
-            // Not a stream after all (a user fetch): there is nothing to release.
+            // A getter or reader that throws: there is nothing left to release.
           }
         }
+        if (reader !== null) Promise.resolve().then(() => reader!.cancel()).catch(() => {});
       },
     };
+  };
+}
+
+/**
+ * The response body as a reader factory, null for no body, or a string saying why it cannot
+ * be read. Checked once the response arrives, so that a user `fetch` returning something else
+ * (a string, undefined, a stream of another kind) fails the connection with a reason instead of
+ * opening it and then throwing where nothing can catch.
+ */
+function bodyOf(value: unknown): (() => FetchLikeReader) | null | string {
+  if (value === null) return null;
+  if (typeof value === "object" || typeof value === "function") {
+    const v = value as { getReader?: unknown; [Symbol.asyncIterator]?: unknown };
+    if (typeof v.getReader === "function") return () => (v.getReader as () => FetchLikeReader).call(value);
+    // A Node Readable (node-fetch, got...): an async iterable of Buffers. Its iterator is
+    // read one chunk at a time, which leaves pausing to us, as for a ReadableStream.
+    const iterate = v[Symbol.asyncIterator];
+    if (typeof iterate === "function") return () => iterableReader(iterate.call(value) as AsyncIterator<unknown>, value);
+  }
+  const kind = typeof value === "object" ? (value as object).constructor?.name ?? "object" : typeof value;
+  return `the fetch response's body is not a ReadableStream or an async iterable of bytes (got ${kind})`;
+}
+
+function iterableReader(it: AsyncIterator<unknown>, source: unknown): FetchLikeReader {
+  return {
+    async read() {
+      const r = await it.next();
+      return r.done ? { done: true } : { done: false, value: r.value };
+    },
+    async cancel() {
+      // return() ends a Node Readable's iterator by destroying the stream.
+      await it.return?.();
+      (source as { destroy?: () => void }).destroy?.();
+    },
   };
 }

@@ -1,7 +1,10 @@
 /** The Node transport: `node:http` / `node:https` (see types.ts for the interface). */
 import * as http from "node:http";
 import * as https from "node:https";
-import type { BodySink, Transport, TransportResponse } from "./types.js";
+import { isIP } from "node:net";
+import * as tls from "node:tls";
+import type { Duplex } from "node:stream";
+import type { BodySink, NodeTransportOptions, TlsOptions, Transport, TransportRequest, TransportResponse } from "./types.js";
 
 function headersFromRaw(raw: string[]): Headers {
   const headers = new Headers();
@@ -17,16 +20,132 @@ function headersFromRaw(raw: string[]): Headers {
 }
 
 /** `node:http` / `node:https`, with the process-wide default agents. */
-export const nodeTransport: Transport = (request) =>
-  new Promise<TransportResponse>((resolve, reject) => {
-    const mod = request.url.protocol === "https:" ? https : http;
+export const nodeTransport: Transport = createNodeTransport({});
+
+/**
+ * A Node transport with TLS settings and/or a proxy. The proxy is chosen per request (a
+ * redirect may change the scheme or host), from a URL or a function of the target URL.
+ */
+export function createNodeTransport(options: NodeTransportOptions): Transport {
+  const tlsOptions = nodeTls(options.tls ?? {});
+  const proxyOption = options.proxy;
+  return (request) => {
+    const target = request.url;
+    const p = typeof proxyOption === "function" ? proxyOption(new URL(target.href)) : proxyOption;
+    if (p === undefined || p === null || p === "") {
+      return send(request, (url, init) => (url.protocol === "https:" ? https : http).request(url, { ...tlsOptions, ...init }));
+    }
+    let proxy: URL;
+    try {
+      proxy = new URL(String(p));
+    } catch {
+      return Promise.reject(new TypeError(`invalid proxy URL ${JSON.stringify(String(p))}`));
+    }
+    if (proxy.protocol !== "http:") {
+      return Promise.reject(new TypeError(`unsupported proxy ${proxy.protocol}// (only http:// proxies)`));
+    }
+    const proxyAuth = proxyAuthorization(proxy);
+    const proxyPort = Number(proxy.port || 80);
+    if (target.protocol === "http:") {
+      // RFC 9112 3.2.2: to a proxy, the absolute-form request target ("GET http://host/path").
+      return send(request, (url, init) =>
+        http.request({
+          ...init,
+          host: unbracket(proxy.hostname),
+          port: proxyPort,
+          path: url.href,
+          headers: { ...init.headers, host: url.host, ...(proxyAuth ? { "proxy-authorization": proxyAuth } : {}) },
+        }),
+      );
+    }
+    // https: a CONNECT tunnel (RFC 9110 9.3.6), then TLS with the origin inside it; the proxy
+    // sees only the host and port.
+    return tunnel(proxy, proxyPort, proxyAuth, target, request.signal).then((socket) =>
+      send(request, (url, init) =>
+        https.request(url, {
+          ...init,
+          createConnection: () => {
+            const host = unbracket(url.hostname);
+            return tls.connect({
+              ...tlsOptions,
+              socket,
+              host,
+              // SNI takes a host name only (RFC 6066 3); an IP address is checked as `host`.
+              ...(isIP(host) ? {} : { servername: host }),
+            });
+          },
+        }),
+      ),
+    );
+  };
+}
+
+function nodeTls(o: TlsOptions): tls.ConnectionOptions {
+  const pem = (v: string | Uint8Array) => (typeof v === "string" ? v : Buffer.from(v));
+  const out: tls.ConnectionOptions = {};
+  if (o.ca !== undefined) out.ca = Array.isArray(o.ca) ? o.ca.map(pem) : pem(o.ca as string | Uint8Array);
+  if (o.cert !== undefined) out.cert = pem(o.cert);
+  if (o.key !== undefined) out.key = pem(o.key);
+  if (o.rejectUnauthorized !== undefined) out.rejectUnauthorized = o.rejectUnauthorized;
+  return out;
+}
+
+function unbracket(hostname: string): string {
+  return hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;
+}
+
+function proxyAuthorization(proxy: URL): string | undefined {
+  if (proxy.username === "" && proxy.password === "") return undefined;
+  const raw = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return `Basic ${Buffer.from(raw, "utf8").toString("base64")}`;
+}
+
+/** Opens a CONNECT tunnel to `target` through `proxy`; resolves to the raw socket. */
+function tunnel(proxy: URL, port: number, auth: string | undefined, target: URL, signal: AbortSignal): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    const authority = `${target.hostname}:${target.port || 443}`;
     let req: http.ClientRequest;
     try {
-      req = mod.request(request.url, {
-        method: request.method,
-        headers: request.headers,
-        signal: request.signal,
+      req = http.request({
+        host: unbracket(proxy.hostname),
+        port,
+        method: "CONNECT",
+        path: authority,
+        headers: { host: authority, ...(auth ? { "proxy-authorization": auth } : {}) },
+        signal,
+        agent: false,
       });
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    req.once("error", reject);
+    req.once("connect", (res: http.IncomingMessage, socket: Duplex) => {
+      req.removeListener("error", reject);
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        reject(new Error(`the proxy ${proxy.host} answered ${res.statusCode} ${res.statusMessage ?? ""} to CONNECT ${authority}`.trimEnd()));
+        return;
+      }
+      if (signal.aborted) {
+        socket.destroy();
+        reject(signal.reason);
+        return;
+      }
+      resolve(socket);
+    });
+    req.end();
+  });
+}
+
+type Init = { method: string; headers: Record<string, string>; signal: AbortSignal };
+
+/** One request and its response, on a request made by `open` (direct, or to a proxy). */
+function send(request: TransportRequest, open: (url: URL, init: Init) => http.ClientRequest): Promise<TransportResponse> {
+  return new Promise<TransportResponse>((resolve, reject) => {
+    let req: http.ClientRequest;
+    try {
+      req = open(request.url, { method: request.method, headers: request.headers, signal: request.signal });
     } catch (error) {
       // e.g. an invalid header value: it cannot be sent, so it is a network error.
       reject(error);
@@ -102,4 +221,4 @@ export const nodeTransport: Transport = (request) =>
     if (request.body !== null) req.end(request.body);
     else req.end();
   });
-
+}

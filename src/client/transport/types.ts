@@ -27,6 +27,8 @@ export interface FetchLikeInit {
   headers: Record<string, string>;
   body?: string | Uint8Array<ArrayBuffer> | null;
   redirect: "manual";
+  /** The cache mode of an EventSource request (HTML: "Set request's cache mode to no-store"). */
+  cache: "no-store";
   signal: AbortSignal;
 }
 
@@ -35,7 +37,12 @@ export interface FetchLikeResponse {
   status: number;
   statusText: string;
   headers: { get(name: string): string | null; forEach(cb: (value: string, name: string) => void): void };
-  body: { getReader(): FetchLikeReader } | null;
+  /**
+   * A WHATWG `ReadableStream` (or anything with `getReader()`), an async iterable of byte
+   * chunks (a Node `Readable`, as node-fetch returns), or null. Anything else is checked at
+   * run time and fails the connection (UNREADABLE_BODY) instead of opening it.
+   */
+  body: unknown;
 }
 
 /**
@@ -65,6 +72,11 @@ export interface BodySink {
 }
 
 export interface TransportResponse {
+  /**
+   * Why the body cannot be read, when the transport knows before reading (a user `fetch`
+   * whose body is not a stream): the connection must not be announced then.
+   */
+  readonly bodyError?: string | undefined;
   readonly status: number;
   readonly statusText: string;
   /** One header value (names are case-insensitive), or null. */
@@ -81,6 +93,28 @@ export interface TransportResponse {
 }
 
 export type Transport = (request: TransportRequest) => Promise<TransportResponse>;
+
+/** TLS settings of the Node transport (passed to `tls.connect`); ignored by `fetch`. */
+export interface TlsOptions {
+  /** Trusted CA certificates (PEM), replacing the default list (as `tls.connect`'s `ca`). */
+  ca?: string | Uint8Array | readonly (string | Uint8Array)[] | undefined;
+  /** Client certificate and key (PEM), for servers that ask for one. */
+  cert?: string | Uint8Array | undefined;
+  key?: string | Uint8Array | undefined;
+  /** false accepts any certificate (like curl -k): for tests and local servers only. */
+  rejectUnauthorized?: boolean | undefined;
+}
+
+/**
+ * A proxy: an `http://[user:pass@]host:port` URL, or a function of the target URL that
+ * returns one or null (no proxy), called for every request (redirects included).
+ */
+export type ProxyOption = string | URL | ((target: URL) => string | URL | null | undefined);
+
+export interface NodeTransportOptions {
+  tls?: TlsOptions | undefined;
+  proxy?: ProxyOption | undefined;
+}
 
 /** The error a transport rejects with or reports when the request's signal aborted it. */
 export function isAbortError(error: unknown): boolean {
