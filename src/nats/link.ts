@@ -76,18 +76,7 @@ export class Link {
 
   /** The first connection: a clear error when there is no server or no JetStream. */
   async start(): Promise<void> {
-    let session: Session;
-    try {
-      session = await this.#open();
-    } catch (error) {
-      if (error instanceof NatsUnavailableError) throw error;
-      throw new NatsUnavailableError(
-        `cannot connect to NATS at ${this.#o.servers.join(", ")}: ${errorText(error)}` +
-          " (is nats-server running, with JetStream enabled: nats-server -js?)",
-        error,
-      );
-    }
-    this.#adopt(session);
+    this.#adopt(await this.#open());
   }
 
   async #open(): Promise<Session> {
@@ -97,6 +86,12 @@ export class Link {
       name: this.#o.name,
       reconnect: false,
       timeout: this.#o.connectTimeout ?? 5000,
+    }).catch((error: unknown) => {
+      throw new NatsUnavailableError(
+        `cannot connect to NATS at ${this.#o.servers.join(", ")}: ${errorText(error)}` +
+          " (is nats-server running? It needs JetStream: nats-server -js)",
+        error,
+      );
     });
     try {
       const jsm = await this.#nats.jetstream.jetstreamManager(nc).catch((error: unknown) => {
@@ -105,9 +100,16 @@ export class Link {
           error,
         );
       });
-      await this.#ensureStream(jsm);
+      await this.#ensureStream(jsm).catch((error: unknown) => {
+        if (error instanceof NatsUnavailableError) throw error;
+        throw new NatsUnavailableError(`stream ${this.#o.stream}: ${errorText(error)}`, error);
+      });
       const js = this.#nats.jetstream.jetstream(nc);
-      const kv = await new this.#nats.kv.Kvm(js).create(this.#o.bucket, { ttl: this.#o.leaseTtl });
+      const kv = await new this.#nats.kv.Kvm(js)
+        .create(this.#o.bucket, { ttl: this.#o.leaseTtl })
+        .catch((error: unknown) => {
+          throw new NatsUnavailableError(`lease bucket ${this.#o.bucket}: ${errorText(error)}`, error);
+        });
       const status = await kv.status();
       if (status.ttl !== this.#o.leaseTtl) {
         throw new NatsUnavailableError(
