@@ -89,6 +89,9 @@ interface Lease {
   validUntil: number;
   runner: FeedRunner;
   releasing: boolean;
+  /** Set once drained: no renewal may start after it (its revision would outlive the purge). */
+  final: boolean;
+  renewal: Promise<void> | null;
 }
 
 const WORKER_ID = /^[A-Za-z0-9_-]+$/;
@@ -120,13 +123,18 @@ export class Ingest {
   readonly #nats: NatsModules;
   readonly #link: Link;
   readonly #feeds: ReadonlyMap<string, FeedSpec>;
+  readonly #kvStream: string;
+  readonly #kvPrefix: string;
   readonly #leases = new Map<string, Lease>();
   /** The last runner of each feed this worker read, for its counters. */
   readonly #runners = new Map<string, FeedRunner>();
   readonly #owners = new Map<string, string>();
   readonly #rates = new Map<string, { at: number; published: number }>();
   #workers = 1;
-  #timer: NodeJS.Timeout | undefined;
+  /** Revision of this worker's entry, to remove exactly it on stop. */
+  #presence = 0;
+  #timers: NodeJS.Timeout[] = [];
+  #renewing = false;
   #ticking = false;
   #stopping: Promise<void> | null = null;
 
@@ -141,13 +149,16 @@ export class Ingest {
       feeds.set(f.name, f);
     }
     this.#feeds = feeds;
+    const bucket = options.bucket ?? `${options.stream}_leases`;
+    this.#kvStream = `KV_${bucket}`;
+    this.#kvPrefix = `$KV.${bucket}.`;
     const servers = typeof options.servers === "string" ? [options.servers] : [...options.servers];
     this.#link = new Link(nats, {
       servers,
       name: `eventsource-wasm ingest ${this.workerId}`,
       stream: options.stream,
       subject: options.subject,
-      bucket: options.bucket ?? `${options.stream}_leases`,
+      bucket,
       leaseTtl: this.#o.leaseTtl,
     });
   }
@@ -169,8 +180,14 @@ export class Ingest {
     this.#link.onSession = (session) => void this.#verify(session);
     this.#link.onLost = (error) => this.#log(`NATS: ${text(error)}; reconnecting`);
     await this.#link.start();
-    this.#timer = setInterval(() => void this.#tick(), Math.max(25, this.#o.leaseTtl / 4));
-    await this.#tick();
+    // Renewals on their own timer: a slow lease round (listing keys, taking feeds) must
+    // never hold them back past the TTL.
+    const period = Math.max(25, this.#o.leaseTtl / 4);
+    this.#timers.push(setInterval(() => void this.#renewAll(), period));
+    this.#timers.push(setInterval(() => void this.#tick(), period));
+    // The first lease round waits one period, so that workers started together see each
+    // other's entries before sharing (rather than the first taking everything).
+    await this.#renewAll();
   }
 
   #log(line: string): void {
@@ -187,7 +204,7 @@ export class Ingest {
         // The next tick's renewal decides.
       }
     }
-    void this.#tick();
+    void this.#renewAll();
   }
 
   #lose(name: string, why: string): void {
@@ -202,7 +219,13 @@ export class Ingest {
     return JSON.stringify({ worker: this.workerId });
   }
 
-  async #renew(kv: KV, name: string, lease: Lease): Promise<void> {
+  #renew(kv: KV, name: string, lease: Lease): Promise<void> {
+    if (lease.final || lease.renewal) return lease.renewal ?? Promise.resolve();
+    lease.renewal = this.#update(kv, name, lease).finally(() => (lease.renewal = null));
+    return lease.renewal;
+  }
+
+  async #update(kv: KV, name: string, lease: Lease): Promise<void> {
     const sentAt = Date.now();
     try {
       lease.rev = await kv.update(`${LEASE_PREFIX}${name}`, this.#value(), lease.rev);
@@ -214,17 +237,39 @@ export class Ingest {
     }
   }
 
+  /** This worker's entry and every lease it holds, renewed at once. */
+  async #renewAll(): Promise<void> {
+    const session = this.#link.session;
+    if (this.#renewing || session === null) return;
+    this.#renewing = true;
+    try {
+      const kv = session.kv;
+      await Promise.all([
+        kv.put(`${WORKER_PREFIX}${this.workerId}`, this.#value()).then(
+          (rev) => void (this.#presence = rev),
+          () => {},
+        ),
+        ...[...this.#leases].map(([name, lease]) => this.#renew(kv, name, lease)),
+      ]);
+    } finally {
+      this.#renewing = false;
+    }
+  }
+
+  /** A lease round: count the live workers, then take or give up feeds to match the share. */
   async #tick(): Promise<void> {
     const session = this.#link.session;
     if (this.#ticking || this.#stopping || session === null) return;
     this.#ticking = true;
     try {
       const kv = session.kv;
-      await kv.put(`${WORKER_PREFIX}${this.workerId}`, this.#value());
-      await Promise.all([...this.#leases].map(([name, lease]) => this.#renew(kv, name, lease)));
+      // One request lists the live keys: expired ones are gone (the bucket's max age), and
+      // released ones leave no marker (see #remove).
+      const info = await session.jsm.streams.info(this.#kvStream, { subjects_filter: `${this.#kvPrefix}>` });
       const taken = new Set<string>();
       let workers = 0;
-      for await (const key of await kv.keys()) {
+      for (const subject of Object.keys(info.state.subjects ?? {})) {
+        const key = subject.slice(this.#kvPrefix.length);
         if (key.startsWith(WORKER_PREFIX)) workers++;
         else if (key.startsWith(LEASE_PREFIX)) taken.add(key.slice(LEASE_PREFIX.length));
       }
@@ -265,7 +310,7 @@ export class Ingest {
       return; // someone else was faster
     }
     const spec = this.#feeds.get(name)!;
-    const lease: Lease = { rev, validUntil: sentAt + this.#o.leaseTtl, releasing: false, runner: undefined! };
+    const lease: Lease = { rev, validUntil: sentAt + this.#o.leaseTtl, releasing: false, final: false, renewal: null, runner: undefined! };
     const margin = this.#o.leaseTtl / 10;
     lease.runner = new FeedRunner(name, spec.url, {
       nats: this.#nats,
@@ -290,14 +335,24 @@ export class Ingest {
     if (!lease || lease.releasing) return;
     lease.releasing = true;
     await lease.runner.drain(this.#o.drainTimeout);
+    lease.final = true;
+    await lease.renewal;
     if (this.#leases.get(name) !== lease) return; // lost meanwhile
     this.#leases.delete(name);
-    try {
-      await this.#link.session?.kv.delete(`${LEASE_PREFIX}${name}`, { previousSeq: lease.rev });
-    } catch {
-      // Expired or lost: the TTL frees it anyway.
-    }
+    await this.#remove(`${LEASE_PREFIX}${name}`, lease.rev);
     this.#log(`lease ${name} released (${why})`);
+  }
+
+  /**
+   * Remove a key this worker wrote at revision `rev`, leaving no delete marker (a marker
+   * would still be listed as a key until it aged out): purge the key's messages up to
+   * `rev`. A newer revision, someone else's lease taken after ours expired, is untouched,
+   * so this is a compare-and-set delete.
+   */
+  async #remove(key: string, rev: number): Promise<void> {
+    const session = this.#link.session;
+    if (session === null || rev === 0) return; // the TTL frees it anyway
+    await session.jsm.streams.purge(this.#kvStream, { filter: `${this.#kvPrefix}${key}`, seq: rev + 1 }).catch(() => {});
   }
 
   async #lookUpOwners(kv: KV, taken: Set<string>): Promise<void> {
@@ -360,10 +415,12 @@ export class Ingest {
    */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
-      clearInterval(this.#timer);
+      clearInterval(this.#timers[1]); // no more lease rounds; renewals go on while draining
       while (this.#ticking) await new Promise((r) => setTimeout(r, 10));
       await Promise.all([...this.#leases.keys()].map((name) => this.#release(name, "stopping")));
-      await this.#link.session?.kv.delete(`${WORKER_PREFIX}${this.workerId}`).catch(() => {});
+      clearInterval(this.#timers[0]);
+      while (this.#renewing) await new Promise((r) => setTimeout(r, 10));
+      await this.#remove(`${WORKER_PREFIX}${this.workerId}`, this.#presence);
       await this.#link.stop();
     })();
     return this.#stopping;
