@@ -238,6 +238,30 @@ export async function readStream(natsUrl: string, stream: string): Promise<Store
   }
 }
 
+/** Messages per subject, from one stream-info request (cheap enough to poll). */
+export async function countsBySubject(natsUrl: string, stream: string): Promise<Map<string, number>> {
+  const nc = await connect({ servers: natsUrl, reconnect: false });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(stream, { subjects_filter: ">" }).catch(() => null);
+    return new Map(Object.entries(info?.state.subjects ?? {}));
+  } finally {
+    await nc.close();
+  }
+}
+
+/** Wait until every subject holds `count` messages (or give up after `timeout`). */
+export async function waitForCounts(natsUrl: string, stream: string, subjects: string[], count: number, timeout: number) {
+  await until(
+    async () => {
+      const counts = await countsBySubject(natsUrl, stream);
+      return subjects.every((s) => (counts.get(s) ?? 0) >= count);
+    },
+    timeout,
+    `${count} messages on each of ${subjects.join(", ")}`,
+  ).catch(() => {}); // the exact comparison that follows says what is missing
+}
+
 /** The ids stored per subject, in order. */
 export function idsBySubject(events: StoredEvent[]): Map<string, number[]> {
   const by = new Map<string, number[]>();

@@ -13,6 +13,7 @@ import {
   startFeed,
   startNats,
   until,
+  waitForCounts,
   type FeedServer,
   type NatsServer,
 } from "./helpers.js";
@@ -41,14 +42,7 @@ run("ingest into JetStream, one worker", () => {
   });
 
   const stored = async (stream: string, subject: string, count: number, names: string[]) => {
-    await until(
-      async () => {
-        const by = idsBySubject(await readStream(nats.url, stream));
-        return names.every((f) => (by.get(`${subject}.${f}`)?.length ?? 0) >= count);
-      },
-      30_000,
-      `${count} events per feed in ${stream}`,
-    ).catch(() => {});
+    await waitForCounts(nats.url, stream, names.map((f) => `${subject}.${f}`), count, 30_000);
     return readStream(nats.url, stream);
   };
 

@@ -2,6 +2,7 @@
 // killed with SIGKILL mid-stream, one stopped with SIGTERM. The stream is the judge.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import {
+  countsBySubject,
   ensureDist,
   idsBySubject,
   killAll,
@@ -13,6 +14,7 @@ import {
   startNats,
   startWorker,
   until,
+  waitForCounts,
   type FeedServer,
   type NatsServer,
   type Worker,
@@ -60,14 +62,7 @@ run("ingest workers sharing feeds", () => {
 
   const expectExactlyOnce = async (stream: string, names: string[], count: number) => {
     const subject = stream.toLowerCase();
-    await until(
-      async () => {
-        const by = idsBySubject(await readStream(nats.url, stream));
-        return names.every((f) => (by.get(`${subject}.${f}`)?.length ?? 0) >= count);
-      },
-      40_000,
-      "every event in the stream",
-    ).catch(() => {});
+    await waitForCounts(nats.url, stream, names.map((f) => `${subject}.${f}`), count, 40_000);
     const by = idsBySubject(await readStream(nats.url, stream));
     for (const f of names) expect(by.get(`${subject}.${f}`), f).toEqual(range(1, count));
   };
@@ -97,7 +92,7 @@ run("ingest workers sharing feeds", () => {
     const orphans = names.filter((f) => before.get(f) === victim.id);
     expect(orphans.length).toBeGreaterThan(0);
     const stored = (f: string) => async () =>
-      (idsBySubject(await readStream(nats.url, stream)).get(`${stream.toLowerCase()}.${f}`) ?? []).length;
+      (await countsBySubject(nats.url, stream)).get(`${stream.toLowerCase()}.${f}`) ?? 0;
     victim.child.kill("SIGKILL");
     const killedAt = Date.now();
     await victim.exited;
