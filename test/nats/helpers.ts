@@ -71,7 +71,7 @@ export interface NatsServer {
   resume(): void;
 }
 
-export async function startNats(): Promise<NatsServer> {
+export async function startNats({ jetstream = true } = {}): Promise<NatsServer> {
   const port = await freePort();
   const store = mkdtempSync(join(tmpdir(), "esw-nats-"));
   let child: ChildProcess | null = null;
@@ -81,7 +81,8 @@ export async function startNats(): Promise<NatsServer> {
     port,
     async start() {
       if (child) return;
-      const c = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store], { stdio: "ignore" });
+      const args = ["-a", "127.0.0.1", "-p", String(port), ...(jetstream ? ["-js", "-sd", store] : [])];
+      const c = spawn("nats-server", args, { stdio: "ignore" });
       child = c;
       exited = new Promise((r) => c.once("exit", () => r()));
       await until(() => portOpen(port), 10_000, "nats-server to listen");
