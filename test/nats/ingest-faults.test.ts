@@ -96,7 +96,7 @@ run("ingest into JetStream, one worker", () => {
     const w = worker;
     await until(() => w.stats().feeds.every((f) => f.published > 1000), 10_000, "publishing");
     await nats.stop();
-    expect(w.stats().connected).toBe(false);
+    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
     await sleep(500);
     await nats.start();
     const events = await stored(stream, stream.toLowerCase(), count, names);
