@@ -121,7 +121,9 @@ run("ingest workers sharing feeds", () => {
     const count = 3000;
     const args = await setup(stream, count, names);
     const ttl = 10_000;
-    workers = ["t1", "t2"].map((id) => startWorker(id, [...args, "--lease-ttl", `${ttl}ms`]));
+    workers = ["t1", "t2"].map((id) =>
+      startWorker(id, [...args, "--lease-ttl", `${ttl}ms`, ...(id === "t2" ? ["--stats", "--stats-interval", "300ms"] : [])]),
+    );
     const bucket = `${stream}_leases`;
     await until(
       async () => {
@@ -143,5 +145,8 @@ run("ingest workers sharing feeds", () => {
     // A lease round (TTL/4), not the TTL.
     expect(took).toBeLessThan(ttl / 2);
     await expectExactlyOnce(stream, names, count);
+    // --stats: per feed, events/s, lag since the last event, owner.
+    expect(workers[1]!.stderr()).toMatch(/worker t2: 4 of 4 feeds \(share 4, 1 worker\)/);
+    for (const f of names) expect(workers[1]!.stderr()).toMatch(new RegExp(`\\n  ${f}  \\d+ ev/s  lag [\\d.]+s  owner t2  stored \\d+`));
   }, 90_000);
 });
