@@ -101,7 +101,8 @@ export class FeedRunner {
     this.#stop();
     const until = Date.now() + timeout;
     while (this.#pending.length > 0 && Date.now() < until) await this.#nap(50);
-    await this.done;
+    // With NATS away, the loop may still wait for a connection: do not wait past the bound.
+    await Promise.race([this.done, sleep(Math.max(0, until - Date.now()))]);
   }
 
   /** The lease is gone: stop at once; whatever is not acknowledged is the next owner's. */

@@ -276,10 +276,10 @@ export class Ingest {
       this.#workers = Math.max(1, workers);
       const share = this.#share();
       if (this.#stopping) return;
-      if (this.#leases.size > share) {
-        const mine = [...this.#leases.keys()].filter((n) => !this.#leases.get(n)!.releasing);
-        mine.sort((a, b) => rank(this.workerId, a) - rank(this.workerId, b));
-        for (const name of mine.slice(0, this.#leases.size - share)) void this.#release(name, "rebalancing");
+      const active = [...this.#leases.keys()].filter((n) => !this.#leases.get(n)!.releasing);
+      if (active.length > share) {
+        active.sort((a, b) => rank(this.workerId, a) - rank(this.workerId, b));
+        for (const name of active.slice(0, active.length - share)) void this.#release(name, "rebalancing");
       } else if (this.#leases.size < share) {
         const free = [...this.#feeds.keys()].filter((n) => !taken.has(n) && !this.#leases.has(n));
         free.sort((a, b) => rank(this.workerId, b) - rank(this.workerId, a));

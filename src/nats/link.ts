@@ -86,6 +86,10 @@ export class Link {
       name: this.#o.name,
       reconnect: false,
       timeout: this.#o.connectTimeout ?? 5000,
+      // A server that vanished without closing the socket is noticed after two missed
+      // pings: 20-30 s, not the client's default of minutes.
+      pingInterval: 10_000,
+      maxPingOut: 2,
     }).catch((error: unknown) => {
       throw new NatsUnavailableError(
         `cannot connect to NATS at ${this.#o.servers.join(", ")}: ${errorText(error)}` +
