@@ -133,6 +133,8 @@ export interface FeedOptions {
   /** Cut each connection after a random number of bytes up to this (0: never). */
   dropWithin?: number;
   seed?: number;
+  /** False: events without an `id:` line (default true). */
+  ids?: boolean;
 }
 
 export interface FeedServer {
@@ -147,7 +149,7 @@ export interface FeedServer {
 
 /** An SSE feed of `count` events with ids 1..count, resumed after Last-Event-ID. */
 export async function startFeed(name: string, options: FeedOptions): Promise<FeedServer> {
-  const { count, perTick = 20, dropWithin = 0 } = options;
+  const { count, perTick = 20, dropWithin = 0, ids = true } = options;
   const random = prng(options.seed ?? 1);
   const lastEventIds: (string | null)[] = [];
   let drops = 0;
@@ -163,7 +165,7 @@ export async function startFeed(name: string, options: FeedOptions): Promise<Fee
     const timer = setInterval(() => {
       if (res.writableNeedDrain) return; // the client paused: wait
       let chunk = "";
-      for (let i = 0; i < perTick && next <= count; i++, next++) chunk += `id: ${next}\ndata: ${eventData(name, next)}\n\n`;
+      for (let i = 0; i < perTick && next <= count; i++, next++) chunk += `${ids ? `id: ${next}\n` : ""}data: ${eventData(name, next)}\n\n`;
       if (chunk === "") return;
       const bytes = Buffer.from(chunk);
       if (bytes.length >= budget) {

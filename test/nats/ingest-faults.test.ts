@@ -105,6 +105,31 @@ run("ingest into JetStream, one worker", () => {
     expectExactlyOnce(events, stream.toLowerCase(), names, count);
   }, 60_000);
 
+  test("a feed without ids, NATS restarted mid-stream: republishes collapse, every event once, in order", async () => {
+    const stream = `NOIDS${++n}`;
+    const subject = stream.toLowerCase();
+    const count = 6000;
+    feeds = [await startFeed("a", { count, perTick: 60, ids: false })];
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject,
+      feeds: [{ name: "a", url: feeds[0]!.url }],
+      leaseTtl: 2000,
+      publishTimeout: 1000,
+    });
+    const w = worker;
+    await until(() => w.stats().feeds[0]!.published > 1000, 10_000, "publishing");
+    await nats.stop();
+    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
+    await sleep(500);
+    await nats.start();
+    const events = await stored(stream, subject, count, ["a"]);
+    expect(w.stats().feeds[0]!.resyncs).toBeGreaterThan(0);
+    expect(events.map((e) => e.data)).toEqual(range(1, count).map((i) => eventData("a", i)));
+    expect(events.every((e) => !e.id && /^a~/.test(e.msgId ?? ""))).toBe(true);
+  }, 60_000);
+
   test("NATS stops answering: the unacknowledged publishes stay bounded and the source pauses", async () => {
     const stream = `PAUSE${++n}`;
     const count = 5000;
