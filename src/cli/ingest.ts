@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { ingest, type FeedSpec, type IngestOptions, type IngestStats } from "../nats/index.js";
+import { FEED_NAME, ingest, type FeedSpec, type IngestOptions, type IngestStats } from "../nats/index.js";
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -62,6 +62,8 @@ function parseFeed(raw: string, where: string): FeedSpec {
   if (at <= 0) throw new Error(`${where}: expected <name>=<url>, got ${JSON.stringify(raw)}`);
   const name = raw.slice(0, at).trim();
   const url = raw.slice(at + 1).trim();
+  // One subject token and one KV key token.
+  if (!FEED_NAME.test(name)) throw new Error(`${where}: feed name ${JSON.stringify(name)}: use letters, digits, _ and -`);
   try {
     const u = new URL(url);
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();

@@ -30,7 +30,9 @@ describe("ingest: missing pieces", () => {
     const r = cli(["ingest", "--stream", "S", "--subject", "s"]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/no feeds/);
-    expect(cli(["ingest", "--stream", "S", "--subject", "s", "--feed", "a.b=http://x/"]).stderr).toMatch(/feed name "a\.b"/);
+    const dotted = cli(["ingest", "--stream", "S", "--subject", "s", "--feed", "a.b=http://x/"]);
+    expect(dotted.status).toBe(2);
+    expect(dotted.stderr).toMatch(/feed name "a\.b"/);
   });
 
   (natsServerAvailable() ? test : test.skip)("a server without JetStream: says so", async () => {
