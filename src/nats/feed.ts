@@ -125,7 +125,7 @@ export class FeedRunner {
     return {
       ...this.counters,
       unacked: this.#pending.length,
-      bytesReceived: this.#sourceBytes + (this.#source?.stats.bytesReceived ?? 0),
+      bytesReceived: this.#sourceBytes + (this.#source?.stats.bytes ?? 0),
     };
   }
 
@@ -179,7 +179,7 @@ export class FeedRunner {
       // without an id of their own starts again there.
       const opens: { at: number; id: string }[] = [];
       source.addEventListener("open", () => {
-        opens.push({ at: source.stats.eventsDispatched, id: source.lastEventId });
+        opens.push({ at: source.stats.events, id: source.lastEventId });
         delay = 500;
       });
       source.addEventListener("error", (e) => {
@@ -212,7 +212,7 @@ export class FeedRunner {
         this.counters.lastError = text(error);
         this.#ctx.log(`feed ${this.name}: ${text(error)}; retrying in ${delay} ms`);
       }
-      this.#sourceBytes += source.stats.bytesReceived;
+      this.#sourceBytes += source.stats.bytes;
       this.#source = null;
       source.close();
       if (this.#stopping) break;
