@@ -180,7 +180,8 @@ async function load() {
 }
 
 const client = await load();
-const gc = /** @type {(() => void) | undefined} */ (/** @type {any} */ (globalThis).gc);
+// BENCH_E2E_GC=0: no forced GC (a --cpu-prof run, whose GC figure must be the stream's own).
+const gc = process.env.BENCH_E2E_GC === "0" ? undefined : /** @type {(() => void) | undefined} */ (/** @type {any} */ (globalThis).gc);
 if (client.skip !== undefined || client.run === undefined) {
   process.send?.({ skip: client.skip, label: client.label, ours: client.ours });
 } else {
