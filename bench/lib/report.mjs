@@ -173,8 +173,15 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
   }
   out.push(`- Node ${m.node} (V8 ${m.v8}), ${m.platform}`);
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores`);
-  out.push(`- Load average at start: ${m.load.join(" ")}${parse?.loadAfter ? `; after the parse bench: ${parse.loadAfter.join(" ")}` : ""}. The machine is shared: figures can carry a few % of noise, ratios measured side by side less so.`);
-  out.push(`- Whole run: ${Math.round(wallSeconds)} s${m.smoke ? " — SMOKE MODE: tiny sizes, figures are meaningless" : ""}`);
+  const loaded = [m, e2e?.machine].some((x) => x && x.load[0] > x.cores);
+  out.push(
+    `- Load average at start: ${m.load.join(" ")}${parse?.loadAfter ? `; after the parse bench: ${parse.loadAfter.join(" ")}` : ""}` +
+      `${e2e && e2e.machine !== m ? `; at the e2e bench's start: ${e2e.machine.load.join(" ")}` : ""}${e2e?.loadAfter ? `; after it: ${e2e.loadAfter.join(" ")}` : ""}. ` +
+      (loaded
+        ? "**The machine was loaded (load average above its core count): figures are noisy; the e2e per-round ranges show how much.**"
+        : "The machine is shared: figures can carry a few % of noise, ratios measured side by side less so."),
+  );
+  out.push(`- Whole run: ${Number.isFinite(wallSeconds) ? `${Math.round(wallSeconds)} s` : "not recorded"}${m.smoke ? " — SMOKE MODE: tiny sizes, figures are meaningless" : ""}`);
   out.push(`- Produced by \`npm run bench\` (bench/run.mjs); chart: [ratios.svg](ratios.svg)`);
   const notes = [...(parse?.notes ?? []), ...(e2e?.notes ?? []), ...(memory?.notes ?? [])];
   for (const note of new Set(notes)) out.push(`- NOTE: ${note}`);
