@@ -51,4 +51,4 @@ writeFileSync(previous, JSON.stringify(results) + "\n");
 
 console.log("## Targets");
 for (const t of targets) console.log(`${t.verdict.padEnd(12)} ${t.name}: ${t.figure}`);
-console.log(`\nwrote ${join(outDir, "RESULTS.md")} and ratios.svg (${Math.round(wallSeconds)} s)`);
+console.log(`\nwrote ${join(outDir, "RESULTS.md")} and ratios.svg${reportOnly ? "" : ` (${Math.round(wallSeconds)} s)`}`);
