@@ -44,8 +44,12 @@ function cycle(i) {
           source.close();
           closedAt.message++;
           check();
-          // Anything still dispatched from this chunk would be counted before the next turn.
-          setImmediate(resolve);
+          // Anything still dispatched from this chunk would be counted before the next turn,
+          // and the rest of the chunk must not even be parsed (its ids would move lastEventId).
+          setImmediate(() => {
+            if (source.lastEventId !== "1") failures.push(`cycle ${i}: lastEventId ${source.lastEventId} after close()`);
+            resolve();
+          });
         });
       });
     case 1:
