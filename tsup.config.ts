@@ -3,9 +3,23 @@ import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 import { defineConfig, type Options } from "tsup";
 
+// `eventsource-wasm/nats` reaches the core through `../index.js`; in dist/ that is the
+// core's own build beside it (./index.js or ./index.cjs), not a second copy inlined.
+const coreExternal: Plugin = {
+  name: "core-external",
+  setup(build) {
+    const file = build.initialOptions.format === "cjs" ? "./index.cjs" : "./index.js";
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}src${sep}nats${sep}`) ? { path: file, external: true } : undefined,
+    );
+  },
+};
+const natsExternal = [/^@nats-io\//];
+
 const root = dirname(fileURLToPath(import.meta.url));
 const parserDir = resolve(root, "src/parser") + sep;
 const cliDir = resolve(root, "src/cli") + sep;
+const natsDir = resolve(root, "src/nats") + sep;
 
 /**
  * Every layer above the parser reaches it through the `eventsource-wasm/parser` build
@@ -42,6 +56,7 @@ function cliUsesLibrary(): Plugin {
         if (!args.importer.startsWith(cliDir)) return undefined;
         const target = resolve(args.resolveDir, args.path);
         if (target.startsWith(cliDir) || target.endsWith(".json")) return undefined;
+        if (target.startsWith(natsDir)) return { path: "./nats.js", external: true };
         return { path: "./index.js", external: true };
       });
     },
@@ -112,5 +127,7 @@ export default defineConfig([
   },
   // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
   // src/cli/main.ts): ESM only and no types, since nothing imports it.
-  { ...common, platform: "node", entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, esbuildPlugins: [cliUsesLibrary()] },
+  { ...common, platform: "node", entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, external: natsExternal, esbuildPlugins: [cliUsesLibrary()] },
+  // `eventsource-wasm/nats`: the NATS packages are optional peer dependencies, kept external.
+  { ...common, platform: "node", entry: { nats: "src/nats/index.ts" }, format: ["esm", "cjs"], dts: true, external: natsExternal, esbuildPlugins: [coreExternal] },
 ]);

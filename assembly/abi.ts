@@ -13,6 +13,15 @@ export const RECORD_WORDS = 8192;
  * when less than this is left.
  */
 export const MAX_WORDS_PER_LINE = 11;
+/** Set in what `feed` and `resume` return when the table filled up: read it, then `resume`. */
+export const PAUSED = 0x40000000;
+
+// The fields a line can name ("data", "event", "retry", "id"), as both engines number them.
+export const FIELD_NONE = 0;
+export const FIELD_DATA = 1;
+export const FIELD_EVENT = 2;
+export const FIELD_RETRY = 3;
+export const FIELD_ID = 4;
 
 // Record kinds: the low byte of a record's first word; flags sit above it.
 /**
@@ -38,8 +47,13 @@ export const FLAG_ASCII = 0x100;
 export const FLAG_DATA_ASCII = 0x200;
 /** EVENT: commit the last event ID buffer before dispatching. */
 export const FLAG_COMMIT = 0x400;
-/** EVENT: the type has the same bytes as the previous event's in this call. */
+/**
+ * EVENT: the type has the same bytes as the previous event's of this stream (remembered while
+ * it is at most TYPE_KEEP bytes and the stream stays in the Instance).
+ */
 export const FLAG_SAME_TYPE = 0x800;
+/** Bytes of the previous event's type that the module keeps for FLAG_SAME_TYPE. */
+export const TYPE_KEEP = 64;
 /**
  * EVENT, COMMIT: first, the last event ID buffer := the id span that follows. The module
  * holds an id field until the blank line that commits it (across calls, in the pending
@@ -68,18 +82,18 @@ export const JOIN_MAX = 4096;
 // Per-stream state: i32 words at `state` (written by `save`). Between feeds the pending bytes
 // sit at S_BASE as [type][id][data][line], so a parser's whole state is these words plus
 // S_PENDING bytes, which JS swaps out when another parser uses the shared instance.
-export const S_BOM = 0; // BOM bytes matched so far; 3 once past the stream start
-export const S_CR = 1; // the previous chunk ended in CR: a leading LF is not a new line
+export const S_BOM_BYTES = 0; // BOM bytes matched so far; 3 once past the stream start
+export const S_AFTER_CR = 1; // the previous chunk ended in CR: a leading LF is not a new line
 export const S_LINE_LEN = 2; // bytes of the unfinished line
 export const S_LINE_HIGH = 3; // the unfinished line has a byte >= 0x80
-export const S_LINE_SKIP = 4; // the rest of the current line is dropped (too large)
+export const S_SKIP_LINE = 4; // the rest of the current line is dropped (too large)
 export const S_DATA_LEN = 5; // as the spec counts it: every value plus its LF
 export const S_DATA_HIGH = 6;
 export const S_TYPE_LEN = 7;
 export const S_TYPE_HIGH = 8;
 export const S_DISCARDING = 9;
 export const S_ID_DIRTY = 10; // an id field was seen since the last commit
-export const S_MAX = 11; // maxEventSize as u32; 0xFFFFFFFF is unbounded
+export const S_MAX_EVENT_SIZE = 11; // maxEventSize as u32; 0xFFFFFFFF is unbounded
 export const S_COMMENTS = 12; // 1 when comments are wanted
 export const S_PENDING = 13; // bytes at S_BASE that belong to this stream
 export const S_BASE = 14; // where the pending bytes are (0: at `arena`)

@@ -6,12 +6,13 @@
 // the arena only ever holds the pending event (data, type) and an unfinished line.
 
 import {
-  WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE,
+  WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE, PAUSED,
+  FIELD_NONE, FIELD_DATA, FIELD_EVENT, FIELD_RETRY, FIELD_ID,
   REC_EVENT, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
-  FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX,
-  S_BOM, S_CR, S_LINE_LEN, S_LINE_HIGH, S_LINE_SKIP, S_DATA_LEN, S_DATA_HIGH,
-  S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX,
+  FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX, TYPE_KEEP,
+  S_BOM_BYTES, S_AFTER_CR, S_LINE_LEN, S_LINE_HIGH, S_SKIP_LINE, S_DATA_LEN, S_DATA_HIGH,
+  S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX_EVENT_SIZE,
   S_COMMENTS, S_PENDING, S_BASE, S_ID_HELD, S_ID_HIGH, S_REF_END, S_REF_BYTES, S_LOAD, STATE_WORDS,
 } from "./abi";
 
@@ -26,6 +27,10 @@ export const state: usize = memory.data(STATE_WORDS * 4, 16);
 export const joined: usize = memory.data(JOIN_SIZE, 16);
 // The joined area as UTF-16 (see `utf16`): at most two bytes for each byte of it.
 export const wide: usize = memory.data(JOIN_SIZE * 2, 16);
+// The type of the stream's previous event (when at most TYPE_KEEP bytes), so that JS can
+// reuse its string (FLAG_SAME_TYPE) across calls: at small chunks a call has one event at
+// most, and a type decoded per event was a string made per event.
+const prevType: usize = memory.data(TYPE_KEEP, 16);
 // SIMD build: the offsets (from `input`) of every CR and LF of the chunk, found in one pass
 // (and room for the three garbage entries `index` may write past the last).
 const ends: usize = memory.data(WINDOW_SIZE * 2 + 16, 16);
@@ -35,11 +40,11 @@ export const arena: usize = (__heap_base + 15) & ~15;
 
 // The stream's state: loaded from the state block by `feed` when S_LOAD says so (the
 // pointers and `dataOwned` are derived there), stored there by `save` (see abi.ts).
-let bom: u32 = 0;
-let cr: u32 = 0;
+let bomBytes: u32 = 0;
+let afterCR: u32 = 0;
 let lineLen: u32 = 0;
 let lineHigh: u32 = 0;
-let lineSkip: u32 = 0;
+let skipLine: u32 = 0;
 let dataPtr: usize = 0;
 let dataLen: u32 = 0;
 let dataHigh: u32 = 0;
@@ -49,7 +54,7 @@ let typeLen: u32 = 0;
 let typeHigh: u32 = 0;
 let discarding: u32 = 0;
 let idDirty: u32 = 0;
-let maxSize: u32 = 0;
+let maxEventSize: u32 = 0;
 let comments: u32 = 0;
 
 // Per call.
@@ -70,8 +75,7 @@ let idHeld = false; // an id field that no record has carried yet (stream state)
 let idPtr: usize = 0;
 let idLen: u32 = 0;
 let idHigh: u32 = 0;
-let prevTypePtr: usize = 0; // the previous event's type in this call, to spare JS a decode
-let prevTypeLen: u32 = 0xffffffff;
+let prevTypeLen: u32 = 0xffffffff; // bytes at `prevType`; 0xffffffff: none
 
 @inline function getState(i: i32): u32 {
   return load<u32>(state + (<usize>i << 2));
@@ -82,19 +86,21 @@ let prevTypeLen: u32 = 0xffffffff;
 
 function loadState(): void {
   base = getState(S_BASE);
-  bom = getState(S_BOM);
-  cr = getState(S_CR);
+  bomBytes = getState(S_BOM_BYTES);
+  afterCR = getState(S_AFTER_CR);
   lineLen = getState(S_LINE_LEN);
   lineHigh = getState(S_LINE_HIGH);
-  lineSkip = getState(S_LINE_SKIP);
+  skipLine = getState(S_SKIP_LINE);
   dataLen = getState(S_DATA_LEN);
   dataHigh = getState(S_DATA_HIGH);
   typeLen = getState(S_TYPE_LEN);
   typeHigh = getState(S_TYPE_HIGH);
   discarding = getState(S_DISCARDING);
   idDirty = getState(S_ID_DIRTY);
-  maxSize = getState(S_MAX);
+  maxEventSize = getState(S_MAX_EVENT_SIZE);
   comments = getState(S_COMMENTS);
+  // Not in the state block: a stream moved in has to send its next type again.
+  prevTypeLen = 0xffffffff;
   const held = getState(S_ID_HELD);
   idHeld = held != 0;
   idLen = held - 1;
@@ -105,11 +111,11 @@ function loadState(): void {
 export function save(): void {
   // Written by JS and not fed since: the block already holds it, the globals do not.
   if (getState(S_LOAD)) return;
-  setState(S_BOM, bom);
-  setState(S_CR, cr);
+  setState(S_BOM_BYTES, bomBytes);
+  setState(S_AFTER_CR, afterCR);
   setState(S_LINE_LEN, lineLen);
   setState(S_LINE_HIGH, lineHigh);
-  setState(S_LINE_SKIP, lineSkip);
+  setState(S_SKIP_LINE, skipLine);
   setState(S_DATA_LEN, dataLen);
   setState(S_DATA_HIGH, dataHigh);
   setState(S_TYPE_LEN, typeLen);
@@ -221,7 +227,7 @@ function scan(p: usize, limit: usize): usize {
 @inline function afterLineEnd(e: usize): usize {
   if (<u32>load<u8>(e) == CR) {
     if (e + 1 < end) return <u32>load<u8>(e + 1) == LF ? e + 2 : e + 1;
-    cr = 1;
+    afterCR = 1;
   }
   return e + 1;
 }
@@ -256,6 +262,18 @@ function scan(p: usize, limit: usize): usize {
     if (load<u8>(a + i) != load<u8>(b + i)) return false;
   }
   return true;
+}
+
+/** FLAG_SAME_TYPE if the type [p, p + len) is the previous event's; else it is remembered. */
+@inline function sameType(p: usize, len: u32): u32 {
+  if (len == prevTypeLen && sameBytes(p, prevType, len)) return FLAG_SAME_TYPE;
+  if (len <= <u32>TYPE_KEEP) {
+    copy(prevType, p, len);
+    prevTypeLen = len;
+  } else {
+    prevTypeLen = 0xffffffff;
+  }
+  return 0;
 }
 
 /** Whether [p, p + n) holds a 0x00 byte: four bytes at a time, as ids are a few bytes. */
@@ -309,9 +327,9 @@ function appendData(vp: usize, vl: u32, high: u32): void {
   // The line that breaks the bound is dropped with the event; later lines of a discarded
   // event are dropped only when they alone are over it (docs/PARSER.md, "Size bound").
   if (discarding) {
-    if (len > maxSize) return;
-  } else if (len > maxSize - dataLen - typeLen) {
-    // (dataLen + typeLen <= maxSize holds whenever not discarding: no overflow.)
+    if (len > maxEventSize) return;
+  } else if (len > maxEventSize - dataLen - typeLen) {
+    // (dataLen + typeLen <= maxEventSize holds whenever not discarding: no overflow.)
     tooLarge();
     return;
   }
@@ -333,12 +351,7 @@ function appendData(vp: usize, vl: u32, high: u32): void {
     } else {
       refer(dataPtr, dataLen - 1);
       if (typeLen > 0) refer(typePtr, typeLen);
-      let same: u32 = 0;
-      if (typeLen > 0) {
-        if (typeLen == prevTypeLen && sameBytes(typePtr, prevTypePtr, typeLen)) same = FLAG_SAME_TYPE;
-        prevTypePtr = typePtr;
-        prevTypeLen = typeLen;
-      }
+      const same = typeLen > 0 ? sameType(typePtr, typeLen) : 0;
       // Joined in the order JS reads them: type (unless the same), data, id.
       let joins: u32 = 0;
       if (typeLen > 0 && same == 0) joins = join(typeHigh, typePtr, typeLen, FLAG_JOINED);
@@ -384,30 +397,30 @@ function appendData(vp: usize, vl: u32, high: u32): void {
 
   // Names are matched as bytes at the start of the line; a known name must be followed by
   // the colon or the end of the line ("using the whole line as the field name").
-  let field: u32 = 0; // 1 data, 2 event, 3 retry, 4 id
+  let field = FIELD_NONE;
   let v: u32 = 0;
   if (first == 0x64 /* d */) {
     if (len >= 4 && load<u32>(p) == 0x61746164 /* data */) {
-      field = 1;
+      field = FIELD_DATA;
       v = 4;
     }
   } else if (first == 0x69 /* i */) {
     if (len >= 2 && <u32>load<u8>(p + 1) == 0x64 /* d */) {
-      field = 4;
+      field = FIELD_ID;
       v = 2;
     }
   } else if (first == 0x65 /* e */) {
     if (len >= 5 && load<u32>(p) == 0x6e657665 /* even */ && <u32>load<u8>(p + 4) == 0x74) {
-      field = 2;
+      field = FIELD_EVENT;
       v = 5;
     }
   } else if (first == 0x72 /* r */) {
     if (len >= 5 && load<u32>(p) == 0x72746572 /* retr */ && <u32>load<u8>(p + 4) == 0x79) {
-      field = 3;
+      field = FIELD_RETRY;
       v = 5;
     }
   }
-  if (field == 0) return;
+  if (field == FIELD_NONE) return;
   if (v < len) {
     if (<u32>load<u8>(p + v) != COLON) return;
     v++;
@@ -416,7 +429,7 @@ function appendData(vp: usize, vl: u32, high: u32): void {
   const vp = p + v;
   const vl = len - v;
 
-  if (field == 1) {
+  if (field == FIELD_DATA) {
     if (discarding) return;
     if (dataLen == 0 && inWindow(vp)) {
       // A single-line value is dispatched straight from the window: most events never copy.
@@ -427,13 +440,13 @@ function appendData(vp: usize, vl: u32, high: u32): void {
     } else {
       appendData(vp, vl, high);
     }
-  } else if (field == 2) {
+  } else if (field == FIELD_EVENT) {
     if (discarding) return;
     typePtr = vp;
     typeLen = vl;
     typeHigh = high;
     keepLine = true;
-  } else if (field == 3) {
+  } else if (field == FIELD_RETRY) {
     if (vl == 0) return;
     for (let i: usize = 0; i < vl; i++) {
       if (<u32>load<u8>(vp + i) - 0x30 > 9) return;
@@ -455,7 +468,7 @@ function appendData(vp: usize, vl: u32, high: u32): void {
 
 /**
  * Feeds `len` bytes (1..WINDOW_SIZE) from the input window. Returns the number of record
- * words written; bit 30 set means the table filled up: read it, then call `resume`.
+ * words written; with PAUSED set, the table filled up: read it, then call `resume`.
  */
 export function feed(len: i32): i32 {
   if (getState(S_LOAD)) {
@@ -467,7 +480,6 @@ export function feed(len: i32): i32 {
   refEnd = 0;
   refBytes = 0;
   joinEnd = joined;
-  prevTypeLen = 0xffffffff;
   cur = arena - <usize>len;
   end = arena;
   // The records of the previous call are read by now: the pending bytes can come home.
@@ -481,36 +493,36 @@ export function feed(len: i32): i32 {
   dataOwned = dataLen > 0 ? 1 : 0;
   top = arena + pending;
 
-  if (cr) {
-    cr = 0;
+  if (afterCR) {
+    afterCR = 0;
     if (<u32>load<u8>(cur) == LF) cur++;
   }
 
-  if (bom < 3) {
+  if (bomBytes < 3) {
     // EF BB BF at the start of the stream is dropped, even when split across chunks.
-    while (bom < 3 && cur < end) {
+    while (bomBytes < 3 && cur < end) {
       const b = <u32>load<u8>(cur);
-      if (b != (bom == 0 ? 0xef : bom == 1 ? 0xbb : 0xbf)) break;
-      bom++;
+      if (b != (bomBytes == 0 ? 0xef : bomBytes == 1 ? 0xbb : 0xbf)) break;
+      bomBytes++;
       cur++;
     }
-    if (cur < end && bom < 3) {
+    if (cur < end && bomBytes < 3) {
       // Not a BOM after all: the bytes held back start the first line.
-      if (bom > 0) store<u8>(arena, 0xef);
-      if (bom > 1) store<u8>(arena + 1, 0xbb);
-      lineLen = bom;
-      lineHigh = bom > 0 ? 1 : 0;
+      if (bomBytes > 0) store<u8>(arena, 0xef);
+      if (bomBytes > 1) store<u8>(arena + 1, 0xbb);
+      lineLen = bomBytes;
+      lineHigh = bomBytes > 0 ? 1 : 0;
       top = arena + lineLen;
-      bom = 3;
+      bomBytes = 3;
     }
   }
 
-  if (lineLen > 0 || lineSkip) {
+  if (lineLen > 0 || skipLine) {
     // The line left unfinished by the previous chunk: it sits at the top of the arena.
     const e = scan(cur, end);
-    if (lineSkip) {
+    if (skipLine) {
       if (e < end) {
-        lineSkip = 0;
+        skipLine = 0;
         cur = afterLineEnd(e);
       } else {
         cur = end;
@@ -542,7 +554,7 @@ export function feed(len: i32): i32 {
   return run();
 }
 
-/** Continues a `feed` that returned with bit 30 set, once JS has read the records. */
+/** Continues a `feed` that returned with PAUSED set, once JS has read the records. */
 export function resume(): i32 {
   rc = 0;
   joinEnd = joined;
@@ -552,7 +564,7 @@ export function resume(): i32 {
 function paused(): i32 {
   setState(S_REF_END, <u32>refEnd);
   setState(S_REF_BYTES, refBytes);
-  return rc | (1 << 30);
+  return rc | PAUSED;
 }
 
 function run(): i32 {
@@ -684,19 +696,14 @@ function shortEvent(start: usize, q: usize, qEnd: usize): usize {
   if (de < d + 7 || be != de + 1) return 0;
   if (load<u32>(d + 1) != 0x61746164 /* data */ || load<u16>(d + 5) != 0x203a /* ": " */) return 0;
   if (<u32>load<u8>(de) != LF || <u32>load<u8>(be) != LF) return 0;
-  const max = maxSize;
+  const max = maxEventSize;
   // The size bound of each line, as processLine checks it with the buffers the lines fill
   // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
   if (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - 1) > max - tl) return 0;
   const ip = start + 4;
   const il = <u32>(e1 - ip);
   if (hasNul(ip, il)) return 0;
-  let same: u32 = 0;
-  if (tl > 0) {
-    if (tl == prevTypeLen && sameBytes(tp, prevTypePtr, tl)) same = FLAG_SAME_TYPE;
-    prevTypePtr = tp;
-    prevTypeLen = tl;
-  }
+  const same = tl > 0 ? sameType(tp, tl) : 0;
   const dp = d + 7;
   const r = records + (<usize>rc << 2);
   store<u32>(r, REC_EVENT | FLAG_ASCII | FLAG_DATA_ASCII | FLAG_COMMIT | same | FLAG_ID | FLAG_ID_ASCII);
@@ -737,7 +744,7 @@ function runSimd(): i32 {
       if (next < end) {
         if (<u32>load<u8>(next) == LF) next++;
       } else {
-        cr = 1;
+        afterCR = 1;
       }
     }
     start = next;
@@ -765,18 +772,18 @@ function finish(): void {
   let rem = <u32>(end - cur);
   const remHigh = scanHigh;
   const partial = lineLen + rem;
-  if (partial > 0 && !lineSkip) {
+  if (partial > 0 && !skipLine) {
     // The same verdict as for the whole line, since a line only gets longer; made now so
     // that memory never holds more than the bound.
     let drop = false;
     if (discarding) {
-      drop = partial > maxSize;
-    } else if (<u64>dataLen + <u64>typeLen + <u64>partial > <u64>maxSize) {
+      drop = partial > maxEventSize;
+    } else if (<u64>dataLen + <u64>typeLen + <u64>partial > <u64>maxEventSize) {
       tooLarge();
       drop = true;
     }
     if (drop) {
-      lineSkip = 1;
+      skipLine = 1;
       lineLen = 0;
       lineHigh = 0;
       rem = 0;

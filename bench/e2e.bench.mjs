@@ -1,232 +1,221 @@
-// End to end: a loopback node:http server in a child process streams N market-tick events,
-// and in this process each client receives them all. Measured per client: events/s, MB/s and
-// client CPU time per event (process.cpuUsage; the server's CPU is in the child).
+// End to end: a node:http server in one child process streams N market-tick events on
+// 127.0.0.1; each client runs in a child process of its own (bench/lib/e2e-client.mjs) and
+// receives every event. The clients take turns: a warm-up stream each, then rounds in which
+// every client runs one timed stream (the order rotates from round to round), so that load
+// from other processes that comes and goes touches every client alike. Per client: median
+// events/s, MB/s and CPU per event (process.cpuUsage of the client's process) with their
+// min-max, and ratios to `eventsource` and to node:http + eventsource-parser, per round and
+// of the medians.
 //
 //   node bench/e2e.bench.mjs [--json out.json]
-//   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_TRIALS=<n>, BENCH_REQUIRE_OURS=1,
-//        BENCH_IMPLS=js,undici (the `eventsource` baseline and the floor are always kept)
-//
-// The EventSources reconnect when a stream ends, so each is closed at its Nth event.
+//   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_ROUNDS=<max rounds>,
+//        BENCH_E2E_BUDGET=<s: no new round after this>, BENCH_REQUIRE_OURS=1,
+//        BENCH_IMPLS=wasm,iter (the two baselines and the floor are always kept),
+//        BENCH_E2E_CPU_PROF=<dir> (clients run with node --cpu-prof, profiles written there)
 
 import { fork } from "node:child_process";
-import { createRequire } from "node:module";
-import http from "node:http";
 import { fileURLToPath } from "node:url";
-import { EventSource as EventSourcePkg } from "eventsource";
-import { loadDist } from "./lib/impls.mjs";
-import { SMOKE, fmt, fmtRatio, machine, mdTable, writeJson } from "./lib/common.mjs";
+import { SMOKE, fmtRatio, machine, writeJson } from "./lib/common.mjs";
+import { e2eTable } from "./lib/report.mjs";
 
-const require = createRequire(import.meta.url);
 const N = Number(process.env.BENCH_E2E_EVENTS) || (SMOKE ? 2000 : 1_000_000);
-const TRIALS = Number(process.env.BENCH_E2E_TRIALS) || (SMOKE ? 1 : 7);
+const MAX_ROUNDS = Number(process.env.BENCH_E2E_ROUNDS) || (SMOKE ? 1 : 12);
+const MIN_ROUNDS = Math.min(MAX_ROUNDS, 3);
+// npm run bench:e2e must end in bounded time on a loaded 2-core machine: rounds stop once
+// this much has passed (after MIN_ROUNDS), and one stream may take at most STREAM_TIMEOUT.
+const BUDGET_MS = (Number(process.env.BENCH_E2E_BUDGET) || 240) * 1e3;
+const STREAM_TIMEOUT_MS = SMOKE ? 60_000 : 90_000;
 const BASELINE = "eventsource";
+const PEER = "http-esp";
+/** Client ids, in table order. */
+const CLIENTS = ["floor", "http-esp", "wasm", "js", "iter", "batches", "eventsource", "undici"];
+const KEEP = new Set(["floor", PEER, BASELINE]);
+const HERE = (/** @type {string} */ p) => fileURLToPath(new URL(p, import.meta.url));
 
 /**
- * @typedef {{ events: number, dataLength: number, bytes: number }} Expect
- * @typedef {{ id: string, label: string, ours: boolean, floor?: boolean,
- *   run: (url: string, expect: Expect) => Promise<{ events: number, dataLength: number, bytes?: number }> }} Client
+ * @typedef {{ ms: number, cpuUs: number }} Stream
+ * @typedef {{ id: string, label: string, ours: boolean, floor: boolean, skip?: string,
+ *   child?: import("node:child_process").ChildProcess, streams: Stream[] }} Client
  */
 
-/**
- * Runs one WHATWG-style EventSource until its Nth `tick` event, then closes it.
- * @param {(url: string) => any} open
- * @returns {Client["run"]}
- */
-function eventSourceRun(open) {
-  return (url, expect) =>
-    new Promise((resolve, reject) => {
-      let events = 0;
-      let dataLength = 0;
-      let touched = 0;
-      const source = open(url);
-      source.addEventListener("tick", (/** @type {MessageEvent} */ event) => {
-        events++;
-        dataLength += event.data.length;
-        touched += event.type.length + event.lastEventId.length;
-        if (events === expect.events) {
-          source.close();
-          resolve({ events, dataLength, touched });
-        }
-      });
-      source.addEventListener("error", (/** @type {any} */ event) => {
-        if (events < expect.events) {
-          source.close();
-          reject(new Error(`error event after ${events}/${expect.events} events: ${event?.message ?? event?.error ?? ""}`));
-        }
-      });
-    });
-}
-
-/** @returns {Promise<{ clients: Client[], notes: string[] }>} */
-async function loadClients() {
-  /** @type {Client[]} */
-  const clients = [];
-  /** @type {string[]} */
-  const notes = [];
-  const dist = await loadDist();
-  if (!dist) notes.push("dist/index.js is missing (run `npm run build`): our EventSource was not measured");
-  else if (typeof dist.EventSource !== "function") notes.push("dist/index.js does not export EventSource yet: ours was not measured");
-  else {
-    for (const engine of ["wasm", "js"]) {
-      try {
-        const probe = new dist.EventSource("http://127.0.0.1:9/", { engine });
-        probe.close();
-        if ("engine" in probe && probe.engine !== engine) throw new Error(`asked for ${engine}, got ${probe.engine}`);
-        clients.push({
-          id: engine,
-          label: `ours EventSource (${engine === "wasm" ? "WASM" : "TS"})`,
-          ours: true,
-          run: eventSourceRun((url) => new dist.EventSource(url, { engine })),
-        });
-      } catch (error) {
-        notes.push(`our EventSource with engine ${engine} failed to construct: ${/** @type {Error} */ (error).message}`);
-      }
-    }
-  }
-  if (process.env.BENCH_REQUIRE_OURS === "1" && clients.length < 2) throw new Error(notes.join("; "));
-  const pkgVersion = require("eventsource/package.json").version;
-  clients.push({
-    id: "eventsource",
-    label: `eventsource ${pkgVersion.split(".")[0]} (npm)`,
-    ours: false,
-    run: eventSourceRun((url) => new EventSourcePkg(url)),
-  });
-  try {
-    const { EventSource: UndiciEventSource } = require("undici");
-    const version = require("undici/package.json").version;
-    clients.push({
-      id: "undici",
-      label: `undici ${version.split(".")[0]} EventSource`,
-      ours: false,
-      run: eventSourceRun((url) => new UndiciEventSource(url)),
-    });
-  } catch (error) {
-    notes.push(`undici's EventSource could not be loaded: ${error}`);
-  }
-  clients.push({
-    id: "raw",
-    label: "floor: node:http GET, count bytes",
-    ours: false,
-    floor: true,
-    run: (url) =>
-      new Promise((resolve, reject) => {
-        let bytes = 0;
-        http
-          .get(url, { agent: false }, (res) => {
-            res.on("data", (chunk) => (bytes += chunk.length));
-            res.on("end", () => resolve({ events: NaN, dataLength: NaN, bytes }));
-            res.on("error", reject);
-          })
-          .on("error", reject);
-      }),
-  });
-  const only = process.env.BENCH_IMPLS?.split(",");
-  if (only) {
-    const keep = (/** @type {Client} */ c) => only.includes(c.id) || c.id === BASELINE || c.floor;
-    const dropped = clients.filter((c) => !keep(c));
-    if (dropped.length) notes.push(`BENCH_IMPLS: left out ${dropped.map((c) => c.label).join(", ")}`);
-    return { clients: clients.filter(keep), notes };
-  }
-  return { clients, notes };
-}
-
-/** @returns {Promise<{ url: string, expect: Expect, stop: () => void }>} */
+/** @returns {Promise<{ url: string, events: number, bytes: number, dataLength: number, stop: () => void }>} */
 function startServer() {
-  const child = fork(fileURLToPath(new URL("./lib/sse-server.mjs", import.meta.url)), [String(N)], {
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
+  const child = fork(HERE("./lib/sse-server.mjs"), [String(N)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`server exited early (${code})`)));
     child.once("message", (/** @type {any} */ m) => {
       child.removeAllListeners("exit");
-      resolve({
-        url: `http://127.0.0.1:${m.port}/feed`,
-        expect: { events: m.events, dataLength: m.dataLength, bytes: m.bytes },
-        stop: () => child.kill(),
-      });
+      resolve({ url: `http://127.0.0.1:${m.port}/feed`, events: m.events, bytes: m.bytes, dataLength: m.dataLength, stop: () => child.kill() });
     });
   });
 }
 
 /**
- * @param {Client} client
- * @param {string} url
- * @param {Expect} expect
+ * @param {string} id
+ * @param {{ url: string, events: number, dataLength: number }} server
+ * @returns {Promise<Client>}
  */
-async function trial(client, url, expect) {
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  const got = await client.run(url, expect);
-  const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  if (client.floor) {
-    if (got.bytes !== expect.bytes) throw new Error(`${client.label}: ${got.bytes} bytes, expected ${expect.bytes}`);
-  } else if (got.events !== expect.events || got.dataLength !== expect.dataLength) {
-    throw new Error(`${client.label}: ${got.events} events / ${got.dataLength} data chars, expected ${expect.events} / ${expect.dataLength}`);
-  }
-  return { ms, cpuMs: (cpu.user + cpu.system) / 1e3 };
+function startClient(id, server) {
+  const execArgv = ["--expose-gc", "--no-warnings"];
+  const profDir = process.env.BENCH_E2E_CPU_PROF;
+  if (profDir) execArgv.push("--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-name", `${id}.cpuprofile`);
+  const child = fork(HERE("./lib/e2e-client.mjs"), [id, server.url, String(server.events), String(server.dataLength)], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    execArgv,
+  });
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`client ${id} exited before it was ready (${code})`)));
+    child.once("message", (/** @type {any} */ m) => {
+      child.removeAllListeners("exit");
+      if (m.skip !== undefined) {
+        child.disconnect();
+        resolve({ id, label: m.label, ours: m.ours, floor: false, skip: m.skip, streams: [] });
+      } else {
+        resolve({ id, label: m.label, ours: m.ours, floor: m.floor, child, streams: [] });
+      }
+    });
+  });
 }
 
-/** @param {number[]} xs */
-function median(xs) {
+/**
+ * One stream on one client; checks what it received.
+ * @param {Client} client
+ * @param {{ bytes: number }} server
+ * @returns {Promise<Stream>}
+ */
+function stream(client, server) {
+  const child = /** @type {import("node:child_process").ChildProcess} */ (client.child);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`${client.label}: no end of stream after ${STREAM_TIMEOUT_MS / 1e3} s`));
+    }, STREAM_TIMEOUT_MS);
+    const onExit = (/** @type {number | null} */ code) => {
+      cleanup();
+      reject(new Error(`${client.label}: process exited (${code})`));
+    };
+    const onMessage = (/** @type {any} */ m) => {
+      cleanup();
+      if (m.error) reject(new Error(m.error));
+      else if (client.floor && m.bytes !== server.bytes) reject(new Error(`${client.label}: ${m.bytes} bytes, expected ${server.bytes}`));
+      else resolve({ ms: m.ms, cpuUs: m.cpuUs });
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off("message", onMessage);
+      child.off("exit", onExit);
+    };
+    child.on("message", onMessage);
+    child.on("exit", onExit);
+    child.send({ run: true });
+  });
+}
+
+/** @param {number[]} xs @param {number} q in [0, 1] */
+function quantile(xs, q) {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  const at = (s.length - 1) * q;
+  const lo = Math.floor(at);
+  return s[lo] + (s[Math.min(lo + 1, s.length - 1)] - s[lo]) * (at - lo);
+}
+const median = (/** @type {number[]} */ xs) => quantile(xs, 0.5);
+
+/**
+ * Ratio of the medians of a's and b's per-stream figures, with the range of the same
+ * ratio taken round by round (each round's streams ran side by side).
+ * @param {number[]} a @param {number[]} b
+ */
+function ratio(a, b) {
+  const n = Math.min(a.length, b.length);
+  const perRound = Array.from({ length: n }, (_, i) => a[i] / b[i]);
+  return { ratio: median(a) / median(b), min: Math.min(...perRound), max: Math.max(...perRound) };
 }
 
 export async function main() {
-  const { clients, notes } = await loadClients();
+  const t0 = performance.now();
+  const elapsed = () => `${Math.round((performance.now() - t0) / 1e3)} s`;
   const info = machine();
+  console.log(`# e2e bench  ${info.date}  commit ${info.commit}  Node ${info.node}  ${info.cpu} x${info.cores}  load ${info.load.join(" ")}`);
   const server = await startServer();
-  const { url, expect } = server;
-  console.log(`# e2e bench  ${info.date}  Node ${info.node}  ${info.cpu} x${info.cores}  load ${info.load.join(" ")}`);
-  console.log(`${expect.events.toLocaleString("en-US")} market-tick events (${(expect.bytes / 2 ** 20).toFixed(1)} MiB) per connection, ${TRIALS} trials per client, median${SMOKE ? " (SMOKE)" : ""}`);
-  for (const note of notes) console.log(`NOTE: ${note}`);
+  const only = process.env.BENCH_IMPLS?.split(",");
+  /** @type {string[]} */
+  const notes = [];
+  const ids = only ? CLIENTS.filter((id) => only.includes(id) || KEEP.has(id)) : CLIENTS;
+  if (only && ids.length < CLIENTS.length) notes.push(`BENCH_IMPLS: left out ${CLIENTS.filter((id) => !ids.includes(id)).join(", ")}`);
+  /** @type {Client[]} */
+  const clients = [];
   try {
-    // Warm-up: one whole stream per client (JIT, sockets, the server's first response).
-    for (const client of clients) await trial(client, url, expect);
-    /** @type {Map<string, { ms: number, cpuMs: number }[]>} */
-    const trials = new Map(clients.map((c) => [c.id, []]));
-    // Round-robin, so that drift in machine load touches every client alike.
-    for (let t = 0; t < TRIALS; t++) {
-      for (const client of clients) trials.get(client.id)?.push(await trial(client, url, expect));
+    for (const id of ids) clients.push(await startClient(id, server));
+    for (const c of clients) if (c.skip) notes.push(`${c.label}: ${c.skip}`);
+    if (process.env.BENCH_REQUIRE_OURS === "1") {
+      const missing = clients.filter((c) => c.skip && (c.id === "wasm" || c.id === "js" || c.id === "iter"));
+      if (missing.length) throw new Error(notes.join("; "));
     }
-    const results = clients.map((client) => {
-      const ts = trials.get(client.id) ?? [];
-      const ms = median(ts.map((x) => x.ms));
-      const cpuMs = median(ts.map((x) => x.cpuMs));
+    const live = clients.filter((c) => !c.skip);
+    console.log(
+      `${server.events.toLocaleString("en-US")} market-tick events (${(server.bytes / 2 ** 20).toFixed(1)} MiB) per stream; ` +
+        `${live.length} clients, each in its own process; a warm-up stream each, then up to ${MAX_ROUNDS} rounds (at least ${MIN_ROUNDS}, none started after ${BUDGET_MS / 1e3} s)${SMOKE ? " (SMOKE)" : ""}`,
+    );
+    for (const note of notes) console.log(`NOTE: ${note}`);
+
+    for (const c of live) await stream(c, server);
+    console.log(`warm-up done (${elapsed()})`);
+    let rounds = 0;
+    while (rounds < MAX_ROUNDS && (rounds < MIN_ROUNDS || performance.now() - t0 < BUDGET_MS)) {
+      // Rotating order: no client always runs right after the same one.
+      for (let k = 0; k < live.length; k++) {
+        const c = live[(k + rounds) % live.length];
+        c.streams.push(await stream(c, server));
+      }
+      rounds++;
+      const base = live.find((c) => c.id === BASELINE);
+      const last = live
+        .filter((c) => c !== base)
+        .map((c) => `${c.id} ${fmtRatio(base ? base.streams[rounds - 1].ms / c.streams[rounds - 1].ms : NaN)}`)
+        .join(", ");
+      console.log(`round ${rounds}/${MAX_ROUNDS} (${elapsed()}): events/s vs eventsource ${last}`);
+    }
+
+    const byId = new Map(live.map((c) => [c.id, c]));
+    const rate = (/** @type {Client} */ c) => c.streams.map((s) => server.events / (s.ms / 1e3));
+    const cpu = (/** @type {Client} */ c) => c.streams.map((s) => (s.cpuUs * 1e3) / server.events);
+    const results = clients.map((c) => {
+      if (c.skip) return { impl: c.id, label: c.label, ours: c.ours, floor: false, skipped: c.skip };
+      const eps = rate(c);
+      const ns = cpu(c);
+      /** @type {Record<string, any>} */
+      const vs = {};
+      for (const peer of [BASELINE, PEER]) {
+        const p = byId.get(peer);
+        if (!p) continue;
+        vs[peer] = { speed: ratio(eps, rate(p)), cpu: ratio(ns, cpu(p)) };
+      }
       return {
-        impl: client.id,
-        label: client.label,
-        ours: client.ours,
-        floor: Boolean(client.floor),
-        ms,
-        cpuMs,
-        eventsPerSec: expect.events / (ms / 1e3),
-        mbps: expect.bytes / 1e6 / (ms / 1e3),
-        cpuUsPerEvent: (cpuMs * 1e3) / expect.events,
-        cpuOverWall: cpuMs / ms,
-        trials: ts,
-        ratio: NaN,
-        cpuRatio: NaN,
+        impl: c.id,
+        label: c.label,
+        ours: c.ours,
+        floor: c.floor,
+        eventsPerSec: median(eps),
+        eventsPerSecMin: Math.min(...eps),
+        eventsPerSecMax: Math.max(...eps),
+        mbps: (median(eps) * server.bytes) / server.events / 1e6,
+        cpuNsPerEvent: median(ns),
+        cpuNsPerEventMin: Math.min(...ns),
+        cpuNsPerEventMax: Math.max(...ns),
+        cpuOverWall: median(c.streams.map((s) => s.cpuUs / 1e3 / s.ms)),
+        vs,
+        streams: c.streams,
       };
     });
-    const base = results.find((r) => r.impl === BASELINE);
-    for (const r of results) {
-      r.ratio = base ? base.ms / r.ms : NaN;
-      r.cpuRatio = base ? r.cpuUsPerEvent / base.cpuUsPerEvent : NaN;
-    }
-    console.log(
-      mdTable(
-        ["client", "events/s", "MB/s", "CPU µs/event", "CPU/wall", "events/s vs eventsource", "CPU/event vs eventsource"],
-        results.map((r) => [r.label, fmt(r.eventsPerSec), fmt(r.mbps), r.cpuUsPerEvent.toFixed(3), r.cpuOverWall.toFixed(2), fmtRatio(r.ratio), fmtRatio(r.cpuRatio)]),
-        ["l", "r", "r", "r", "r", "r", "r"],
-      ) + "\n",
-    );
-    const out = { kind: "e2e", machine: info, loadAfter: machine().load, events: expect.events, bytes: expect.bytes, trials: TRIALS, notes, results };
+    console.log("");
+    console.log(e2eTable(results) + "\n");
+    const out = { kind: "e2e", machine: info, loadAfter: machine().load, events: server.events, bytes: server.bytes, rounds, wallSeconds: (performance.now() - t0) / 1e3, notes, results };
     writeJson(out);
     return out;
   } finally {
+    for (const c of clients) if (c.child?.connected) c.child.disconnect();
     server.stop();
   }
 }

@@ -2,7 +2,18 @@
 import { EventEmitter } from "node:events";
 import { describe, expect, test } from "vitest";
 import { parseCli, type CliOptions } from "../src/cli/args.js";
-import { BatchWriter, formatNdjson, formatPretty, formatStatsLine, formatSummary, type Sink } from "../src/cli/output.js";
+import {
+  BatchWriter,
+  colorEnabled,
+  formatNdjson,
+  formatPretty,
+  formatStatsLine,
+  formatSummary,
+  RateMeter,
+  type Sink,
+  type StatsSample,
+} from "../src/cli/output.js";
+import { bypassesProxy, proxyFor } from "../src/cli/proxy.js";
 
 function options(argv: string[]): CliOptions {
   const r = parseCli(argv);
@@ -168,5 +179,120 @@ describe("BatchWriter", () => {
     await waiting;
     w.write("z");
     expect(sink.writes).toEqual(["x"]);
+  });
+});
+
+describe("stats: counts and smoothed rates", () => {
+  const at = (ms: number, events: number): StatsSample => ({ at: ms, events, bytes: events * 100, reconnects: 0, lastEventAt: undefined });
+
+  test('"1 event", singular, in the live line and the summary', () => {
+    expect(formatStatsLine(at(0, 0), at(1000, 1), "js")).toMatch(/^1 event {2}/);
+    expect(formatSummary(at(0, 0), at(1000, 1), "js")).toMatch(/^summary: 1 event, /);
+    expect(formatSummary(at(0, 0), at(1000, 5), "js", 1)).toMatch(/^summary: 1 event printed \(5 received\), /);
+    expect(formatStatsLine(at(0, 0), at(1000, 2), "js")).toMatch(/^2 events {2}/);
+  });
+
+  test("at 1 event/s and 4 refreshes a second the rate reads about 1, not 0 then 4", () => {
+    const meter = new RateMeter();
+    const rates: number[] = [];
+    meter.add(at(0, 0));
+    for (let tick = 1; tick <= 80; tick++) {
+      const cur = at(tick * 250, Math.floor(tick / 4)); // one event every 4th tick
+      const line = formatStatsLine(meter.add(cur), cur, "js");
+      if (tick >= 24) rates.push(Number(/ ([\d.]+) ev\/s/.exec(line)![1]));
+    }
+    expect(Math.min(...rates)).toBeGreaterThanOrEqual(0.7);
+    expect(Math.max(...rates)).toBeLessThanOrEqual(1.3);
+  });
+
+  test("the rate follows a change within the window", () => {
+    const meter = new RateMeter(2000);
+    meter.add(at(0, 0));
+    let cur = at(0, 0);
+    for (let t = 250; t <= 10_000; t += 250) meter.add((cur = at(t, t / 10))); // 100 ev/s
+    for (let t = 10_250; t <= 13_000; t += 250) {
+      cur = at(t, 1000); // then nothing
+      const from = meter.add(cur);
+      if (t >= 12_250) expect(formatStatsLine(from, cur, "js")).toContain(" 0.0 ev/s");
+    }
+  });
+});
+
+describe("colorEnabled", () => {
+  const tty = (colors: boolean) => ({ isTTY: true, hasColors: () => colors });
+  test.each([
+    ["a terminal with colours", tty(true), {}, false, true],
+    ["a terminal without (TERM=dumb)", tty(false), {}, false, false],
+    ["a pipe", { isTTY: false }, {}, false, false],
+    ["NO_COLOR", tty(true), { NO_COLOR: "1" }, false, false],
+    ["an empty NO_COLOR", tty(true), { NO_COLOR: "" }, false, true],
+    ["FORCE_COLOR into a pipe", { isTTY: false }, { FORCE_COLOR: "1" }, false, true],
+    ["FORCE_COLOR over NO_COLOR", tty(true), { FORCE_COLOR: "1", NO_COLOR: "1" }, false, true],
+    ["FORCE_COLOR=0", tty(true), { FORCE_COLOR: "0" }, false, false],
+    ["--no-color over FORCE_COLOR", tty(true), { FORCE_COLOR: "1" }, true, false],
+  ] as const)("%s", (_name, stream, env, flag, expected) => {
+    expect(colorEnabled(stream, env, flag)).toBe(expected);
+  });
+});
+
+describe("proxy selection", () => {
+  const u = (s: string) => new URL(s);
+  test("by scheme, lower case first, ALL_PROXY last; a proxy without scheme is http://", () => {
+    const env = { HTTPS_PROXY: "secure:3128", http_proxy: "http://lower:1", HTTP_PROXY: "http://upper:2", ALL_PROXY: "http://all:9" };
+    expect(proxyFor(u("https://a.example/"), undefined, env)).toBe("http://secure:3128");
+    expect(proxyFor(u("http://a.example/"), undefined, env)).toBe("http://lower:1");
+    expect(proxyFor(u("https://a.example/"), undefined, { ALL_PROXY: "http://all:9" })).toBe("http://all:9");
+    expect(proxyFor(u("https://a.example/"), undefined, {})).toBeNull();
+    expect(proxyFor(u("https://a.example/"), "flag:8080", env)).toBe("http://flag:8080");
+    expect(proxyFor(u("https://a.example/"), "", env)).toBeNull();
+  });
+
+  test.each([
+    ["example.com", "https://example.com/", true],
+    ["example.com", "https://api.example.com/", true],
+    [".example.com", "https://api.example.com/", true],
+    ["*.example.com", "https://api.example.com/", true],
+    ["example.com", "https://notexample.com/", false],
+    ["127.0.0.1", "http://127.0.0.1:8080/", true],
+    ["127.0.0.1:8080", "http://127.0.0.1:8080/", true],
+    ["127.0.0.1:9090", "http://127.0.0.1:8080/", false],
+    ["localhost:443", "https://localhost/", true],
+    ["::1", "http://[::1]:8080/", true],
+    ["[::1]:8080", "http://[::1]:8080/", true],
+    ["*", "http://anything/", true],
+    [" other , EXAMPLE.com ", "http://example.com/", true],
+    ["", "http://example.com/", false],
+  ])("NO_PROXY=%j for %s: %s", (noProxy, url, bypass) => {
+    expect(bypassesProxy(u(url), noProxy)).toBe(bypass);
+    expect(proxyFor(u(url), "http://p:1", { no_proxy: noProxy })).toBe(bypass ? null : "http://p:1");
+  });
+});
+
+describe("parseCli: the new flags", () => {
+  test("-k, --cacert, -x, -q, --no-color", () => {
+    const o = options(["-k", "--cacert", "ca.pem", "-x", "proxy:3128", "-q", "--no-color", "https://h/"]);
+    expect(o).toMatchObject({ insecure: true, caFile: "ca.pem", proxy: "proxy:3128", quiet: true, noColor: true });
+    expect(options(["http://h/"])).toMatchObject({ insecure: false, quiet: false, noColor: false });
+    expect(parseCli(["-x", "socks5://p:1080", "http://h/"])).toMatchObject({ kind: "usage-error", message: expect.stringMatching(/--proxy/) });
+    expect(parseCli(["-x", "https://p:3128", "http://h/"]).kind).toBe("usage-error");
+    expect(options(["-x", "http://u:p@p:3128", "http://h/"]).proxy).toBe("http://u:p@p:3128");
+  });
+
+  test("-d @file and @- name a file (read later); other values are the body", () => {
+    expect(options(["-d", "@body.json", "http://h/"])).toMatchObject({ bodyFile: "body.json" });
+    expect(options(["-d", "@-", "http://h/"])).toMatchObject({ bodyFile: "-" });
+    const plain = options(["-d", "a=@b", "http://h/"]);
+    expect(plain.body).toBe("a=@b");
+    expect(plain.bodyFile).toBeUndefined();
+    expect(parseCli(["-d", "@", "http://h/"]).kind).toBe("usage-error");
+  });
+
+  test.each([
+    ["localhost:8080/feed", "http://localhost:8080/feed"],
+    ["127.0.0.1:9/x?y=1", "http://127.0.0.1:9/x?y=1"],
+    ["example.com/stream", "http://example.com/stream"],
+    ["https://example.com/s", "https://example.com/s"],
+  ])("%s is %s", (given, href) => {
+    expect(options([given]).url.href).toBe(href);
   });
 });

@@ -85,14 +85,16 @@ describe("followRedirect (Fetch HTTP-redirect fetch)", () => {
 });
 
 describe("buildRequestHeaders", () => {
-  test("Accept and Cache-Control by default; user headers lower-cased and override", () => {
+  test("Accept, Cache-Control and Pragma by default; user headers lower-cased and override", () => {
     expect(buildRequestHeaders(undefined, "", false, false)).toEqual({
       accept: "text/event-stream",
       "cache-control": "no-cache",
+      pragma: "no-cache",
     });
     expect(buildRequestHeaders({ Accept: "text/event-stream, */*", "X-A": "1" }, "", false, false)).toEqual({
       accept: "text/event-stream, */*",
       "cache-control": "no-cache",
+      pragma: "no-cache",
       "x-a": "1",
     });
   });
@@ -107,6 +109,7 @@ describe("buildRequestHeaders", () => {
     expect(buildRequestHeaders(user, "", true, false)).toEqual({
       accept: "text/event-stream",
       "cache-control": "no-cache",
+      pragma: "no-cache",
       "x-keep": "k",
     });
   });

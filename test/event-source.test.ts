@@ -8,10 +8,11 @@ import {
   EventSource,
   EventSourceError,
   EventSourceErrorEvent,
+  type EventSourceMessageEvent,
   type EventSourceOptions,
 } from "../src/index.js";
 import { ParseError } from "../src/parser/errors.js";
-import { fetchTransport } from "../src/client/transport.js";
+import { fetchTransport } from "../src/client/transport/fetch.js";
 import {
   closeAllServers,
   lastEventIdOf,
@@ -174,7 +175,7 @@ describe("constructor and interface", () => {
       res.write("id: 7\ndata: a\ndata: b\n\nevent: tick\ndata: t\n\n");
     });
     const s = open<{ tick: MessageEvent<string> }>(server.url);
-    const messages: MessageEvent[] = [];
+    const messages: EventSourceMessageEvent[] = [];
     const ticks: MessageEvent<string>[] = [];
     s.addEventListener("message", (e) => messages.push(e));
     s.addEventListener("tick", (e) => ticks.push(e));
@@ -287,7 +288,7 @@ describe("redirects", () => {
       res.end();
     });
     const s = open(first.url);
-    const got: MessageEvent[] = [];
+    const got: EventSourceMessageEvent[] = [];
     s.addEventListener("message", (e) => got.push(e));
     await until(() => got.length === 1);
     expect(got[0]!.origin).toBe(target.origin);
@@ -1171,21 +1172,30 @@ describe("options", () => {
     expect(make({ idleTimeout: 3e9, reconnect: { initialDelay: 3e9, maxAttempts: Infinity } })).not.toThrow();
   });
 
-  test("stats: connections, reconnects, bytesReceived, eventsDispatched, lastEventAt", async () => {
+  test("stats: events, bytes, connections, reconnects, dropped, parseErrors, lastEventAt, engine", async () => {
     const server = await startServer((_req, res, { n }) => {
       sse(res);
       if (n === 1) res.end("data: a\n\ndata: b\n\n");
       else res.write("data: c\n\n");
     });
     const s = open(server.url);
-    expect(s.stats).toEqual({ connections: 0, reconnects: 0, bytesReceived: 0, eventsDispatched: 0, lastEventAt: null });
+    expect(s.stats).toEqual({
+      events: 0,
+      bytes: 0,
+      connections: 0,
+      reconnects: 0,
+      dropped: 0,
+      parseErrors: 0,
+      lastEventAt: null,
+      engine: s.engine,
+    });
     const got = record(s);
     await until(() => got.length === 3);
     const stats = s.stats;
     expect(stats.connections).toBe(2);
     expect(stats.reconnects).toBe(1);
-    expect(stats.bytesReceived).toBe(18 + 9);
-    expect(stats.eventsDispatched).toBe(3);
+    expect(stats.bytes).toBe(18 + 9);
+    expect(stats.events).toBe(3);
     expect(typeof stats.lastEventAt).toBe("number");
     expect(s.stats).not.toBe(stats); // a snapshot
   });
@@ -1383,7 +1393,7 @@ describe("async iterator", () => {
     });
     const s = open(server.url);
     const it = s.events();
-    await until(() => s.stats.eventsDispatched === 2);
+    await until(() => s.stats.events === 2);
     s.close();
     const got: string[] = [];
     for await (const e of it) got.push(e.data);
@@ -1520,7 +1530,7 @@ describe("async iterator", () => {
     await until(() => blocked, 5000, "the server to be blocked by backpressure");
     await sleep(100);
     // Paused: at most maxBuffered plus one chunk's events (64 KiB / ~100 B) were parsed.
-    const dispatched = s.stats.eventsDispatched;
+    const dispatched = s.stats.events;
     expect(dispatched).toBeGreaterThanOrEqual(100);
     expect(dispatched).toBeLessThan(100 + 1000);
     expect(written).toBeLessThan(total);
@@ -1560,7 +1570,7 @@ describe("async iterator over a user fetch", () => {
     const it = s.events({ maxBuffered: 50 });
     await until(() => blocked, 5000, "backpressure to reach the server");
     await sleep(100);
-    expect(s.stats.eventsDispatched).toBeLessThan(50 + 1000);
+    expect(s.stats.events).toBeLessThan(50 + 1000);
     expect(written).toBeLessThan(total);
     let count = 0;
     for await (const e of it) {

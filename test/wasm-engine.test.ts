@@ -20,6 +20,30 @@ test("WebAssembly works here, so the engine under test really is WASM, SIMD buil
 
 wasmSuites();
 
+describe("a callback that throws", () => {
+  test.each(["wasm", "js"] as const)(
+    "%s: the exception reaches feed(), and later chunks keep their own event types",
+    (engine) => {
+      const seen: string[] = [];
+      const parser = createParser(
+        {
+          onEvent: (e) => {
+            if (e.data === "1") throw new Error("listener failed");
+            seen.push(`${e.type}:${e.data}`);
+          },
+        },
+        { engine },
+      );
+      // The event after the one whose callback throws is not dispatched (nor read), but its
+      // type must not stand in for a later event's.
+      expect(() => parser.feed("event: a\ndata: 1\n\nevent: b\ndata: 2\n\n")).toThrow("listener failed");
+      parser.feed("event: b\ndata: 3\n\nevent: b\ndata: 4\n\n");
+      parser.feed("event: b\ndata: 5\n\n");
+      expect(seen.filter((s) => s !== "b:2")).toEqual(["b:3", "b:4", "b:5"]);
+    },
+  );
+});
+
 describe("callbacks that re-enter", () => {
   test("feeding the same parser from a callback continues after the current chunk", () => {
     const seen: string[] = [];

@@ -4,12 +4,14 @@
 
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createParser as createEventsourceParser } from "eventsource-parser";
 
 const require = createRequire(import.meta.url);
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-export const DIST = fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+// BENCH_DIST=<path to an index.js>: measure another build (say, a patched copy) instead.
+export const DIST = process.env.BENCH_DIST ? resolve(process.env.BENCH_DIST) : fileURLToPath(new URL("../../dist/index.js", import.meta.url));
 
 /**
  * What one pass over a corpus produced.

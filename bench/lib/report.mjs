@@ -32,7 +32,7 @@ export function judgeTargets(parse, e2e, memory) {
   const hasWasm = parse?.impls.some((/** @type {any} */ i) => i.id === "wasm");
   const hasJs = parse?.impls.some((/** @type {any} */ i) => i.id === "js");
 
-  for (const [chunk, want] of /** @type {const} */ ([[65536, 3], [64, 2]])) {
+  for (const [chunk, want] of /** @type {const} */ ([[65536, 3], [64, 2.2]])) {
     const name = `parser, market ticks, ${chunkLabel(chunk)} chunks: WASM ≥ ${want}x eventsource-parser events/s`;
     const r = parseResult(parse, "market-ticks", chunk, "wasm");
     targets.push(
@@ -75,24 +75,31 @@ export function judgeTargets(parse, e2e, memory) {
   everyCase("parser, every workload and chunk size: WASM ahead of our TS engine", "wasm", "js", false, hasWasm && hasJs);
   everyCase("parser, every workload and chunk size: TS engine ≥ eventsource-parser", "js", "eventsource-parser", true, hasJs);
 
-  for (const peer of ["eventsource", "undici"]) {
-    for (const engine of ["wasm", "js"]) {
-      const name = `e2e market ticks: our EventSource (${engine === "wasm" ? "WASM" : "TS"}) ≥ 2x events/s of ${peer === "undici" ? "undici's EventSource" : "`eventsource`"}, at no more CPU per event`;
-      const ours = e2e?.results.find((/** @type {any} */ r) => r.impl === engine);
-      const them = e2e?.results.find((/** @type {any} */ r) => r.impl === peer);
-      if (!ours || !them) {
-        targets.push({ name, verdict: "NOT MEASURED", figure: ours ? `${peer} not available` : "our EventSource not available" });
-        continue;
-      }
-      const speed = them.ms / ours.ms;
-      const cpu = ours.cpuUsPerEvent / them.cpuUsPerEvent;
-      targets.push({
-        name,
-        verdict: verdict(speed >= 2 && cpu <= 1),
-        figure: `${fmtRatio(speed)} events/s; CPU per event ${fmtRatio(cpu)} theirs (${ours.cpuUsPerEvent.toFixed(3)} vs ${them.cpuUsPerEvent.toFixed(3)} µs)`,
-      });
+  // Issue 11: the batch path and the DOM path, each client in its own process.
+  const e2eRow = (/** @type {string} */ id) => e2e?.results.find((/** @type {any} */ r) => r.impl === id);
+  /**
+   * @param {string} name @param {string} id @param {string} peer @param {number} want
+   * @param {boolean} cpuToo also at no more CPU per event than the peer
+   */
+  const e2eTarget = (name, id, peer, want, cpuToo) => {
+    const r = e2eRow(id);
+    const v = r?.vs?.[peer];
+    if (!r || r.skipped || !v) {
+      targets.push({ name, verdict: "NOT MEASURED", figure: r?.skipped ?? (r ? `${peer} not measured` : `${id} not measured`) });
+      return;
     }
-  }
+    const ok = v.speed.ratio >= want && (!cpuToo || v.cpu.ratio <= 1);
+    const cpu = `CPU per event ${fmtRatio(v.cpu.ratio)} theirs (${Math.round(r.cpuNsPerEvent)} vs ${Math.round(e2eRow(peer).cpuNsPerEvent)} ns)`;
+    targets.push({
+      name,
+      verdict: verdict(ok),
+      figure: `${fmtRatio(v.speed.ratio)} events/s (per round ${v.speed.min.toFixed(2)}-${v.speed.max.toFixed(2)}); ${cpu}`,
+    });
+  };
+  e2eTarget("e2e batch path: `source.batches()` ≥ 3x `eventsource` events/s", "batches", "eventsource", 3, false);
+  e2eTarget("e2e batch path: `source.batches()` ≥ 1.3x node:http + eventsource-parser events/s, at no more CPU per event", "batches", "http-esp", 1.3, true);
+  e2eTarget("e2e DOM path: listeners (WASM) ≥ 2.2x `eventsource` events/s", "wasm", "eventsource", 2.2, false);
+  e2eTarget("e2e DOM path: `for await (source.events())` ≥ 2.2x `eventsource` events/s", "iter", "eventsource", 2.2, false);
 
   for (const engine of ["wasm", "js"]) {
     const label = engine === "wasm" ? "WASM" : "TS";
@@ -121,6 +128,34 @@ export function judgeTargets(parse, e2e, memory) {
   return targets;
 }
 
+/** @param {{ ratio: number, min: number, max: number } | undefined} r */
+const fmtRange = (r) => (r ? `${fmtRatio(r.ratio)} (${r.min.toFixed(2)}-${r.max.toFixed(2)})` : "n/a");
+
+/**
+ * The e2e table, for the console and RESULTS.md.
+ * @param {any[]} results
+ */
+export function e2eTable(results) {
+  return mdTable(
+    ["client", "events/s (min-max)", "MB/s", "CPU ns/event (min-max)", "events/s vs eventsource (per round)", "vs node:http + eventsource-parser", "CPU/event vs eventsource", "CPU/event vs node:http + e-p"],
+    results.map((r) =>
+      r.skipped
+        ? [r.label, "skipped", "", "", "", "", "", ""]
+        : [
+            r.label,
+            `${fmt(r.eventsPerSec)} (${fmt(r.eventsPerSecMin)}-${fmt(r.eventsPerSecMax)})`,
+            fmt(r.mbps),
+            `${Math.round(r.cpuNsPerEvent)} (${Math.round(r.cpuNsPerEventMin)}-${Math.round(r.cpuNsPerEventMax)})`,
+            fmtRange(r.vs.eventsource?.speed),
+            fmtRange(r.vs["http-esp"]?.speed),
+            fmtRange(r.vs.eventsource?.cpu),
+            fmtRange(r.vs["http-esp"]?.cpu),
+          ],
+    ),
+    ["l", "r", "r", "r", "r", "r", "r", "r"],
+  );
+}
+
 /**
  * @param {{ parse: any, e2e: any, memory: any, targets: Target[], wallSeconds: number }} all
  */
@@ -130,10 +165,23 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
   out.push("# Benchmark results", "");
   out.push(`- Date: ${m.date}`);
   if (m.commit) out.push(`- Source tree: commit ${m.commit} (\`npm run bench\` builds dist/ from it first)`);
+  // A partial run (\`npm run bench:e2e\`) keeps the other benches' last figures: say which
+  // commit and date each table comes from.
+  const each = /** @type {[string, any][]} */ ([["parse", parse], ["e2e", e2e], ["memory", memory]]).filter(([, b]) => b?.machine);
+  if (each.some(([, b]) => b.machine.commit !== m.commit || b.machine.date.slice(0, 10) !== m.date.slice(0, 10))) {
+    out.push(`- Measured: ${each.map(([name, b]) => `${name} on commit ${b.machine.commit} (${b.machine.date.slice(0, 16)}Z)`).join("; ")}`);
+  }
   out.push(`- Node ${m.node} (V8 ${m.v8}), ${m.platform}`);
   out.push(`- CPU: ${m.cpu}, ${m.cores} cores`);
-  out.push(`- Load average at start: ${m.load.join(" ")}${parse?.loadAfter ? `; after the parse bench: ${parse.loadAfter.join(" ")}` : ""}. The machine is shared: figures can carry a few % of noise, ratios measured side by side less so.`);
-  out.push(`- Whole run: ${Math.round(wallSeconds)} s${m.smoke ? " — SMOKE MODE: tiny sizes, figures are meaningless" : ""}`);
+  const loaded = [m, e2e?.machine].some((x) => x && x.load[0] > x.cores);
+  out.push(
+    `- Load average at start: ${m.load.join(" ")}${parse?.loadAfter ? `; after the parse bench: ${parse.loadAfter.join(" ")}` : ""}` +
+      `${e2e && e2e.machine !== m ? `; at the e2e bench's start: ${e2e.machine.load.join(" ")}` : ""}${e2e?.loadAfter ? `; after it: ${e2e.loadAfter.join(" ")}` : ""}. ` +
+      (loaded
+        ? "**The machine was loaded (load average above its core count): figures are noisy; the e2e per-round ranges show how much.**"
+        : "The machine is shared: figures can carry a few % of noise, ratios measured side by side less so."),
+  );
+  out.push(`- Whole run: ${Number.isFinite(wallSeconds) ? `${Math.round(wallSeconds)} s` : "not recorded"}${m.smoke ? " — SMOKE MODE: tiny sizes, figures are meaningless" : ""}`);
   out.push(`- Produced by \`npm run bench\` (bench/run.mjs); chart: [ratios.svg](ratios.svg)`);
   const notes = [...(parse?.notes ?? []), ...(e2e?.notes ?? []), ...(memory?.notes ?? [])];
   for (const note of new Set(notes)) out.push(`- NOTE: ${note}`);
@@ -188,21 +236,17 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
   }
 
   if (e2e) {
-    out.push("## End to end (loopback HTTP)", "");
+    out.push("## End to end (loopback HTTP, each client in its own process)", "");
     out.push(
-      `A node:http server in a child process streams ${e2e.events.toLocaleString("en-US")} market-tick events (${(e2e.bytes / 2 ** 20).toFixed(1)} MiB, chunked, 64 KiB writes) on 127.0.0.1; ` +
-        `each client (in the measuring process) listens for \`tick\` and closes at the last one. Median of ${e2e.trials} trials, round-robin after a warm-up. ` +
-        "CPU is this process's user+system time (`process.cpuUsage`, all threads, so CPU/wall can pass 1).",
+      `A node:http server in a child process streams ${e2e.events.toLocaleString("en-US")} market-tick events (${(e2e.bytes / 2 ** 20).toFixed(1)} MiB, chunked, 64 KiB writes) on 127.0.0.1. ` +
+        "Each client runs in a child process of its own and imports the built package (dist/) by its path; a stream is timed from the request to the last event (EventSources are closed at it). " +
+        `After one warm-up stream per client, the clients take turns, one stream each per round in a rotating order: ${e2e.rounds} rounds. ` +
+        "Figures are medians over the rounds, with the min-max; CPU is the client process's user+system time (`process.cpuUsage`: its own threads, GC included, not the server's), after a full GC before each stream. " +
+        "Ratios are of the medians; in brackets, the range of the same ratio taken round by round (streams of one round ran side by side). " +
+        "The floor's events/s are the stream's events over the time to read its bytes.",
       "",
     );
-    out.push(
-      mdTable(
-        ["client", "events/s", "MB/s", "CPU µs/event", "CPU/wall", "events/s vs eventsource", "CPU/event vs eventsource"],
-        e2e.results.map((/** @type {any} */ r) => [r.label, fmt(r.eventsPerSec), fmt(r.mbps), r.cpuUsPerEvent.toFixed(3), r.cpuOverWall.toFixed(2), fmtRatio(r.ratio), fmtRatio(r.cpuRatio)]),
-        ["l", "r", "r", "r", "r", "r", "r"],
-      ),
-      "",
-    );
+    out.push(e2eTable(e2e.results), "");
   }
 
   if (memory) {
@@ -231,7 +275,17 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
   return out.join("\n");
 }
 
-const COLORS = { wasm: "#2563eb", js: "#16a34a", "eventsource-parser": "#9ca3af", undici: "#f59e0b", eventsource: "#57534e", raw: "#6b7280" };
+const COLORS = {
+  wasm: "#2563eb",
+  js: "#16a34a",
+  iter: "#0891b2",
+  batches: "#7c3aed",
+  "eventsource-parser": "#9ca3af",
+  "http-esp": "#9ca3af",
+  undici: "#f59e0b",
+  eventsource: "#57534e",
+  floor: "#d1d5db",
+};
 
 /** @param {string} s */
 const esc = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
@@ -253,7 +307,11 @@ export function renderSvg(parse, e2e) {
   if (e2e) {
     groups.push({
       title: "e2e: events/s vs eventsource",
-      bars: e2e.results.filter((/** @type {any} */ r) => !r.floor).map((/** @type {any} */ r) => ({ id: r.impl, label: r.label, ratio: r.ratio })),
+      bars: e2e.results.filter((/** @type {any} */ r) => !r.skipped).map((/** @type {any} */ r) => ({ id: r.impl, label: r.label, ratio: r.vs.eventsource?.speed.ratio })),
+    });
+    groups.push({
+      title: "e2e: vs node:http + e-parser",
+      bars: e2e.results.filter((/** @type {any} */ r) => !r.skipped).map((/** @type {any} */ r) => ({ id: r.impl, label: r.label, ratio: r.vs["http-esp"]?.speed.ratio })),
     });
   }
   const legend = new Map();
@@ -304,7 +362,7 @@ export function renderSvg(parse, e2e) {
     lx += w;
   }
   const m = parse?.machine ?? e2e?.machine;
-  const title = `Ratio to eventsource-parser (events/s, same run) — ${m ? `${m.date.slice(0, 10)}, Node ${m.node}, ${m.cpu}` : ""}`;
+  const title = `Ratio to eventsource-parser (events/s, same run) — ${m ? `${m.date.slice(0, 10)}, commit ${[...new Set([parse?.machine?.commit, e2e?.machine?.commit].filter(Boolean))].join(" / ")}, Node ${m.node}, ${m.cpu}` : ""}`;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif">`,
     `<style>.g{font-size:11px;fill:#111}.v{font-size:10px;fill:#333}.t{font-size:13px;font-weight:600;fill:#111}.grid{stroke:#e5e7eb}.one{stroke:#111;stroke-dasharray:3 2}</style>`,
@@ -313,7 +371,7 @@ export function renderSvg(parse, e2e) {
     ...legendItems,
     ...grid,
     ...body,
-    `<text x="${left}" y="${height - 6}" class="v">dashed line: 1x = eventsource-parser (parser groups) / the eventsource package (e2e group); longer is faster</text>`,
+    `<text x="${left}" y="${height - 6}" class="v">dashed line: 1x = eventsource-parser (parser groups) / the eventsource package and node:http + eventsource-parser (e2e groups); longer is faster</text>`,
     `</svg>`,
     "",
   ].join("\n");

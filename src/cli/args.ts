@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import type { EngineChoice } from "../parser/types.js";
+import { proxyUrl } from "./proxy.js";
 
 export interface CliOptions {
   url: URL;
@@ -17,11 +18,22 @@ export interface CliOptions {
   count?: number;
   method?: string;
   body?: string;
+  /** -d @file: the body is this file's content ("-": stdin), read when the run starts. */
+  bodyFile?: string;
   pretty: boolean;
+  /** --no-color (the environment and the terminal decide otherwise). */
+  noColor: boolean;
+  /** -k: accept any certificate. */
+  insecure: boolean;
+  /** --cacert: a PEM file of CA certificates to trust instead of the default list. */
+  caFile?: string;
+  /** -x: the proxy (else HTTPS_PROXY/HTTP_PROXY; NO_PROXY applies to both). */
+  proxy?: string;
   stats: boolean;
   /** Refresh period of the --stats line in ms; default 250 on a terminal, 1000 otherwise. */
   statsInterval?: number;
   verbose: boolean;
+  quiet: boolean;
 }
 
 export type ParsedCli =
@@ -34,7 +46,8 @@ export const HELP = `Usage: eventsource-wasm [options] <url>
 
 Connect to a Server-Sent Events stream and print every event on stdout, one JSON
 object per line: {"type":"message","data":"...","id":"..."}. Reconnects (with
-Last-Event-ID) when the connection drops, as a browser's EventSource does.
+Last-Event-ID) when the connection drops, as a browser's EventSource does. A URL
+without a scheme (host:port/path) is http://.
 
 Options:
   -H, --header "Name: value"  Add a request header (repeatable).
@@ -42,7 +55,8 @@ Options:
   -e, --event <type>          Print only events of this type (repeatable). Without it,
                               every event is printed, whatever its type.
       --pretty                Readable output instead of NDJSON (coloured on a
-                              terminal unless NO_COLOR is set).
+                              terminal that has colours; NO_COLOR, FORCE_COLOR).
+      --no-color              No colour, whatever the terminal or FORCE_COLOR say.
   -n, --count <n>             Exit (status 0) after printing n events.
       --engine <name>         Parser engine: auto (default), wasm or js.
       --max-event-size <size> Largest event accepted, in bytes (suffixes k, m, g
@@ -54,21 +68,41 @@ Options:
                               (default: never give up; 0: do not reconnect).
   -X, --method <method>       HTTP method (default GET).
   -d, --data <body>           Request body (for POST and the like), sent again on
-                              every reconnection.
+                              every reconnection. @file reads it from a file,
+                              @- from stdin.
+  -k, --insecure              Accept any TLS certificate (local servers, tests).
+      --cacert <file>         Trust the CA certificates of this PEM file (instead
+                              of the default list).
+  -x, --proxy <url>           HTTP proxy ([http://][user:pass@]host:port): a CONNECT
+                              tunnel for https. Default: HTTPS_PROXY / HTTP_PROXY
+                              (or lower case); NO_PROXY lists hosts to reach directly.
       --stats                 Live line on stderr: events/s, MB/s, reconnects, engine,
                               time since the last event; a summary when it ends.
       --stats-interval <time> Refresh period of --stats (default 250ms on a terminal,
                               1s otherwise).
-  -v, --verbose               Report connections and reconnections on stderr.
+  -v, --verbose               Also report requests, connections (the final URL after
+                              redirects) and every reconnection on stderr.
+  -q, --quiet                 No warnings on stderr (failed attempts, skipped
+                              events); the error that ends a run is still printed.
   -h, --help                  Show this help.
   -V, --version               Show the version.
 
-Exit status:
-  0  --count reached, stopped by a signal (Ctrl-C, SIGTERM), the reader of stdout
-     went away (e.g. "| head"), or the server said it is done (HTTP 204).
-  1  The stream failed for good: an HTTP error status, a response that is not
-     text/event-stream, or too many failed reconnections. The reason is on stderr.
-  2  Bad usage: unknown option, bad value, missing or invalid URL.
+Failed connection attempts are reported on stderr (the reason, the delay, the
+attempt number and the Last-Event-ID sent), once per change of reason.
+
+Exit status (the reason is on stderr):
+  0    --count reached, the reader of stdout went away (e.g. "| head"), or the
+       server said it is done (HTTP 204).
+  1    Another failure (e.g. writing the output).
+  2    Bad usage: unknown option, bad value, missing or invalid URL, unreadable
+       --data @file or --cacert file.
+  3    An HTTP status other than 200 (and 204).
+  4    A response that is not text/event-stream.
+  5    Reconnections ran out (--retries).
+  6    TLS: the server's certificate was not accepted (see --cacert, -k).
+  7    A bad redirect, or too many.
+  130  Interrupted (Ctrl-C, SIGINT), after writing the events read so far.
+  143  Terminated (SIGTERM), after writing the events read so far.
 
 Examples:
   eventsource-wasm https://example.com/stream
@@ -146,6 +180,11 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       retries: { type: "string" },
       method: { type: "string", short: "X" },
       data: { type: "string", short: "d" },
+      insecure: { type: "boolean", short: "k" },
+      cacert: { type: "string" },
+      proxy: { type: "string", short: "x" },
+      "no-color": { type: "boolean" },
+      quiet: { type: "boolean", short: "q" },
       stats: { type: "boolean" },
       "stats-interval": { type: "string" },
       verbose: { type: "boolean", short: "v" },
@@ -159,9 +198,13 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
 
   if (positionals.length === 0) throw new UsageError("missing <url>");
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])} (one URL only)`);
+  // curl's habit: `localhost:8080/feed` means http://. (A scheme is followed by "//" in any
+  // URL this command can fetch; without it, "localhost:" would parse as a scheme.)
+  const given = positionals[0]!;
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) || /^[a-z][a-z0-9+.-]*:[^\d]/i.test(given) ? given : `http://${given}`;
   let url: URL;
   try {
-    url = new URL(positionals[0]!);
+    url = new URL(withScheme);
   } catch {
     throw new UsageError(`invalid URL ${JSON.stringify(positionals[0])}`);
   }
@@ -180,6 +223,15 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
   const lastEventId = values["last-event-id"];
   if (lastEventId !== undefined && /[\r\n\0]/.test(lastEventId)) {
     throw new UsageError("invalid value for --last-event-id (no CR, LF or NUL)");
+  }
+  if (values.proxy !== undefined && values.proxy !== "") {
+    let proxy: URL | undefined;
+    try {
+      proxy = new URL(proxyUrl(values.proxy));
+    } catch {
+      // reported below
+    }
+    if (proxy?.protocol !== "http:") throw new UsageError(`invalid value for --proxy: ${JSON.stringify(values.proxy)} (expected [http://]host:port)`);
   }
   const events = values.event ?? [];
   if (events.some((t) => t === "")) throw new UsageError("--event needs a type name");
@@ -200,11 +252,26 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       retries: opt("retries", values.retries, COUNT, 0),
       count: opt("count", values.count, COUNT, 1),
       method: values.method?.toUpperCase(),
-      body: values.data,
+      ...dataOption(values.data),
+      noColor: values["no-color"] ?? false,
+      insecure: values.insecure ?? false,
+      caFile: values.cacert,
+      proxy: values.proxy,
+      quiet: values.quiet ?? false,
       pretty: values.pretty ?? false,
       stats: values.stats ?? false,
       statsInterval: opt("stats-interval", values["stats-interval"], TIME_UNITS, 10),
       verbose: values.verbose ?? false,
     },
   };
+}
+
+/** curl's -d: "@file" is the file's content, "@-" stdin; anything else is the body itself. */
+function dataOption(data: string | undefined): { body?: string; bodyFile?: string } {
+  if (data === undefined) return {};
+  if (data.startsWith("@")) {
+    if (data.length === 1) throw new UsageError("--data @ needs a file name (or @- for stdin)");
+    return { bodyFile: data.slice(1) };
+  }
+  return { body: data };
 }

@@ -48,6 +48,24 @@ function safe(s: string): string {
   return s.replace(CONTROL, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`);
 }
 
+/**
+ * Whether to colour output for `stream`, in this order: --no-color; FORCE_COLOR (set and not
+ * "0"/"false": colour, even into a pipe; "0"/"false": none), as Node's own tools read it;
+ * NO_COLOR (no-color.org: present and not empty); then the terminal itself: `hasColors()`
+ * is false for TERM=dumb and for anything that is not a terminal.
+ */
+export function colorEnabled(
+  stream: { isTTY?: boolean; hasColors?: (count?: number) => boolean },
+  env: Readonly<Record<string, string | undefined>>,
+  noColorFlag: boolean,
+): boolean {
+  if (noColorFlag) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== "0" && force.toLowerCase() !== "false";
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return false;
+  return stream.isTTY === true && typeof stream.hasColors === "function" && stream.hasColors();
+}
+
 /** The subset of a writable stream the writer needs (process.stdout, or a test double). */
 export interface Sink {
   write(chunk: string, cb?: (err?: Error | null) => void): boolean;
@@ -71,9 +89,14 @@ export class BatchWriter {
   private drainWaiters: (() => void)[] = [];
   private closed = false;
 
+  /**
+   * @param around - wraps each write to the sink: the --stats live line uses it to clear
+   *   itself from a terminal that stdout shares, then redraw after the events.
+   */
   constructor(
     private readonly sink: Sink,
     private readonly highWaterMark = 64 * 1024,
+    private readonly around?: (write: () => boolean) => boolean,
   ) {}
 
   get backlog(): number {
@@ -106,7 +129,8 @@ export class BatchWriter {
     const chunk = this.pending.length === 1 ? this.pending[0]! : this.pending.join("");
     this.pending = [];
     this.pendingChars = 0;
-    if (!this.sink.write(chunk)) {
+    const write = () => this.sink.write(chunk);
+    if (!(this.around ? this.around(write) : write())) {
       this.blocked = true;
       this.sink.once("drain", () => {
         this.blocked = false;
@@ -157,10 +181,37 @@ function fmtCount(n: number): string {
   return n.toLocaleString("en-US");
 }
 
+function nEvents(n: number): string {
+  return `${fmtCount(n)} event${n === 1 ? "" : "s"}`;
+}
+
 function fmtRate(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e4) return `${(n / 1e3).toFixed(1)}k`;
-  return n.toFixed(0);
+  // Below 10/s a decimal: 0.5 ev/s is not 0, nor 1.
+  return n >= 10 ? n.toFixed(0) : n.toFixed(1);
+}
+
+/** The window the live rates are averaged over. */
+export const RATE_WINDOW_MS = 5000;
+
+/**
+ * Rates over a sliding window of samples, not over the last refresh: at 1 event/s and four
+ * refreshes a second, per-interval rates flip between 0 and 4 ev/s; over 5 s they read 1.
+ * Until the window fills, the rate is over the time since the first sample.
+ */
+export class RateMeter {
+  private samples: StatsSample[] = [];
+
+  constructor(private readonly windowMs = RATE_WINDOW_MS) {}
+
+  /** Adds `cur` and returns the sample the rates are taken from (the oldest in the window). */
+  add(cur: StatsSample): StatsSample {
+    this.samples.push(cur);
+    // Keep the newest sample at or before the window's start: the window is then covered.
+    while (this.samples.length > 2 && this.samples[1]!.at <= cur.at - this.windowMs) this.samples.shift();
+    return this.samples[0]!;
+  }
 }
 
 function fmtAgo(ms: number | undefined): string {
@@ -170,13 +221,13 @@ function fmtAgo(ms: number | undefined): string {
   return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s ago`;
 }
 
-/** The live --stats line, from two samples: rates are over the interval between them. */
+/** The live --stats line, from two samples (see RateMeter): rates are over the interval between them. */
 export function formatStatsLine(prev: StatsSample, cur: StatsSample, engine: string, nowMs = Date.now()): string {
   const dt = Math.max(1e-3, (cur.at - prev.at) / 1000);
   const evps = (cur.events - prev.events) / dt;
   const mbps = cur.bytes !== undefined && prev.bytes !== undefined ? (cur.bytes - prev.bytes) / dt / 1e6 : undefined;
   return (
-    `${fmtCount(cur.events)} events  ${fmtRate(evps)} ev/s  ` +
+    `${nEvents(cur.events)}  ${fmtRate(evps)} ev/s  ` +
     `${mbps === undefined ? "-" : mbps.toFixed(2)} MB/s  ` +
     `reconnects ${cur.reconnects ?? "-"}  engine ${engine}  ` +
     `last event ${fmtAgo(cur.lastEventAt === undefined ? undefined : nowMs - cur.lastEventAt)}`
@@ -191,8 +242,8 @@ export function formatSummary(start: StatsSample, end: StatsSample, engine: stri
   // last chunk): say both then.
   const events =
     printed === undefined || printed === end.events
-      ? `${fmtCount(end.events)} events`
-      : `${fmtCount(printed)} events printed (${fmtCount(end.events)} received)`;
+      ? nEvents(end.events)
+      : `${nEvents(printed)} printed (${fmtCount(end.events)} received)`;
   return (
     `summary: ${events}, ${mb === undefined ? "-" : mb.toFixed(2)} MB in ${secs.toFixed(2)} s ` +
     `(${fmtRate(end.events / secs)} ev/s, ${mb === undefined ? "-" : (mb / secs).toFixed(2)} MB/s), ` +

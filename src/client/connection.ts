@@ -10,11 +10,6 @@ export type HeadersLike =
   | Headers
   | Iterable<readonly [string, string]>;
 
-/**
- * Never sent across an origin change: the Fetch standard deletes `Authorization` on a
- * cross-origin redirect ("CORS non-wildcard request-header name"); `Cookie` and
- * `Proxy-Authorization` carry credentials just the same.
- */
 /** Fetch's "request-body-header name"s: deleted when a redirect drops the body. */
 const BODY_HEADERS: ReadonlySet<string> = new Set([
   "content-encoding",
@@ -24,6 +19,11 @@ const BODY_HEADERS: ReadonlySet<string> = new Set([
   "content-length",
 ]);
 
+/**
+ * Never sent across an origin change: the Fetch standard deletes `Authorization` on a
+ * cross-origin redirect ("CORS non-wildcard request-header name"); `Cookie` and
+ * `Proxy-Authorization` carry credentials just the same.
+ */
 const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
   "authorization",
   "cookie",
@@ -45,12 +45,23 @@ export const DEFAULT_MAX_REDIRECTS = 20;
  * byte, and reject code points above U+00FF. So the UTF-8 bytes are handed over as a
  * latin1 string: the bytes on the wire are then exactly the UTF-8 encoding.
  */
+const utf8 = new TextEncoder();
 export function utf8AsLatin1(value: string): string {
   // Fast path: ASCII is the same in both encodings (the usual id: a number or a uuid).
   for (let i = 0; i < value.length; i++) {
-    if (value.charCodeAt(i) > 0x7f) return Buffer.from(value, "utf8").toString("latin1");
+    if (value.charCodeAt(i) > 0x7f) return bytesAsLatin1(utf8.encode(value));
   }
   return value;
+}
+
+/** One char per byte. (TextDecoder's "latin1" is windows-1252: 0x80-0x9F differ.) */
+function bytesAsLatin1(bytes: Uint8Array): string {
+  let out = "";
+  // In slices: an id may be megabytes, past the engine's bound on call arguments.
+  for (let i = 0; i < bytes.length; i += 8192) {
+    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return out;
 }
 
 function forEachHeader(headers: HeadersLike, fn: (name: string, value: string) => void): void {
@@ -84,7 +95,11 @@ export function buildRequestHeaders(
 ): Record<string, string> {
   const out: Record<string, string> = {
     accept: "text/event-stream",
+    // Fetch, HTTP-network-or-cache fetch, for the "no-store" cache mode an EventSource
+    // request has: "If httpRequest's header list does not contain `Pragma`, then append
+    // (`Pragma`, `no-cache`)", and the same for `Cache-Control` (for HTTP/1.0 caches).
     "cache-control": "no-cache",
+    pragma: "no-cache",
   };
   if (user !== undefined && user !== null) {
     forEachHeader(user, (name, value) => {
@@ -99,7 +114,8 @@ export function buildRequestHeaders(
     const value = utf8AsLatin1(lastEventId);
     // An id may hold any character but NUL, CR and LF. node:http refuses other control
     // characters in a header value (and fetch would trim leading/trailing whitespace), so
-    // such an id cannot be sent as it is: omit the header rather than fail every reconnect.
+    // such an id cannot be sent as it is: omit the header rather than fail every reconnect
+    // (the source reports it: LAST_EVENT_ID_NOT_SENT).
     if (!INVALID_HEADER_VALUE.test(value)) out["last-event-id"] = value;
   }
   return out;

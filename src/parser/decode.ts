@@ -1,12 +1,11 @@
-// String decoding shared by both engines. The parser hands over byte spans; how cheaply they
-// become strings decides most of the speed (see ../shared/DESIGN.md, "Decoding strings
-// cheaply"), so the cheapest exact call is used for each span.
+// String decoding for the TypeScript engine. The parser hands over byte spans; how cheaply
+// they become strings decides most of the speed (docs/PARSER.md, "Decoding"), so the
+// cheapest exact call is used for each span.
 
 type NodeBufferModule = {
   Buffer: {
     prototype: {
       latin1Slice?: (this: Uint8Array, start: number, end: number) => string;
-      latin1Write?: (this: Uint8Array, text: string, offset: number, length: number) => number;
     };
     byteLength(value: string, encoding: "utf8"): number;
   };
@@ -39,18 +38,6 @@ const latin1Slice = (() => {
 
 const nodeIsAscii = nodeBuffer?.isAscii;
 
-// Its inverse, for a carried line's bytes: also checked.
-const latin1Write = (() => {
-  const write = nodeBuffer?.Buffer.prototype.latin1Write;
-  try {
-    const out = new Uint8Array(2);
-    if (write?.call(out, "A\u00e9", 0, 2) === 2 && out[0] === 0x41 && out[1] === 0xe9) return write;
-  } catch {
-    // fall through to the loop
-  }
-  return undefined;
-})();
-
 /**
  * bytes[start, end) as a string with one char per byte: exact for every ASCII span of it, so a
  * whole chunk can be decoded once and its ASCII fields sliced out of it.
@@ -58,7 +45,7 @@ const latin1Write = (() => {
 export function latin1String(bytes: Uint8Array, start: number, end: number): string {
   if (latin1Slice !== undefined) return latin1Slice.call(bytes, start, end);
   // Not TextDecoder("latin1"): that is windows-1252, which maps 0x80-0x9F elsewhere, and a
-  // carried line relies on getting its exact bytes back.
+  // slow path of a non-ASCII line relies on getting its exact bytes back.
   let out = "";
   for (let i = start; i < end; i += 8192) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);
@@ -90,31 +77,6 @@ const STREAM = { stream: true };
  */
 export function utf8Lines(bytes: Uint8Array, start: number, end: number): string {
   return lineDecoder.decode(bytes.subarray(start, end), STREAM);
-}
-
-// Where utf8Joined() puts its bytes: kept for the next call up to this size, so that a
-// parser does not allocate per chunk and the process does not keep a large one.
-const JOIN_KEEP = 256 * 1024;
-let joinScratch = new Uint8Array(4096);
-
-/**
- * WHATWG UTF-8 decode of whole lines: the bytes that a latin1 string holds (one char per
- * byte: a carried line) followed by bytes[start, end), where bytes[end - 1] is a line end.
- */
-export function utf8Joined(latin1: string, bytes: Uint8Array, start: number, end: number): string {
-  const size = latin1.length + end - start;
-  let out = joinScratch;
-  if (size > out.length) {
-    out = new Uint8Array(Math.max(size, out.length * 2));
-    if (out.length <= JOIN_KEEP) joinScratch = out;
-  }
-  if (latin1Write !== undefined) {
-    latin1Write.call(out, latin1, 0, latin1.length);
-  } else {
-    for (let i = 0; i < latin1.length; i++) out[i] = latin1.charCodeAt(i);
-  }
-  out.set(bytes.subarray(start, end), latin1.length);
-  return lineDecoder.decode(out.subarray(0, size), STREAM);
 }
 
 /**

@@ -1,50 +1,15 @@
-import { JsParser } from "./js.js";
-import { WasmParser, wasmUnavailableReason } from "./wasm.js";
-import type { EventStreamParser, ParserCallbacks, ParserOptions } from "./types.js";
-
-/** The default bound on one pending event: 16 MiB. */
-export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
-
-function checkOptions(options: ParserOptions): { maxEventSize: number; lastEventId: string } {
-  const { engine = "auto", maxEventSize = DEFAULT_MAX_EVENT_SIZE, lastEventId = "" } = options;
-  if (engine !== "auto" && engine !== "wasm" && engine !== "js") {
-    throw new TypeError(`engine must be "auto", "wasm" or "js", got ${JSON.stringify(engine)}`);
-  }
-  if (
-    typeof maxEventSize !== "number" ||
-    Number.isNaN(maxEventSize) ||
-    maxEventSize < 1 ||
-    (Number.isFinite(maxEventSize) && !Number.isInteger(maxEventSize))
-  ) {
-    throw new RangeError(
-      `maxEventSize must be a positive integer or Infinity, got ${String(maxEventSize)}`,
-    );
-  }
-  if (typeof lastEventId !== "string") {
-    throw new TypeError("lastEventId must be a string");
-  }
-  return { maxEventSize, lastEventId };
-}
-
-/**
- * A streaming Server-Sent Events parser: feed it the bytes of an event stream as they
- * arrive and it calls `onEvent` for each event, exactly as the WHATWG HTML spec's "event
- * stream interpretation" dispatches them (see docs/PARSER.md).
- */
-export function createParser(
-  callbacks: ParserCallbacks,
-  options: ParserOptions = {},
-): EventStreamParser {
-  if (typeof callbacks?.onEvent !== "function") {
-    throw new TypeError("createParser: callbacks.onEvent must be a function");
-  }
-  const { maxEventSize, lastEventId } = checkOptions(options);
-  const engine = options.engine ?? "auto";
-  if (engine !== "js") {
-    // "auto" falls back silently; an explicit "wasm" says why it cannot run.
-    const reason = wasmUnavailableReason();
-    if (reason === undefined) return new WasmParser(callbacks, maxEventSize, lastEventId);
-    if (engine === "wasm") throw new Error(`engine "wasm" is not available: ${reason}`);
-  }
-  return new JsParser(callbacks, maxEventSize, lastEventId);
-}
+// The parser's public surface, complete: what a parser-only entry offers, and what
+// src/index.ts re-exports beside the EventSource. Nothing here reaches the client layer.
+export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./create.js";
+export { ParseError } from "./errors.js";
+export type { ParseErrorCode } from "./errors.js";
+export { ParserStream } from "./stream.js";
+export type { ParserStreamOptions } from "./stream.js";
+export type {
+  EngineChoice,
+  EngineName,
+  EventStreamParser,
+  ParsedEvent,
+  ParserCallbacks,
+  ParserOptions,
+} from "./types.js";

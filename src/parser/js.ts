@@ -9,16 +9,19 @@
 // chunks only ever meet the line that is carried over, which is decoded once complete.
 
 import { eventTooLarge } from "./errors.js";
-import { isAsciiSpan, latin1String, utf8Joined, utf8Length, utf8Lines } from "./decode.js";
+import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
+import { isAsciiSpan, latin1String, utf8Length, utf8Lines } from "./decode.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, indexOrEnd, lastLineEnd } from "./lines.js";
+import { LineBytes, bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
-const BOM = [0xef, 0xbb, 0xbf] as const;
 
-const EMPTY = new Uint8Array(0);
+// A carried non-ASCII line is decoded together with the lines after it up to this many bytes.
+const JOIN_MAX = 1024;
 const encoder = new TextEncoder();
 
 export class JsParser implements EventStreamParser {
@@ -29,13 +32,17 @@ export class JsParser implements EventStreamParser {
   readonly #initialLastEventId: string;
 
   // Stream position state.
-  #bomChecked = false;
-  #bomBytes = 0; // bytes of a possible leading BOM seen so far, while !#bomChecked
+  #bomBytes = 0; // bytes of a possible leading BOM seen so far; 3 once past the stream start
   #afterCR = false; // the previous chunk ended in CR: an LF now is part of that line end
-  // An unfinished line, carried across chunks as a latin1 string: one char per byte, so it
-  // holds any bytes exactly, and joining pieces is V8's cheap string concatenation.
+  // An unfinished line, carried across chunks. While it is ASCII, as a latin1 string (one
+  // char per byte): joining pieces is V8's cheap string concatenation, and its end is a
+  // substring of the chunk's string. Once it has a byte >= 0x80 (#lineHigh), as bytes in
+  // #lineBytes, which the chunk that ends it appends its whole lines to: one UTF-8 decode then
+  // takes them all, with no native call per chunk to carry a piece (non-ASCII text in 64-byte
+  // chunks ran at 0.63x eventsource-parser with latin1 pieces).
   #line = "";
-  #lineAscii = true;
+  #lineHigh = false;
+  readonly #lineBytes = new LineBytes();
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
 
   // The spec's buffers.
@@ -64,8 +71,9 @@ export class JsParser implements EventStreamParser {
 
   feed(chunk: Uint8Array | string): void {
     let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
-    if (!this.#bomChecked) {
-      bytes = this.#stripBom(bytes);
+    if (this.#bomBytes < 3) {
+      bytes = stripBom(bytes, this.#bomBytes);
+      this.#bomBytes = bomMatched;
       if (bytes.length === 0) return;
     }
     this.#closed = false;
@@ -74,10 +82,10 @@ export class JsParser implements EventStreamParser {
 
   end(): void {
     this.#line = "";
-    this.#lineAscii = true;
+    this.#lineHigh = false;
+    this.#lineBytes.clear();
     this.#skipLine = false;
     this.#afterCR = false;
-    this.#bomChecked = false;
     this.#bomBytes = 0;
     this.#data = "";
     this.#dataLen = 0;
@@ -93,33 +101,6 @@ export class JsParser implements EventStreamParser {
     this.end();
   }
 
-  // "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present." Its
-  // bytes may arrive one chunk at a time, so the bytes that might be a BOM are held back.
-  #stripBom(bytes: Uint8Array): Uint8Array {
-    let i = 0;
-    while (i < bytes.length && this.#bomBytes < 3) {
-      if (bytes[i] !== BOM[this.#bomBytes]) {
-        // Not a BOM: the held-back bytes are content after all.
-        this.#bomChecked = true;
-        const held = this.#bomBytes;
-        this.#bomBytes = 0;
-        if (held === 0) return i === 0 ? bytes : bytes.subarray(i);
-        const out = new Uint8Array(held + bytes.length - i);
-        out.set(BOM.slice(0, held));
-        out.set(bytes.subarray(i), held);
-        return out;
-      }
-      this.#bomBytes++;
-      i++;
-    }
-    if (this.#bomBytes === 3) {
-      this.#bomChecked = true;
-      this.#bomBytes = 0;
-      return bytes.subarray(i);
-    }
-    return EMPTY;
-  }
-
   #scan(bytes: Uint8Array): void {
     const n = bytes.length;
     let pos = 0;
@@ -127,7 +108,7 @@ export class JsParser implements EventStreamParser {
       this.#afterCR = false;
       if (bytes[0] === LF) pos = 1;
     }
-    const carried = this.#line.length > 0 || this.#skipLine;
+    const carried = this.#line.length > 0 || this.#lineBytes.len > 0 || this.#skipLine;
     // Where the lines are, and whether the bytes from pos are all ASCII. A small chunk is
     // surveyed in one loop over its bytes (a native call costs as much as the loop at 64
     // bytes); a large one is checked with the native isAscii and, when ASCII, searched as a
@@ -161,52 +142,68 @@ export class JsParser implements EventStreamParser {
     if (last < pos) {
       // No line end: the whole chunk extends the carried line.
       if (!this.#skipLine && pos < n) {
-        this.#carry(pos === 0 && str !== "" ? str : latin1String(bytes, pos, n), ascii);
+        if (ascii && !this.#lineHigh) this.#carry(pos === 0 && str !== "" ? str : latin1String(bytes, pos, n));
+        else this.#carryBytes(bytes, pos, n);
       }
       return;
     }
 
-    if (ascii && this.#lineAscii) {
+    if (ascii && !this.#lineHigh) {
       // All ASCII: one string, whose chars are the bytes.
       if (str === "") str = latin1String(bytes, 0, n);
       // The line carried from earlier chunks ends at this chunk's first line end.
       if (carried) {
         this.#endCarried(str.slice(pos, first));
         if (this.#closed) return;
-        pos = this.#next(bytes, first);
+        pos = this.#afterLineEnd(bytes, first);
       }
       if (last >= pos) {
         this.#asciiLines(str, pos, last);
         if (this.#closed) return;
-        pos = this.#next(bytes, last);
+        pos = this.#afterLineEnd(bytes, last);
       }
     } else {
       // The carried line and the whole lines, decoded with one call: a carried line is
       // always the first of them, and the decoder only ever sees whole lines.
-      let head = "";
+      let head = 0; // bytes of the carried line, at the start of #lineBytes
       if (this.#skipLine) {
         this.#skipLine = false;
-        pos = this.#next(bytes, first);
-      } else {
-        head = this.#line;
-        this.#line = "";
-        this.#lineAscii = true;
+        pos = this.#afterLineEnd(bytes, first);
+      } else if (carried) {
+        if (!this.#lineHigh) this.#lineToBytes();
+        head = this.#lineBytes.len;
+        this.#lineBytes.len = 0;
+        this.#lineHigh = false;
+        if (last - first > JOIN_MAX) {
+          // Many lines follow: the carried one is decoded with its end alone, rather than
+          // copying them all after it.
+          this.#lineBytes.put(head, bytes, pos, first + 1);
+          this.#utf8Lines(utf8Lines(this.#lineBytes.buf, 0, head + first + 1 - pos), head, bytes, pos, first + 1);
+          if (this.#closed) return;
+          head = 0;
+          pos = this.#afterLineEnd(bytes, first);
+        }
       }
       if (last >= pos) {
-        const text = head === "" ? utf8Lines(bytes, pos, last + 1) : utf8Joined(head, bytes, pos, last + 1);
+        if (head > 0) this.#lineBytes.put(head, bytes, pos, last + 1);
+        const text = head === 0 ? utf8Lines(bytes, pos, last + 1) : utf8Lines(this.#lineBytes.buf, 0, head + last + 1 - pos);
         this.#utf8Lines(text, head, bytes, pos, last + 1);
+        this.#lineBytes.trim();
         if (this.#closed) return;
-        pos = this.#next(bytes, last);
+        pos = this.#afterLineEnd(bytes, last);
       }
     }
     // The unfinished line. Sliced out of a small chunk's string (which it then keeps alive);
     // otherwise copied, so that a carried line never holds a whole chunk.
-    if (pos < n) this.#carry(small && str !== "" ? str.slice(pos) : latin1String(bytes, pos, n), ascii);
+    if (pos < n) {
+      if (ascii && !this.#lineHigh) this.#carry(small && str !== "" ? str.slice(pos) : latin1String(bytes, pos, n));
+      else this.#carryBytes(bytes, pos, n);
+    }
   }
 
   // The position after the line end at `eol` (CR, LF or CRLF). A CR that ends the chunk may
   // be the first half of a CRLF: the next chunk will tell.
-  #next(bytes: Uint8Array, eol: number): number {
+  #afterLineEnd(bytes: Uint8Array, eol: number): number {
     if (bytes[eol] !== CR) return eol + 1;
     if (eol + 1 === bytes.length) {
       this.#afterCR = true;
@@ -242,25 +239,25 @@ export class JsParser implements EventStreamParser {
     }
   }
 
-  // Whole lines with some non-ASCII bytes: `head` (a carried line's bytes, one char per
-  // byte) then bytes[pos, end), which ends with a line end; `text` is their UTF-8 decoding.
+  // Whole lines with some non-ASCII bytes: `head` bytes of a carried line (in #lineBytes,
+  // followed there by a copy of the rest) then bytes[pos, end), which ends with a line end; `text` is their UTF-8 decoding.
   // Unless #validLines can do without, a byte cursor (in their latin1 string) measures lines
   // for the size bound while the char cursor (in `text`) slices values. Both meet the same
   // line ends, since those are ASCII.
-  #utf8Lines(text: string, head: string, bytes: Uint8Array, pos: number, end: number): void {
+  #utf8Lines(text: string, head: number, bytes: Uint8Array, pos: number, end: number): void {
     // When even all of these bytes could not break the size bound, no line needs measuring
     // (a line's data and type bytes come from its own bytes); and when they are valid UTF-8,
     // the byte length of any part of `text` follows from its chars. Any invalid sequence
     // decodes to U+FFFD, so a text without one came from valid UTF-8.
     if (
       !this.#discarding &&
-      this.#dataLen + this.#typeLen + head.length + (end - pos) <= this.#maxEventSize &&
+      this.#dataLen + this.#typeLen + head + (end - pos) <= this.#maxEventSize &&
       !text.includes("\uFFFD")
     ) {
       this.#validLines(text);
       return;
     }
-    const str = head + latin1String(bytes, pos, end);
+    const str = head > 0 ? latin1String(this.#lineBytes.buf, 0, head + end - pos) : latin1String(bytes, pos, end);
     let nextLF = -1;
     let nextCR = -1;
     let p = 0;
@@ -325,16 +322,33 @@ export class JsParser implements EventStreamParser {
   // A line that the chunk does not finish: `piece` holds its bytes (one char per byte; a
   // copy, as the caller may reuse its buffer once feed() returns), unless they already break
   // the size bound, in which case nothing more of the line is kept.
-  #carry(piece: string, ascii: boolean): void {
+  #carry(piece: string): void {
     if (this.#skipLine || piece.length === 0) return;
-    if (this.#overflows(this.#line.length + piece.length)) {
-      this.#line = "";
-      this.#lineAscii = true;
-      this.#skipLine = true;
-      return;
-    }
-    this.#line += piece;
-    if (!ascii) this.#lineAscii = false;
+    if (this.#overflows(this.#line.length + piece.length)) this.#skipCarried();
+    else this.#line += piece;
+  }
+
+  // The same for bytes[from, to) of a chunk with a byte >= 0x80 (or after such a piece).
+  #carryBytes(bytes: Uint8Array, from: number, to: number): void {
+    if (this.#skipLine) return;
+    const have = this.#lineHigh ? this.#lineBytes.len : this.#line.length;
+    if (this.#overflows(have + to - from)) return this.#skipCarried();
+    if (!this.#lineHigh) this.#lineToBytes();
+    this.#lineBytes.append(bytes, from, to);
+  }
+
+  #skipCarried(): void {
+    this.#line = "";
+    this.#lineHigh = false;
+    this.#lineBytes.len = 0;
+    this.#skipLine = true;
+  }
+
+  // The carried latin1 line into #lineBytes (its chars are its bytes); #lineHigh from now on.
+  #lineToBytes(): void {
+    this.#lineBytes.setLatin1(this.#line);
+    this.#line = "";
+    this.#lineHigh = true;
   }
 
   // The end of a carried ASCII line (a non-ASCII one is decoded with the lines after it).
@@ -343,7 +357,7 @@ export class JsParser implements EventStreamParser {
       this.#skipLine = false;
       return;
     }
-    this.#carry(piece, true);
+    this.#carry(piece);
     if (this.#skipLine) {
       this.#skipLine = false;
       return;
@@ -367,9 +381,8 @@ export class JsParser implements EventStreamParser {
     return true;
   }
 
-  // One line: chars [s, e) of `t`, `bytes` long in the stream. Field names are matched at the
-  // start of the line, so a line without a colon is never searched to its end for one; and
-  // since they are ASCII, a value's byte length is the line's minus the name and separator.
+  // One line: chars [s, e) of `t`, `bytes` long in the stream. Field names are ASCII, so a
+  // value's byte length is the line's minus the name and separator.
   #processLine(t: string, s: number, e: number, bytes: number): void {
     if (
       (this.#discarding || this.#dataLen + this.#typeLen + bytes > this.#maxEventSize) &&
@@ -392,35 +405,13 @@ export class JsParser implements EventStreamParser {
       }
       return;
     }
-    let field = Field.None;
-    let nameLen = 0;
-    if (c0 === 0x64 /* d */) {
-      if (len >= 4 && t.charCodeAt(s + 1) === 0x61 && t.charCodeAt(s + 2) === 0x74 && t.charCodeAt(s + 3) === 0x61) {
-        field = Field.Data;
-        nameLen = 4;
-      }
-    } else if (c0 === 0x69 /* i */) {
-      if (len >= 2 && t.charCodeAt(s + 1) === 0x64) {
-        field = Field.Id;
-        nameLen = 2;
-      }
-    } else if (c0 === 0x65 /* e */) {
-      if (len >= 5 && t.startsWith("vent", s + 1)) {
-        field = Field.Event;
-        nameLen = 5;
-      }
-    } else if (c0 === 0x72 /* r */) {
-      if (len >= 5 && t.startsWith("etry", s + 1)) {
-        field = Field.Retry;
-        nameLen = 5;
-      }
-    }
-    if (field === Field.None) return;
+    const field = fieldAt(t, s, len);
+    if (field === FIELD_NONE) return;
     // "If the line contains a U+003A COLON character (:) ... Let value be the characters after
     // the first U+003A COLON character (:). If value starts with a U+0020 SPACE character,
     // remove it from value." Otherwise "using the whole line as the field name, and the empty
     // string as the field value." Any other char after the name makes it an unknown field.
-    let v = s + nameLen;
+    let v = s + FIELD_NAME_LENGTH[field]!;
     if (v < e) {
       if (t.charCodeAt(v) !== COLON) return;
       v++;
@@ -428,7 +419,7 @@ export class JsParser implements EventStreamParser {
     }
     const valueBytes = bytes - (v - s);
     switch (field) {
-      case Field.Data: {
+      case FIELD_DATA: {
         // "Append the field value to the data buffer, then append a single U+000A LINE FEED
         // (LF) character to the data buffer." Joining with LF is the same as appending LFs and
         // removing the last one at dispatch.
@@ -439,7 +430,7 @@ export class JsParser implements EventStreamParser {
         this.#dataLen += (bytes === UNMEASURED ? e - v : valueBytes) + 1;
         return;
       }
-      case Field.Event: {
+      case FIELD_EVENT: {
         // "Set the event type buffer to field value."
         if (this.#discarding) return;
         // Streams repeat a few types: reusing the last one saves a string per event.
@@ -459,23 +450,18 @@ export class JsParser implements EventStreamParser {
         }
         return;
       }
-      case Field.Id: {
+      case FIELD_ID: {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."
         const id = t.slice(v, e);
         if (!id.includes("\0")) this.#idBuffer = id;
         return;
       }
-      case Field.Retry: {
+      case FIELD_RETRY: {
         // "If the field value consists of only ASCII digits, then interpret the field value as
         // an integer in base ten, and set the event stream's reconnection time to that
         // integer. Otherwise, ignore the field."
-        if (v === e) return;
-        for (let i = v; i < e; i++) {
-          const c = t.charCodeAt(i);
-          if (c < 0x30 || c > 0x39) return;
-        }
-        this.#callbacks.onRetry?.(Number(t.slice(v, e)));
+        if (allDigits(t, v, e)) this.#callbacks.onRetry?.(Number(t.slice(v, e)));
         return;
       }
     }
@@ -512,68 +498,3 @@ export class JsParser implements EventStreamParser {
 // A #processLine byte length meaning "not measured: the line is valid UTF-8 and cannot break
 // the size bound" (see #validLines).
 const UNMEASURED = -1;
-
-// Below this size, finding line ends with a loop over the bytes beats making a string to
-// search (measured at 64-byte chunks: the string was a fifth of the time).
-const SMALL_CHUNK = 256;
-
-// survey()'s results: module state rather than an object, so that a feed allocates nothing.
-let surveyFirst = 0;
-let surveyLast = -1;
-let surveyAscii = true;
-
-// One pass over bytes[from, n): the first and last line ends, and whether all are ASCII
-// (for the whole span only: a split by line costs half as much again, measured, and calling
-// ASCII lines non-ASCII only sends them down the exact UTF-8 path).
-function survey(bytes: Uint8Array, from: number): void {
-  const n = bytes.length;
-  let first = n;
-  let last = -1;
-  let all = 0;
-  for (let i = from; i < n; i++) {
-    const c = bytes[i]!;
-    all |= c;
-    if (c < 0x0e && (c === LF || c === CR)) {
-      if (last < 0) first = i;
-      last = i;
-    }
-  }
-  surveyFirst = first;
-  surveyLast = last;
-  surveyAscii = all < 0x80;
-}
-
-function firstLineEnd(bytes: Uint8Array, from: number): number {
-  for (let i = from; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c === LF || c === CR) return i;
-  }
-  return bytes.length;
-}
-
-function lastLineEnd(bytes: Uint8Array, downTo: number): number {
-  for (let i = bytes.length - 1; i >= downTo; i--) {
-    const c = bytes[i];
-    if (c === LF || c === CR) return i;
-  }
-  return -1;
-}
-
-function lineEnd(str: string, from: number): number {
-  const lf = indexOrEnd(str, "\n", from);
-  const cr = indexOrEnd(str, "\r", from);
-  return lf < cr ? lf : cr;
-}
-
-function indexOrEnd(str: string, ch: string, from: number): number {
-  const i = str.indexOf(ch, from);
-  return i === -1 ? str.length : i;
-}
-
-const enum Field {
-  None,
-  Data,
-  Event,
-  Id,
-  Retry,
-}

@@ -1,5 +1,6 @@
-// The transport an EventSource uses when no `fetch` option is given, on Node (and wherever
-// the package's "node" export condition applies): node:http moved the same bytes with less
-// CPU than Node's fetch (see transport.ts). Builds for browsers, workers and other
-// runtimes swap this file for default.web.ts (tsup.config.ts), so they never see node:http.
-export { nodeTransport as defaultTransport } from "../transport.js";
+/**
+ * The transport used when no `fetch` option is given, on Node (and on runtimes that take the
+ * package's "node" export condition). Browser and worker builds replace this module with
+ * default.web.ts, so that their bundles never see `node:http`.
+ */
+export { nodeTransport as defaultTransport, createNodeTransport as configuredTransport } from "./node.js";

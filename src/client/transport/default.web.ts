@@ -1,8 +1,22 @@
-// The transport an EventSource uses when no `fetch` option is given, off Node: the
-// runtime's own fetch. Looked up at each request, not at import, so that a fetch installed
-// or wrapped later (a polyfill, a test double) is the one used.
-import { fetchTransport, type FetchLike } from "../transport.js";
+/**
+ * The transport used when no `fetch` option is given, in browsers, workers and other runtimes
+ * without `node:http`: the global `fetch`, looked up per request so that a polyfill installed
+ * after import is used.
+ */
+import { fetchTransport } from "./fetch.js";
+import type { NodeTransportOptions, Transport } from "./types.js";
 
-export const defaultTransport = fetchTransport((input, init) =>
-  (globalThis.fetch as unknown as FetchLike)(input, init),
-);
+export const defaultTransport: Transport = (request) => {
+  if (typeof globalThis.fetch !== "function") {
+    return Promise.reject(new TypeError("no global fetch: pass the `fetch` option"));
+  }
+  return fetchTransport(globalThis.fetch as unknown as import("./types.js").FetchLike)(request);
+};
+
+/**
+ * `tls` and `proxy` configure node:http(s), which this build does not have: refused where the
+ * source is made, rather than silently connecting directly or with the default trust.
+ */
+export function configuredTransport(_options: NodeTransportOptions): Transport {
+  throw new TypeError("the tls and proxy options need the Node transport; off Node, pass a `fetch` that does it");
+}

@@ -1,0 +1,85 @@
+/**
+ * One connection attempt: the abort controller of its request, its response once there is
+ * one, the idle watchdog and the pause state. Ending it (`end()`) releases all of them; the
+ * source then starts a new attempt for a reconnection.
+ */
+import { MAX_TIMER_DELAY } from "./reconnect.js";
+import type { TransportResponse } from "./transport/types.js";
+
+/** Timers are objects with unref() on Node, numbers in browsers. */
+function unref(timer: ReturnType<typeof setTimeout>): void {
+  (timer as { unref?: () => void }).unref?.();
+}
+
+export class Attempt {
+  readonly controller = new AbortController();
+  response: TransportResponse | null = null;
+  /** `Date.now()` of the last activity (a response, a chunk), for the idle watchdog. */
+  lastChunkAt = 0;
+  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #paused = false;
+  #ended = false;
+
+  /**
+   * @param idleTimeout - ms without activity before `onIdle` (0: no watchdog).
+   */
+  constructor(
+    readonly idleTimeout: number,
+    readonly onIdle: () => void,
+  ) {}
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /** `idleTimeout`: a half-open TCP connection never errors; no byte for N ms does. */
+  watchIdle(): void {
+    const timeout = this.idleTimeout;
+    if (timeout === 0) return;
+    this.lastChunkAt = Date.now();
+    const check = (): void => {
+      this.#idleTimer = null;
+      if (this.#ended || this.#paused) return; // paused by us: not idle, re-armed on resume
+      const idle = Date.now() - this.lastChunkAt;
+      if (idle >= timeout) {
+        this.onIdle();
+      } else {
+        this.#idleTimer = setTimeout(check, Math.min(timeout - idle, MAX_TIMER_DELAY));
+        unref(this.#idleTimer);
+      }
+    };
+    // Reset per chunk is a timestamp store (no clearTimeout/setTimeout per chunk): the
+    // timer re-arms itself for the remaining time when it fires early.
+    this.#idleTimer = setTimeout(check, Math.min(timeout, MAX_TIMER_DELAY));
+    // Unref'd: the socket is what keeps the process alive, not this watchdog.
+    unref(this.#idleTimer);
+  }
+
+  /** Stop reading from the network (backpressure). */
+  pause(): void {
+    if (this.#paused || this.response === null) return;
+    this.#paused = true;
+    this.response.pause();
+  }
+
+  resume(): void {
+    if (!this.#paused || this.response === null) return;
+    this.#paused = false;
+    this.response.resume();
+    if (this.#idleTimer === null) this.watchIdle();
+  }
+
+  /** Ends the attempt: timer, body, in-flight request. */
+  end(): void {
+    this.#ended = true;
+    if (this.#idleTimer !== null) {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = null;
+    }
+    if (this.response !== null) {
+      this.response.cancel();
+      this.response = null;
+    }
+    this.controller.abort();
+  }
+}

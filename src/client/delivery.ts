@@ -1,0 +1,97 @@
+/**
+ * Where a source's parsed events go: listeners (as MessageEvents, dispatched), `events()`
+ * iterators (the same MessageEvents) and `batches()` iterators (the parser's plain records,
+ * one array per chunk). The routes are worked out when listeners or iterators come and go
+ * (see listeners.ts), so that per event there are only a few boolean tests: a source with
+ * only `batches()` consumers makes no MessageEvent and dispatches nothing.
+ */
+import type { ParsedEvent } from "../parser/types.js";
+import type { EventSourceError } from "./errors.js";
+import { BatchQueue, Consumers, EventQueue } from "./event-queue.js";
+import type { EventSourceMessageEvent, EventSourceStats } from "./events.js";
+import { ListenerBook } from "./listeners.js";
+import type { ConsumerSettings } from "./options.js";
+
+export class Delivery {
+  readonly #target: EventTarget;
+  readonly #stats: Pick<EventSourceStats, "events" | "dropped">;
+  readonly #events: Consumers<EventSourceMessageEvent>;
+  readonly #batches: Consumers<ParsedEvent[]>;
+  readonly book = new ListenerBook(() => this.#routes());
+  /** Event `origin`: that of the stream's final URL. */
+  origin = "";
+  /** The records of the chunk being parsed, while a `batches()` iterator exists. */
+  #batch: ParsedEvent[] | null = null;
+  #dispatch = false;
+  #builtInListeners = false;
+  #wantEvents = false;
+  #makeEvents = false;
+
+  /** @param onPressure - an iterator's fullness may have changed (see `full`). */
+  constructor(target: EventTarget, stats: Pick<EventSourceStats, "events" | "dropped">, onPressure: () => void) {
+    this.#target = target;
+    this.#stats = stats;
+    this.#events = new Consumers(onPressure);
+    this.#batches = new Consumers(onPressure);
+  }
+
+  /** A "block" iterator is at its bound: the source should pause its socket. */
+  get full(): boolean {
+    return this.#events.full || this.#batches.full;
+  }
+
+  /** One event of an open connection (HTML "dispatch the event", steps 4-8 for the DOM). */
+  deliver(parsed: ParsedEvent): void {
+    this.#stats.events++;
+    const batch = this.#batch;
+    if (batch !== null) batch.push(parsed);
+    if (!this.#makeEvents) return;
+    const type = parsed.type;
+    // A server's `event: error` or `event: open` reaches the listeners of those types.
+    const listened = this.#dispatch || (this.#builtInListeners && (type === "error" || type === "open"));
+    if (!listened && !this.#wantEvents) return;
+    // 4-6. A MessageEvent, type "message" or the event type buffer, with data, origin and
+    // lastEventId.
+    const event = new MessageEvent(type, { data: parsed.data, origin: this.origin, lastEventId: parsed.lastEventId });
+    if (listened) this.#target.dispatchEvent(event);
+    if (this.#wantEvents && this.#events.size !== 0) this.#stats.dropped += this.#events.push(event);
+  }
+
+  /** The chunk was parsed: its records go to the `batches()` iterators. */
+  flush(): void {
+    const batch = this.#batch;
+    if (batch === null || batch.length === 0) return;
+    this.#batch = [];
+    this.#stats.dropped += this.#batches.pushArray(batch);
+  }
+
+  addEvents(settings: ConsumerSettings<EventSourceMessageEvent>, onReturn: () => void): EventQueue<EventSourceMessageEvent> {
+    const queue = this.#events.add((hooks) => new EventQueue(settings, hooks), onReturn);
+    this.#routes();
+    return queue;
+  }
+
+  addBatches(settings: ConsumerSettings<ParsedEvent>, onReturn: () => void): BatchQueue<ParsedEvent> {
+    const queue = this.#batches.add((hooks) => new BatchQueue(settings, hooks), onReturn);
+    this.#routes();
+    return queue;
+  }
+
+  /** Every iterator ends, after its buffered events; `failure` (if any) is thrown once by each. */
+  end(failure: EventSourceError | null): void {
+    // Records of a chunk cut short by close() in a listener were received: they go first.
+    this.flush();
+    this.#events.end(failure);
+    this.#batches.end(failure);
+    this.#routes();
+  }
+
+  #routes(): void {
+    this.#dispatch = this.book.messageTypes !== 0;
+    this.#builtInListeners = this.book.builtInTypes !== 0;
+    this.#wantEvents = this.#events.size !== 0;
+    this.#makeEvents = this.#dispatch || this.#builtInListeners || this.#wantEvents;
+    if (this.#batches.size === 0) this.#batch = null;
+    else this.#batch ??= [];
+  }
+}

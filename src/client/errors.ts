@@ -1,0 +1,132 @@
+/** The errors a source reports: the `error` event, and what a failed iterator throws. */
+import type { TransportResponse } from "./transport/types.js";
+
+/** Why an `error` event was fired. */
+export type EventSourceErrorCode =
+  /** The response status was not 200 (a 204, a 3xx without `Location`, a 4xx, a 5xx...). */
+  | "HTTP_STATUS"
+  /** A 200 whose `Content-Type` is not `text/event-stream`. */
+  | "BAD_CONTENT_TYPE"
+  /** The request failed or the connection broke (DNS, refused, reset...). */
+  | "NETWORK"
+  /** The server ended the response body; the source reconnects, as the spec says. */
+  | "STREAM_ENDED"
+  /** No byte arrived for `idleTimeout` ms: the connection was dropped. */
+  | "IDLE_TIMEOUT"
+  /** An event over `maxEventSize` was discarded; the stream goes on. */
+  | "EVENT_TOO_LARGE"
+  /** More than `maxRedirects` redirects. */
+  | "TOO_MANY_REDIRECTS"
+  /** A redirect to an invalid or non-http(s) URL. */
+  | "BAD_REDIRECT"
+  /** The `headers` function threw or rejected. */
+  | "HEADERS"
+  /** `reconnect.maxAttempts` reconnections in a row failed; `cause` is the last failure. */
+  | "MAX_ATTEMPTS"
+  /** The user's `fetch` reported an abort this source did not ask for. */
+  | "ABORTED"
+  /** A user `fetch` returned a body that is neither a ReadableStream nor an async iterable. */
+  | "UNREADABLE_BODY"
+  /**
+   * The last event ID has a character a header value cannot carry (a control character):
+   * the request goes on without `Last-Event-ID` (willReconnect: true, nothing is closed).
+   */
+  | "LAST_EVENT_ID_NOT_SENT";
+
+export interface EventSourceErrorInit {
+  message: string;
+  code: EventSourceErrorCode;
+  status?: number | undefined;
+  statusText?: string | undefined;
+  headers?: Headers | undefined;
+  cause?: unknown;
+  willReconnect?: boolean;
+  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
+  attempts?: number | undefined;
+  /** willReconnect only: ms until the reconnection attempt starts. */
+  delay?: number | undefined;
+}
+
+/**
+ * The `error` event. A plain `Event` of type "error" for DOM code (as the spec fires), with
+ * typed details for everyone else.
+ */
+export class EventSourceErrorEvent extends Event {
+  readonly message: string;
+  readonly code: EventSourceErrorCode;
+  /** The HTTP status, when there was a response. */
+  readonly status: number | undefined;
+  readonly statusText: string | undefined;
+  /** The response headers, when there was a response. */
+  readonly headers: Headers | undefined;
+  /** The underlying error (a network error, a `ParseError`, the last failure for MAX_ATTEMPTS). */
+  readonly cause: unknown;
+  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
+  readonly attempts: number | undefined;
+  /** When the source reconnects: ms until the attempt starts (the reconnection time, backed off). */
+  readonly delay: number | undefined;
+  /**
+   * True: the source is CONNECTING and will try again after the reconnection delay.
+   * False: it is CLOSED for good - except EVENT_TOO_LARGE, where the connection stays OPEN.
+   */
+  readonly willReconnect: boolean;
+
+  constructor(init: EventSourceErrorInit) {
+    super("error");
+    this.message = init.message;
+    this.code = init.code;
+    this.status = init.status;
+    this.statusText = init.statusText;
+    this.headers = init.headers;
+    this.cause = init.cause;
+    this.attempts = init.attempts;
+    this.delay = init.delay;
+    this.willReconnect = init.willReconnect ?? false;
+  }
+}
+
+/** What an async iterator of a source that failed for good throws. */
+export class EventSourceError extends Error {
+  override readonly name = "EventSourceError";
+  readonly code: EventSourceErrorCode;
+  readonly status: number | undefined;
+  readonly statusText: string | undefined;
+  readonly headers: Headers | undefined;
+  /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
+  readonly attempts: number | undefined;
+
+  constructor(init: EventSourceErrorInit) {
+    super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
+    this.code = init.code;
+    this.status = init.status;
+    this.statusText = init.statusText;
+    this.headers = init.headers;
+    this.attempts = init.attempts;
+  }
+}
+
+/**
+ * A one-line description of anything thrown. It must not throw itself: it runs on the way to
+ * an error event, and a throw would leave the source without its reconnection. A user fetch
+ * may fail with anything, such as `Object.create(null)` (String() throws: no toString), a
+ * getter that throws, or an error that is its own cause.
+ */
+export function errorMessage(error: unknown, depth = 0): string {
+  try {
+    if (error instanceof Error) {
+      const code = (error as { code?: unknown }).code;
+      const cause = (error as { cause?: unknown }).cause;
+      let message = String(error.message);
+      if (typeof code === "string" && !message.includes(code)) message = `${code} ${message}`;
+      if (cause instanceof Error && depth < 4) message += ` (${errorMessage(cause, depth + 1)})`;
+      return message;
+    }
+    return String(error);
+  } catch {
+    return `(a thrown ${typeof error} that cannot be described)`;
+  }
+}
+
+export function responseInfo(response: TransportResponse): Pick<EventSourceErrorInit, "status" | "statusText" | "headers"> {
+  return { status: response.status, statusText: response.statusText, headers: response.headers() };
+}

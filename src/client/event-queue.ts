@@ -1,0 +1,369 @@
+/**
+ * The consumers of a source's iterators: `events()` (one MessageEvent at a time) and
+ * `batches()` (arrays of plain records). Each is a queue with the `next()` calls waiting on it,
+ * its end, and its overflow policy (see `Overflow` in options.ts). A queue talks to its source
+ * only through the hooks it is given, so backpressure and close stay the source's business.
+ */
+import type { EventSourceError } from "./errors.js";
+import type { ConsumerSettings, Overflow } from "./options.js";
+
+export interface QueueHooks {
+  /** The queue fell below its bound: the source may resume reading. */
+  onDrain(): void;
+  /** The consumer stopped (`return()`, a `break` out of `for await`). */
+  onReturn(): void;
+}
+
+/** A `next()` waiting for an item. */
+interface Waiter<T> {
+  resolve(result: IteratorResult<T>): void;
+  reject(error: unknown): void;
+}
+
+/** What `Consumers` needs of a queue; `push` returns the events it dropped. */
+interface Consumer<Item> {
+  readonly full: boolean;
+  push(item: Item): number;
+  end(failure: EventSourceError | null): void;
+}
+
+/** Waiters, the end, and the iterator protocol; subclasses hold the items. */
+abstract class Queue<T> {
+  #done = false;
+  #failure: EventSourceError | null = null;
+  /**
+   * `next()` calls waiting, oldest first. Usually one (`for await`), but a caller may call
+   * next() again before the last promise settled: each call gets its own item, in call order.
+   * Waiters only exist while nothing is buffered.
+   */
+  readonly #waiters: Waiter<T>[] = [];
+
+  constructor(
+    readonly bufferSize: number,
+    readonly overflow: Overflow,
+    readonly hooks: QueueHooks,
+  ) {}
+
+  /** Events waiting. */
+  abstract get size(): number;
+  /** The next item, or undefined when none waits. */
+  protected abstract take(): T | undefined;
+  protected abstract clear(): void;
+
+  /** At its bound under a policy that pauses the source ("block"; "latest-by-key" on keys). */
+  get full(): boolean {
+    return this.size >= this.bufferSize && (this.overflow === "block" || this.overflow === "latest-by-key");
+  }
+
+  /** Hands `item` to the oldest waiting `next()`; false when none waits. */
+  protected handOff(item: T): boolean {
+    const waiter = this.#waiters.shift();
+    if (waiter === undefined) return false;
+    waiter.resolve({ value: item, done: false });
+    return true;
+  }
+
+  protected get waiting(): boolean {
+    return this.#waiters.length !== 0;
+  }
+
+  /**
+   * No more items. Buffered ones are still yielded; then `failure` is thrown once (to the
+   * oldest waiting or next call), then it is plain done.
+   */
+  end(failure: EventSourceError | null): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#failure = failure;
+    for (const waiter of this.#waiters.splice(0)) {
+      const error = this.#takeFailure();
+      if (error !== null) waiter.reject(error);
+      else waiter.resolve({ value: undefined, done: true });
+    }
+  }
+
+  #takeFailure(): EventSourceError | null {
+    const failure = this.#failure;
+    this.#failure = null;
+    return failure;
+  }
+
+  #next(): Promise<IteratorResult<T>> {
+    const wasFull = this.full;
+    const item = this.take();
+    if (item !== undefined) {
+      if (wasFull && !this.full) this.hooks.onDrain();
+      return Promise.resolve({ value: item, done: false });
+    }
+    if (this.#done) {
+      const failure = this.#takeFailure();
+      return failure !== null ? Promise.reject(failure) : Promise.resolve({ value: undefined, done: true });
+    }
+    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+  }
+
+  #return(): Promise<IteratorResult<T>> {
+    this.clear();
+    this.#failure = null;
+    this.hooks.onReturn();
+    this.end(null);
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  iterator(): AsyncIterableIterator<T> {
+    const iterator: AsyncIterableIterator<T> = {
+      next: () => this.#next(),
+      return: () => this.#return(),
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+}
+
+/** A FIFO with a head index (no O(n) shift), compacted now and then. */
+class Fifo<T> {
+  #items: (T | undefined)[] = [];
+  #head = 0;
+
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  push(item: T): void {
+    this.#items.push(item);
+  }
+
+  peek(): T | undefined {
+    return this.#items[this.#head];
+  }
+
+  shift(): T | undefined {
+    if (this.length === 0) return undefined;
+    const items = this.#items;
+    const item = items[this.#head];
+    items[this.#head] = undefined;
+    this.#head++;
+    if (this.#head === items.length) {
+      items.length = 0;
+      this.#head = 0;
+    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
+      items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  clear(): void {
+    this.#items = [];
+    this.#head = 0;
+  }
+}
+
+/** One `events()` consumer: one event per `next()`. */
+export class EventQueue<T extends { readonly type: string }> extends Queue<T> implements Consumer<T> {
+  readonly #types: ReadonlySet<string> | null;
+  readonly #key: ((event: T) => unknown) | null;
+  readonly #fifo = new Fifo<T>();
+  /** "latest-by-key": the waiting events by key; a Map keeps a key's first place on `set`. */
+  readonly #byKey = new Map<unknown, T>();
+
+  constructor(settings: ConsumerSettings<T>, hooks: QueueHooks) {
+    super(settings.bufferSize, settings.overflow, hooks);
+    this.#types = settings.types;
+    this.#key = settings.key;
+  }
+
+  get size(): number {
+    return this.#key === null ? this.#fifo.length : this.#byKey.size;
+  }
+
+  push(event: T): number {
+    if (this.#types !== null && !this.#types.has(event.type)) return 0;
+    if (this.handOff(event)) return 0;
+    if (this.#key !== null) {
+      const before = this.#byKey.size;
+      this.#byKey.set(this.#key(event), event);
+      return this.#byKey.size === before ? 1 : 0;
+    }
+    if (this.#fifo.length >= this.bufferSize) {
+      if (this.overflow === "drop-newest") return 1;
+      if (this.overflow === "drop-oldest") {
+        this.#fifo.shift();
+        this.#fifo.push(event);
+        return 1;
+      }
+    }
+    this.#fifo.push(event);
+    return 0;
+  }
+
+  protected take(): T | undefined {
+    if (this.#key === null) return this.#fifo.shift();
+    for (const [key, event] of this.#byKey) {
+      this.#byKey.delete(key);
+      return event;
+    }
+    return undefined;
+  }
+
+  protected clear(): void {
+    this.#fifo.clear();
+    this.#byKey.clear();
+  }
+}
+
+/**
+ * One `batches()` consumer: an array per network chunk, or, with "latest-by-key", per flush
+ * (every record waiting when `next()` is called, at most one per key). Its bound counts
+ * records, not arrays.
+ */
+export class BatchQueue<R extends { readonly type: string }> extends Queue<R[]> implements Consumer<R[]> {
+  readonly #types: ReadonlySet<string> | null;
+  readonly #key: ((record: R) => unknown) | null;
+  readonly #fifo = new Fifo<R[]>();
+  #count = 0;
+  readonly #byKey = new Map<unknown, R>();
+
+  constructor(settings: ConsumerSettings<R>, hooks: QueueHooks) {
+    super(settings.bufferSize, settings.overflow, hooks);
+    this.#types = settings.types;
+    this.#key = settings.key;
+  }
+
+  get size(): number {
+    return this.#key === null ? this.#count : this.#byKey.size;
+  }
+
+  /** `records` becomes this queue's own (Consumers gives each queue its own array). */
+  push(records: R[]): number {
+    const types = this.#types;
+    if (types !== null) records = records.filter((r) => types.has(r.type));
+    if (records.length === 0) return 0;
+    const key = this.#key;
+    if (key !== null) {
+      // Conflated within the chunk too: a batch never holds two records of one key.
+      const byKey = this.#byKey;
+      let dropped = 0;
+      for (const record of records) {
+        const before = byKey.size;
+        byKey.set(key(record), record);
+        if (byKey.size === before) dropped++;
+      }
+      if (this.waiting) this.handOff(this.take()!);
+      return dropped;
+    }
+    if (this.handOff(records)) return 0;
+    let dropped = 0;
+    const over = this.#count + records.length - this.bufferSize;
+    if (over > 0 && this.overflow === "drop-newest") {
+      dropped = Math.min(over, records.length);
+      records.length -= dropped;
+      if (records.length === 0) return dropped;
+    } else if (over > 0 && this.overflow === "drop-oldest") {
+      let excess = over;
+      for (let head = this.#fifo.peek(); head !== undefined && excess > 0; head = this.#fifo.peek()) {
+        if (head.length <= excess) {
+          this.#fifo.shift();
+          excess -= head.length;
+          this.#count -= head.length;
+        } else {
+          head.splice(0, excess);
+          this.#count -= excess;
+          excess = 0;
+        }
+      }
+      // More new records than the bound: the oldest of them go too.
+      if (excess > 0) records.splice(0, excess);
+      dropped = over;
+    }
+    this.#fifo.push(records);
+    this.#count += records.length;
+    return dropped;
+  }
+
+  protected take(): R[] | undefined {
+    if (this.#key !== null) {
+      if (this.#byKey.size === 0) return undefined;
+      const batch = Array.from(this.#byKey.values());
+      this.#byKey.clear();
+      return batch;
+    }
+    const batch = this.#fifo.shift();
+    if (batch !== undefined) this.#count -= batch.length;
+    return batch;
+  }
+
+  protected clear(): void {
+    this.#fifo.clear();
+    this.#count = 0;
+    this.#byKey.clear();
+  }
+}
+
+/**
+ * The iterators of one kind on one source: each item goes to every queue, and `full` says
+ * whether any of them is at its bound (the source then pauses its socket).
+ */
+export class Consumers<Item> {
+  readonly #queues = new Set<Consumer<Item>>();
+
+  /** @param onPressure - called when `full` may have changed. */
+  constructor(readonly onPressure: () => void) {}
+
+  get size(): number {
+    return this.#queues.size;
+  }
+
+  get full(): boolean {
+    for (const queue of this.#queues) if (queue.full) return true;
+    return false;
+  }
+
+  /** A new consumer, made by `make` with its hooks; `onReturn` runs when it is returned. */
+  add<Q extends Consumer<Item>>(make: (hooks: QueueHooks) => Q, onReturn: () => void): Q {
+    const queue: Q = make({
+      onDrain: this.onPressure,
+      onReturn: () => {
+        this.#queues.delete(queue);
+        onReturn();
+      },
+    });
+    this.#queues.add(queue);
+    return queue;
+  }
+
+  /** Gives `item` to every queue; returns the events dropped by their policies. */
+  push(item: Item): number {
+    let dropped = 0;
+    let full = false;
+    for (const queue of this.#queues) {
+      dropped += queue.push(item);
+      if (queue.full) full = true;
+    }
+    if (full) this.onPressure();
+    return dropped;
+  }
+
+  /**
+   * As `push`, for arrays that queues may keep and cut (batches): the last queue gets `items`
+   * itself, the others a copy each.
+   */
+  pushArray(items: Item & unknown[]): number {
+    if (this.#queues.size === 1) return this.push(items);
+    let dropped = 0;
+    let full = false;
+    let left = this.#queues.size;
+    for (const queue of this.#queues) {
+      dropped += queue.push((--left === 0 ? items : items.slice()) as Item);
+      if (queue.full) full = true;
+    }
+    if (full) this.onPressure();
+    return dropped;
+  }
+
+  /** Every consumer ends (after its buffered items); `failure` is thrown once by each. */
+  end(failure: EventSourceError | null): void {
+    for (const queue of this.#queues) queue.end(failure);
+    this.#queues.clear();
+  }
+}

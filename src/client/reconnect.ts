@@ -1,0 +1,133 @@
+/**
+ * The reconnect policy: the spec's reconnection time (HTML "reestablish the connection",
+ * step 2) plus this library's step 3, "Optionally, wait some more": backoff, jitter and a
+ * bound on attempts in a row; and the opt-in retries the spec does not make (statuses such as
+ * 503, `Retry-After`, the `shouldRetry` hook).
+ */
+import { EventSourceError, type EventSourceErrorInit } from "./errors.js";
+import type { ReconnectSettings } from "./options.js";
+
+/**
+ * Node's setTimeout turns any delay above 2^31 - 1 ms (about 24.8 days) into 1 ms: a longer
+ * reconnection time (the spec sets no bound on `retry:`) or idle timeout would make the timer
+ * fire at once, again and again. Every timer here waits at most this long instead.
+ */
+export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
+/**
+ * With `factor` > 1, backoff grows from at least this many ms: from a reconnection time of 0
+ * (`retry: 0`, `initialDelay: 0`) it would otherwise stay 0 * factor^n = 0.
+ */
+const MIN_BACKOFF_BASE = 100;
+
+export class ReconnectPolicy {
+  /** "Each EventSource object has [...] a reconnection time, in milliseconds." */
+  reconnectionTime: number;
+  /** Failed attempts in a row since the last open (or `resetAfter` ms of one). */
+  attempts = 0;
+  /** `Date.now()` when the current connection opened (`resetAfter` only), else 0. */
+  #openedAt = 0;
+
+  constructor(readonly settings: ReconnectSettings) {
+    this.reconnectionTime = settings.initialDelay;
+  }
+
+  /** `maxAttempts` reconnections in a row have failed: give up. */
+  get exhausted(): boolean {
+    return this.attempts >= this.settings.maxAttempts;
+  }
+
+  /** A connection opened: the attempt count starts again, now or after `resetAfter` ms. */
+  opened(): void {
+    if (this.settings.resetAfter === 0) this.attempts = 0;
+    else this.#openedAt = Date.now();
+  }
+
+  /** The current connection (if one opened) ended. */
+  ended(): void {
+    if (this.#openedAt !== 0 && Date.now() - this.#openedAt >= this.settings.resetAfter) this.attempts = 0;
+    this.#openedAt = 0;
+  }
+
+  /**
+   * Whether to reconnect after `failure`. `spec`: the spec reconnects (a network error, the
+   * end of the stream) rather than failing the connection. `retryStatuses` adds statuses;
+   * `maxAttempts` bounds both; `shouldRetry` has the last word. Returns the failure to report
+   * when not reconnecting (MAX_ATTEMPTS when the bound is what stopped it).
+   */
+  decide(failure: EventSourceErrorInit, spec: boolean): { retry: boolean; final: EventSourceErrorInit } {
+    const { retryStatuses, shouldRetry } = this.settings;
+    let retry = spec || (failure.code === "HTTP_STATUS" && retryStatuses.has(failure.status!));
+    let final = failure;
+    if (retry && this.exhausted) {
+      retry = false;
+      final = {
+        code: "MAX_ATTEMPTS",
+        message: `gave up after ${this.attempts} reconnection attempt(s) in a row: ${failure.message}`,
+        attempts: this.attempts,
+        status: failure.status,
+        statusText: failure.statusText,
+        headers: failure.headers,
+        cause: new EventSourceError(failure),
+      };
+    }
+    if (shouldRetry !== null) {
+      try {
+        const answer = shouldRetry({
+          status: failure.status,
+          error: new EventSourceError(failure),
+          attempt: this.attempts + 1,
+          retry,
+        });
+        if (answer !== undefined) retry = Boolean(answer);
+      } catch (error) {
+        reportException(error);
+      }
+    }
+    return { retry, final };
+  }
+
+  /**
+   * `Retry-After` of a failed response, in ms: "either an HTTP-date or a number of seconds"
+   * (RFC 9110 10.2.3). Only for error statuses (a 200 asks nothing of a client that reconnects).
+   */
+  retryAfter(failure: EventSourceErrorInit): number | undefined {
+    if (failure.code !== "HTTP_STATUS" || failure.headers === undefined) return undefined;
+    const value = failure.headers.get("retry-after")?.trim();
+    if (value === undefined || value === "") return undefined;
+    if (/^\d+$/.test(value)) return Number(value) * 1000;
+    const at = Date.parse(value);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+  }
+
+  /**
+   * The delay before reconnection attempt number `attempts` (1 = the first). A server's
+   * `Retry-After` (ms) replaces the computed delay, capped by `maxDelay`.
+   */
+  nextDelay(retryAfter?: number): number {
+    if (retryAfter !== undefined) return Math.min(retryAfter, this.settings.maxDelay, MAX_TIMER_DELAY);
+    const { maxDelay, factor, jitter } = this.settings;
+    const base = this.reconnectionTime;
+    let delay = base;
+    if (factor > 1 && this.attempts > 1) {
+      const grown = Math.max(base, MIN_BACKOFF_BASE) * factor ** (this.attempts - 1);
+      // maxDelay caps the backoff, never the reconnection time itself (a server's `retry`).
+      delay = Math.min(grown, Math.max(maxDelay, base));
+    }
+    // Clamped before the jitter: a `retry:` of hundreds of digits is Infinity, and
+    // Infinity - Infinity * jitter would be NaN (which setTimeout also takes as 1 ms).
+    delay = Math.min(delay, MAX_TIMER_DELAY);
+    if (jitter > 0) delay -= delay * jitter * Math.random();
+    return delay;
+  }
+}
+
+/**
+ * Reports an exception from user code (a hook) the way EventTarget reports a listener's: as
+ * an uncaught exception, out of the current call, so the source's own steps go on.
+ */
+export function reportException(error: unknown): void {
+  queueMicrotask(() => {
+    throw error;
+  });
+}

@@ -1,0 +1,236 @@
+/**
+ * The source's request (HTML constructor step 13: "Set ev's request to request") and one
+ * fetch of it: the `headers` option, the transport, Fetch's redirect steps, and the checks of
+ * processResponse step 15. A redirect updates the request, so reconnections go to the final
+ * URL with the redirected method and body.
+ */
+import {
+  buildRequestHeaders,
+  DEFAULT_MAX_REDIRECTS,
+  followRedirect,
+  type HeadersLike,
+  isEventStreamContentType,
+  normalizeMethod,
+  REDIRECT_STATUSES,
+} from "./connection.js";
+import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
+import { type EventSourceOptions, numberOption } from "./options.js";
+import { configuredTransport, defaultTransport } from "./transport/default.js";
+import { fetchTransport } from "./transport/fetch.js";
+import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
+
+/** How one fetch ended: an event stream to read, or an error and whether to retry. */
+export type FetchOutcome =
+  | { readonly response: TransportResponse }
+  | { readonly response: null; readonly retry: boolean; readonly error: EventSourceErrorInit };
+
+/** Hooks into the attempt that runs the fetch. */
+export interface FetchAttempt {
+  readonly signal: AbortSignal;
+  /** False once the attempt was closed or superseded: its outcome is dropped unseen. */
+  current(): boolean;
+  /** A response arrived (the idle watchdog counts it as activity). */
+  responded(): void;
+  /** Something the request could not do as asked; the attempt goes on (an error event). */
+  warn(error: EventSourceErrorInit): void;
+}
+
+const retry = (error: EventSourceErrorInit): FetchOutcome => ({ response: null, retry: true, error });
+const fail = (error: EventSourceErrorInit): FetchOutcome => ({ response: null, retry: false, error });
+
+export class StreamRequest {
+  url: URL;
+  #method: string;
+  #body: string | Uint8Array | null;
+  #dropSensitive = false;
+  #dropBodyHeaders = false;
+  readonly #headers: EventSourceOptions["headers"];
+  readonly #sensitive: ReadonlySet<string> | undefined;
+  readonly #transport: Transport;
+  readonly #maxRedirects: number;
+  readonly #onRequest: EventSourceOptions["onRequest"];
+  /** The origin whose 401 challenge the URL's credentials answered: sent there from then on. */
+  #authOrigin: string | null = null;
+
+  constructor(url: URL, options: EventSourceOptions) {
+    this.url = url;
+    this.#method = normalizeMethod(options.method ?? "GET");
+    this.#body = options.body ?? null;
+    this.#headers = options.headers;
+    this.#sensitive = options.sensitiveHeaders
+      ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
+      : undefined;
+    if (options.fetch && (options.tls || options.proxy)) {
+      // A fetch has its own way (a dispatcher, an agent): silently ignoring these would
+      // connect directly, or with the default trust, where the caller asked otherwise.
+      throw new TypeError("the tls and proxy options configure the Node transport: with `fetch`, configure that fetch");
+    }
+    this.#transport = options.fetch
+      ? fetchTransport(options.fetch)
+      : options.tls || options.proxy
+        ? configuredTransport({ tls: options.tls, proxy: options.proxy })
+        : defaultTransport;
+    this.#onRequest = options.onRequest;
+    this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
+  }
+
+  /**
+   * Fetch with redirects, then processResponse's checks. Resolves to null when the attempt
+   * stopped being current on the way (any response is cancelled).
+   */
+  async fetch(lastEventId: string, attempt: FetchAttempt): Promise<FetchOutcome | null> {
+    let userHeaders: HeadersLike | undefined;
+    try {
+      const h = this.#headers;
+      userHeaders = typeof h === "function" ? await h() : h;
+    } catch (error) {
+      if (!attempt.current()) return null;
+      return retry({ code: "HEADERS", message: `the headers function failed: ${errorMessage(error)}`, cause: error });
+    }
+    if (!attempt.current()) return null;
+
+    let response: TransportResponse;
+    let warned = false;
+    for (let redirects = 0; ; ) {
+      const url = this.url;
+      // 5.2-5.3: "If the EventSource object's last event ID string is not the empty
+      // string, then [...] Set (`Last-Event-ID`, lastEventIDValue) in request's header
+      // list." (The initial `lastEventId` option makes the first request a resumption.)
+      const headers = buildRequestHeaders(userHeaders, lastEventId, this.#dropSensitive, this.#dropBodyHeaders, this.#sensitive);
+      if (lastEventId !== "" && !("last-event-id" in headers) && !warned) {
+        warned = true;
+        attempt.warn({
+          code: "LAST_EVENT_ID_NOT_SENT",
+          message: `the last event ID ${JSON.stringify(lastEventId)} has a character a header cannot carry: reconnecting without Last-Event-ID`,
+        });
+        if (!attempt.current()) return null;
+      }
+      // URL credentials are not sent up front: as Fetch does, only in answer to a 401 (below).
+      const hasCredentials = url.username !== "" || url.password !== "";
+      const target = hasCredentials ? withoutCredentials(url) : url;
+      if (hasCredentials && this.#authOrigin === url.origin && !("authorization" in headers)) {
+        headers.authorization = basicAuthorization(url);
+      }
+      try {
+        this.#report(target, headers);
+        response = await this.#transport({
+          url: target,
+          method: this.#method,
+          headers,
+          body: this.#body,
+          signal: attempt.signal,
+        });
+      } catch (error) {
+        // Closed, or superseded (an idle timeout): that path already reported.
+        if (!attempt.current()) return null;
+        // 15.1 "If res is an aborted network error, then fail the connection." We did not
+        // abort it (the attempt would no longer be current): the user's fetch did.
+        if (isAbortError(error)) return fail({ code: "ABORTED", message: "the request was aborted", cause: error });
+        // 15.2 "Otherwise, if res is a network error, then reestablish the connection".
+        return retry({ code: "NETWORK", message: `request to ${url.href} failed: ${errorMessage(error)}`, cause: error });
+      }
+      if (!attempt.current()) {
+        response.cancel();
+        return null;
+      }
+      attempt.responded();
+
+      const status = response.status;
+      // Fetch, HTTP-network-or-cache fetch: "If response's status is 401 [...] If request's
+      // use-URL-credentials flag is unset or isAuthenticationFetch is true [...] Set response
+      // to the result of running HTTP-network-or-cache fetch given fetchParams and true", the
+      // authentication fetch that sends the URL's credentials.
+      if (status === 401 && hasCredentials && !("authorization" in headers)) {
+        response.cancel();
+        this.#authOrigin = url.origin;
+        continue;
+      }
+      const location = REDIRECT_STATUSES.has(status) ? response.header("location") : null;
+      if (location === null) break;
+      // Fetch "HTTP-redirect fetch". (A 3xx without `Location` is returned as it is, and is
+      // then "not 200" below.)
+      response.cancel();
+      // "If request's redirect count is 20, then return a network error." A network error
+      // would be retried; a redirect loop would only loop again: fail instead.
+      if (redirects >= this.#maxRedirects) {
+        return fail({
+          code: "TOO_MANY_REDIRECTS",
+          message: `more than ${this.#maxRedirects} redirects (last: ${status} to ${location})`,
+          ...responseInfo(response),
+        });
+      }
+      redirects++;
+      const next = followRedirect(url, status, location, this.#method, this.#body);
+      if (typeof next === "string") return fail({ code: "BAD_REDIRECT", message: next, ...responseInfo(response) });
+      this.url = next.url;
+      this.#method = next.method;
+      this.#body = next.body;
+      if (next.crossOrigin) this.#dropSensitive = true;
+      if (next.dropBodyHeaders) this.#dropBodyHeaders = true;
+    }
+
+    // 15.3 "Otherwise, if res's status is not 200, or if res's `Content-Type` is not
+    // `text/event-stream`, then fail the connection."
+    if (response.status !== 200) {
+      response.cancel();
+      return fail({
+        code: "HTTP_STATUS",
+        message: `unexpected response status ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
+        ...responseInfo(response),
+      });
+    }
+    const contentType = response.header("content-type");
+    if (!isEventStreamContentType(contentType)) {
+      response.cancel();
+      return fail({
+        code: "BAD_CONTENT_TYPE",
+        message: `unexpected Content-Type ${contentType === null ? "(none)" : JSON.stringify(contentType)}, expected text/event-stream`,
+        ...responseInfo(response),
+      });
+    }
+    // A user fetch's body that is not a stream: open would be followed by a read that
+    // cannot start. Failed for good: the same fetch would give the same kind of body.
+    if (response.bodyError !== undefined) {
+      response.cancel();
+      return fail({ code: "UNREADABLE_BODY", message: response.bodyError, ...responseInfo(response) });
+    }
+    return { response };
+  }
+
+  /** The `onRequest` hook; a throw in it is reported as a listener's would be, not fatal here. */
+  #report(url: URL, headers: Record<string, string>): void {
+    const hook = this.#onRequest;
+    if (hook === undefined) return;
+    try {
+      hook({ url: url.href, method: this.#method, headers: { ...headers } });
+    } catch (error) {
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+}
+
+function withoutCredentials(url: URL): URL {
+  const bare = new URL(url.href);
+  bare.username = "";
+  bare.password = "";
+  return bare;
+}
+
+/** Fetch: the URL's credentials "converted to an `Authorization` value" (Basic, RFC 7617, UTF-8). */
+function basicAuthorization(url: URL): string {
+  const raw = utf8.encode(`${percentDecode(url.username)}:${percentDecode(url.password)}`);
+  let binary = "";
+  for (const b of raw) binary += String.fromCharCode(b);
+  return `Basic ${btoa(binary)}`;
+}
+const utf8 = new TextEncoder();
+
+function percentDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // a lone "%" the URL parser kept as it is
+  }
+}

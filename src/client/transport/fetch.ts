@@ -1,0 +1,143 @@
+/** A transport over any WHATWG `fetch` (see types.ts for the interface). */
+import type { FetchLike, FetchLikeReader, Transport } from "./types.js";
+
+/** A transport over a WHATWG `fetch`. Redirects are not followed by fetch (`"manual"`). */
+export function fetchTransport(fetchFn: FetchLike): Transport {
+  return async (request) => {
+    const res = await fetchFn(request.url.href, {
+      method: request.method,
+      headers: request.headers,
+      // A body over a SharedArrayBuffer is not a fetch BodyInit; copy it (rare, and once).
+      body:
+        request.body === null || typeof request.body === "string" || request.body.buffer instanceof ArrayBuffer
+          ? (request.body as string | Uint8Array<ArrayBuffer> | null)
+          : new Uint8Array(request.body),
+      redirect: "manual",
+      // HTML: "Set request's cache mode to no-store" (a fetch with a cache must not answer
+      // from it; it also makes Fetch add Pragma and Cache-Control, which we send anyway).
+      cache: "no-store",
+      signal: request.signal,
+    });
+    const body = bodyOf(res.body);
+    let reader: FetchLikeReader | null = null;
+    let cancelled = false;
+    let paused = false;
+    let wake: (() => void) | null = null;
+    return {
+      bodyError: typeof body === "string" ? body : undefined,
+      status: res.status,
+      statusText: res.statusText,
+      header: (name) => res.headers.get(name),
+      headers() {
+        const headers = new Headers();
+        res.headers.forEach((value, name) => {
+          try {
+            headers.append(name, value);
+          } catch {
+            // A user fetch's headers need not pass Headers' checks: leave the value out
+            // rather than throw out of an error report.
+          }
+        });
+        return headers;
+      },
+      read(sink) {
+        if (body === null || typeof body === "string") {
+          queueMicrotask(() => {
+            if (!cancelled) sink.onEnd();
+          });
+          return;
+        }
+        const r = body();
+        reader = r;
+        void (async () => {
+          // A throw from onData (the parser) ends the body like a read error does.
+          let failure: { error: unknown } | null = null;
+          try {
+            for (;;) {
+              while (paused && !cancelled) await new Promise<void>((w) => (wake = w));
+              if (cancelled) return;
+              const { done, value } = await r.read();
+              if (cancelled) return;
+              if (done) break;
+              // A user's stream of strings (a Node stream after setEncoding) is not bytes.
+              if (!(value instanceof Uint8Array)) throw new TypeError(`the fetch response's body yielded a ${typeof value}, not bytes`);
+              sink.onData(value);
+            }
+          } catch (error) {
+            failure = { error };
+          }
+          if (cancelled) return;
+          try {
+            if (failure === null) sink.onEnd();
+            else sink.onError(failure.error);
+          } catch (error) {
+            // Nothing awaits this loop: a throw here would be an unhandled rejection that no
+            // one can attribute. Report it as node:http's event callbacks would, as an
+            // uncaught exception (queueMicrotask: there is no process.nextTick off Node).
+            queueMicrotask(() => {
+              throw error;
+            });
+          }
+        })();
+      },
+      pause() {
+        paused = true;
+      },
+      resume() {
+        paused = false;
+        const w = wake;
+        wake = null;
+        if (w !== null) w();
+      },
+      cancel() {
+        if (cancelled) return;
+        cancelled = true;
+        const w = wake;
+        wake = null;
+        if (w !== null) w();
+        if (reader === null && typeof body === "function") {
+          try {
+            reader = body();
+          } catch {
+            // A getter or reader that throws: there is nothing left to release.
+          }
+        }
+        if (reader !== null) Promise.resolve().then(() => reader!.cancel()).catch(() => {});
+      },
+    };
+  };
+}
+
+/**
+ * The response body as a reader factory, null for no body, or a string saying why it cannot
+ * be read. Checked once the response arrives, so that a user `fetch` returning something else
+ * (a string, undefined, a stream of another kind) fails the connection with a reason instead of
+ * opening it and then throwing where nothing can catch.
+ */
+function bodyOf(value: unknown): (() => FetchLikeReader) | null | string {
+  if (value === null) return null;
+  if (typeof value === "object" || typeof value === "function") {
+    const v = value as { getReader?: unknown; [Symbol.asyncIterator]?: unknown };
+    if (typeof v.getReader === "function") return () => (v.getReader as () => FetchLikeReader).call(value);
+    // A Node Readable (node-fetch, got...): an async iterable of Buffers. Its iterator is
+    // read one chunk at a time, which leaves pausing to us, as for a ReadableStream.
+    const iterate = v[Symbol.asyncIterator];
+    if (typeof iterate === "function") return () => iterableReader(iterate.call(value) as AsyncIterator<unknown>, value);
+  }
+  const kind = typeof value === "object" ? (value as object).constructor?.name ?? "object" : typeof value;
+  return `the fetch response's body is not a ReadableStream or an async iterable of bytes (got ${kind})`;
+}
+
+function iterableReader(it: AsyncIterator<unknown>, source: unknown): FetchLikeReader {
+  return {
+    async read() {
+      const r = await it.next();
+      return r.done ? { done: true } : { done: false, value: r.value };
+    },
+    async cancel() {
+      // return() ends a Node Readable's iterator by destroying the stream.
+      await it.return?.();
+      (source as { destroy?: () => void }).destroy?.();
+    },
+  };
+}

@@ -1,0 +1,90 @@
+// What one SSE event becomes in JetStream, and the message ids that make publishing it
+// twice harmless. Pure: no NATS import, testable on its own.
+
+/** Feed names are one subject token and one KV key token: no dots, wildcards or spaces. */
+export const FEED_NAME = /^[A-Za-z0-9_-]+$/;
+
+export const HEADER_EVENT = "Sse-Event";
+export const HEADER_ID = "Sse-Id";
+export const HEADER_MSG_ID = "Nats-Msg-Id";
+
+/** Where a feed resumes, read from the last message on its subject. */
+export interface ResumePoint {
+  /** The `Sse-Id` to send as Last-Event-ID ("" when the last message had none). */
+  lastEventId: string;
+  /** Events after that id, without an id of their own, already in the log. */
+  followers: number;
+}
+
+export const START: ResumePoint = { lastEventId: "", followers: 0 };
+
+/**
+ * The resume point a message's `Nats-Msg-Id` and `Sse-Id` headers describe. A message
+ * whose event had no id (`<feed>~...`) gives no Last-Event-ID: such a feed restarts from
+ * whatever the server sends to a new connection.
+ */
+export function resumePointOf(feed: string, msgId: string | undefined, sseId: string | undefined): ResumePoint {
+  if (!sseId) return START;
+  const follower = msgId?.startsWith(`${feed}+`) ? /^\d+/.exec(msgId.slice(feed.length + 1)) : null;
+  return { lastEventId: sseId, followers: follower ? Number(follower[0]) : 0 };
+}
+
+/**
+ * Nats-Msg-Id for each event of one feed, in order, so that JetStream's duplicate window
+ * drops the second copy of an event however it comes back: republished after a NATS fault,
+ * resent by the SSE server after a reconnection, or read by a worker taking the feed over.
+ *
+ * - An event whose last event ID differs from the previous one's: `<feed>:<id>`.
+ * - Events sharing the previous event's id (the spec keeps the last event ID until an
+ *   `id:` field changes it) are numbered after it: `<feed>+<n>:<id>`. A server resuming
+ *   from that id resends them in the same order, so they get the same numbers again; the
+ *   ones already handed out are skipped (`null`) rather than published twice.
+ * - Events with an empty last event ID cannot be resumed at all: `<feed>~<session>.<n>`,
+ *   unique per reading session, so only republishes of the same event collapse.
+ *
+ * Feed names cannot contain `:`, `+` or `~`, so the forms never collide, whatever the ids.
+ */
+export class MessageIds {
+  readonly #feed: string;
+  readonly #session: string;
+  #base: string;
+  /** Events counted after `#base` on the current connection. */
+  #ordinal = 0;
+  /** The highest ordinal after `#base` handed out so far (on any connection). */
+  #high: number;
+  #anonymous = 0;
+
+  constructor(feed: string, session: string, resume: ResumePoint = START) {
+    this.#feed = feed;
+    this.#session = session;
+    this.#base = resume.lastEventId;
+    this.#high = resume.followers;
+  }
+
+  /**
+   * A new connection opened with `lastEventId` as its Last-Event-ID: the server resends
+   * from after that id, so counting starts again from it.
+   */
+  reconnected(lastEventId: string): void {
+    if (lastEventId !== this.#base) {
+      this.#base = lastEventId;
+      this.#high = 0;
+    }
+    this.#ordinal = 0;
+  }
+
+  /** The message id of the next event, or null when this event was already handed out. */
+  next(lastEventId: string): string | null {
+    if (lastEventId === "") return `${this.#feed}~${this.#session}.${++this.#anonymous}`;
+    if (lastEventId !== this.#base) {
+      this.#base = lastEventId;
+      this.#ordinal = 0;
+      this.#high = 0;
+      return `${this.#feed}:${lastEventId}`;
+    }
+    this.#ordinal++;
+    if (this.#ordinal <= this.#high) return null;
+    this.#high = this.#ordinal;
+    return `${this.#feed}+${this.#ordinal}:${lastEventId}`;
+  }
+}

@@ -1,0 +1,181 @@
+// Lines for the TypeScript engine (src/parser/js.ts): the BOM before the first, finding their
+// ends (in the bytes of a small chunk or in the latin1 string of a large ASCII one, whose
+// offsets are the bytes'), the bytes of one carried across chunks, and the field a line names.
+
+import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+// Below this size, finding line ends with a loop over the bytes beats making a string to
+// search (measured at 64-byte chunks: the string was a fifth of the time).
+export const SMALL_CHUNK = 256;
+
+// survey()'s results: module state rather than an object, so that a feed allocates nothing.
+export let surveyFirst = 0;
+export let surveyLast = -1;
+export let surveyAscii = true;
+
+// One pass over bytes[from, n): the first and last line ends, and whether all are ASCII
+// (for the whole span only: a split by line costs half as much again, measured, and calling
+// ASCII lines non-ASCII only sends them down the exact UTF-8 path).
+export function survey(bytes: Uint8Array, from: number): void {
+  const n = bytes.length;
+  let first = n;
+  let last = -1;
+  let all = 0;
+  for (let i = from; i < n; i++) {
+    const c = bytes[i]!;
+    all |= c;
+    if (c < 0x0e && (c === LF || c === CR)) {
+      if (last < 0) first = i;
+      last = i;
+    }
+  }
+  surveyFirst = first;
+  surveyLast = last;
+  surveyAscii = all < 0x80;
+}
+
+export function firstLineEnd(bytes: Uint8Array, from: number): number {
+  for (let i = from; i < bytes.length; i++) {
+    const c = bytes[i];
+    if (c === LF || c === CR) return i;
+  }
+  return bytes.length;
+}
+
+export function lastLineEnd(bytes: Uint8Array, downTo: number): number {
+  for (let i = bytes.length - 1; i >= downTo; i--) {
+    const c = bytes[i];
+    if (c === LF || c === CR) return i;
+  }
+  return -1;
+}
+
+export function lineEnd(str: string, from: number): number {
+  const lf = indexOrEnd(str, "\n", from);
+  const cr = indexOrEnd(str, "\r", from);
+  return lf < cr ? lf : cr;
+}
+
+export function indexOrEnd(str: string, ch: string, from: number): number {
+  const i = str.indexOf(ch, from);
+  return i === -1 ? str.length : i;
+}
+
+/** The length of each field's name, by its code. */
+export const FIELD_NAME_LENGTH: readonly number[] = [0, 4, 5, 5, 2];
+
+/**
+ * The field that the line t[s, s + len) names, if it starts with a known name: matched at
+ * the start of the line, so a line without a colon is never searched to its end for one.
+ * The caller checks what follows the name.
+ */
+export function fieldAt(t: string, s: number, len: number): number {
+  const c0 = t.charCodeAt(s);
+  if (c0 === 0x64 /* d */) {
+    if (len >= 4 && t.charCodeAt(s + 1) === 0x61 && t.charCodeAt(s + 2) === 0x74 && t.charCodeAt(s + 3) === 0x61) {
+      return FIELD_DATA;
+    }
+  } else if (c0 === 0x69 /* i */) {
+    if (len >= 2 && t.charCodeAt(s + 1) === 0x64) return FIELD_ID;
+  } else if (c0 === 0x65 /* e */) {
+    if (len >= 5 && t.startsWith("vent", s + 1)) return FIELD_EVENT;
+  } else if (c0 === 0x72 /* r */) {
+    if (len >= 5 && t.startsWith("etry", s + 1)) return FIELD_RETRY;
+  }
+  return FIELD_NONE;
+}
+
+/** Whether t[v, e) is one or more ASCII digits (a `retry` value that counts). */
+export function allDigits(t: string, v: number, e: number): boolean {
+  if (v === e) return false;
+  for (let i = v; i < e; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+const BOM = [0xef, 0xbb, 0xbf] as const;
+const EMPTY = new Uint8Array(0);
+
+// stripBom()'s other result: the BOM bytes matched so far (3 once past the stream start).
+export let bomMatched = 0;
+
+/**
+ * "One leading U+FEFF BYTE ORDER MARK character must be ignored if any are present." Its bytes
+ * may arrive one chunk at a time, so the bytes that might be a BOM are held back: `matched` of
+ * them so far. Returns the bytes that are content (the held-back ones too, once they turn out
+ * not to be a BOM).
+ */
+export function stripBom(bytes: Uint8Array, matched: number): Uint8Array {
+  let i = 0;
+  while (i < bytes.length && matched < 3) {
+    if (bytes[i] !== BOM[matched]) {
+      bomMatched = 3;
+      if (matched === 0) return i === 0 ? bytes : bytes.subarray(i);
+      // Not a BOM: the held-back bytes are content after all.
+      const out = new Uint8Array(matched + bytes.length - i);
+      out.set(BOM.slice(0, matched));
+      out.set(bytes.subarray(i), matched);
+      return out;
+    }
+    matched++;
+    i++;
+  }
+  bomMatched = matched;
+  return matched === 3 ? bytes.subarray(i) : EMPTY;
+}
+
+// LineBytes keeps its buffer for the next line up to this size.
+const LINE_KEEP = 64 * 1024;
+
+/** The bytes of a carried line: buf[0, len). */
+export class LineBytes {
+  buf = EMPTY;
+  len = 0;
+
+  append(bytes: Uint8Array, from: number, to: number): void {
+    this.put(this.len, bytes, from, to);
+    this.len += to - from;
+  }
+
+  /**
+   * Copies bytes[from, to) to `at` (bytes before `at` kept; `len` unchanged), growing the
+   * buffer to hold `room` bytes there. Short copies by a loop: subarray() + set() cost more
+   * at a few dozen bytes.
+   */
+  put(at: number, bytes: Uint8Array, from: number, to: number, room = to - from): void {
+    let buf = this.buf;
+    if (at + room > buf.length) {
+      const grown = new Uint8Array(Math.max(at + room, buf.length * 2, 256));
+      grown.set(buf.subarray(0, at));
+      this.buf = buf = grown;
+    }
+    if (to - from > 64) {
+      buf.set(bytes.subarray(from, to), at);
+    } else {
+      for (let i = from; i < to; i++) buf[at++] = bytes[i]!;
+    }
+  }
+
+  /** The line is `line`'s chars as bytes (one char per byte). */
+  setLatin1(line: string): void {
+    this.put(0, EMPTY, 0, 0, line.length);
+    const buf = this.buf;
+    for (let i = 0; i < line.length; i++) buf[i] = line.charCodeAt(i);
+    this.len = line.length;
+  }
+
+  /** A parser does not keep a large line's buffer for good. */
+  trim(): void {
+    if (this.buf.length > LINE_KEEP) this.buf = EMPTY;
+  }
+
+  clear(): void {
+    this.len = 0;
+    this.trim();
+  }
+}

@@ -1,0 +1,163 @@
+// One worker (the library API, in this process) against real faults: feed servers that cut
+// connections at random byte offsets, a NATS server restarted mid-stream, a NATS server
+// that stops answering. The judge is the stream itself: every id once, in order, per feed.
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { ingest, type Ingest } from "../../src/nats/index.js";
+import {
+  eventData,
+  idsBySubject,
+  natsServerAvailable,
+  range,
+  readStream,
+  sleep,
+  startFeed,
+  startNats,
+  until,
+  waitForCounts,
+  type FeedServer,
+  type NatsServer,
+} from "./helpers.js";
+
+const run = natsServerAvailable() ? describe : describe.skip;
+
+run("ingest into JetStream, one worker", () => {
+  let nats: NatsServer;
+  let feeds: FeedServer[] = [];
+  let worker: Ingest | null = null;
+  let n = 0;
+
+  beforeAll(async () => {
+    nats = await startNats();
+  }, 20_000);
+  afterAll(async () => {
+    await nats?.dispose();
+  });
+  afterEach(async () => {
+    await worker?.stop();
+    worker = null;
+    await Promise.all(feeds.map((f) => f.close()));
+    feeds = [];
+    nats.resume();
+    await nats.start().catch(() => {}); // a test that stopped it
+  });
+
+  const stored = async (stream: string, subject: string, count: number, names: string[]) => {
+    await waitForCounts(nats.url, stream, names.map((f) => `${subject}.${f}`), count, 30_000);
+    return readStream(nats.url, stream);
+  };
+
+  const expectExactlyOnce = (events: Awaited<ReturnType<typeof readStream>>, subject: string, names: string[], count: number) => {
+    const by = idsBySubject(events);
+    for (const f of names) expect(by.get(`${subject}.${f}`), f).toEqual(range(1, count));
+    for (const e of events) {
+      const feed = e.subject.slice(subject.length + 1);
+      expect(e.data).toBe(eventData(feed, Number(e.id)));
+      expect(e.type).toBe("message");
+      expect(e.msgId).toBe(`${feed}:${e.id}`);
+    }
+  };
+
+  test("feed servers cutting connections at random byte offsets: every event once, in order", async () => {
+    const stream = `DROPS${++n}`;
+    const names = ["a", "b", "c"];
+    const count = 1500;
+    feeds = await Promise.all(names.map((f, i) => startFeed(f, { count, perTick: 30, dropWithin: 6000, seed: 11 + i })));
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject: stream.toLowerCase(),
+      feeds: names.map((name, i) => ({ name, url: feeds[i]!.url })),
+      leaseTtl: 1000,
+      source: { reconnect: { initialDelay: 20 } },
+    });
+    const events = await stored(stream, stream.toLowerCase(), count, names);
+    expectExactlyOnce(events, stream.toLowerCase(), names, count);
+    // The faults happened, and every resumption asked for the event after the last one seen.
+    for (const f of feeds) {
+      expect(f.drops).toBeGreaterThan(3);
+      expect(f.lastEventIds.length).toBe(f.drops + 1);
+    }
+  }, 60_000);
+
+  test("NATS server restarted mid-stream: the worker reconnects, republishes, nothing twice", async () => {
+    const stream = `RESTART${++n}`;
+    const names = ["a", "b"];
+    const count = 6000;
+    // Fast enough that publishes are in flight when the server goes away.
+    feeds = await Promise.all(names.map((f) => startFeed(f, { count, perTick: 60 })));
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject: stream.toLowerCase(),
+      feeds: names.map((name, i) => ({ name, url: feeds[i]!.url })),
+      leaseTtl: 2000,
+      publishTimeout: 1000,
+    });
+    const w = worker;
+    await until(() => w.stats().feeds.every((f) => f.published > 1000), 10_000, "publishing");
+    await nats.stop();
+    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
+    await sleep(500);
+    await nats.start();
+    const events = await stored(stream, stream.toLowerCase(), count, names);
+    // Publishes were cut off in flight and the window was re-synced with the log.
+    expect(w.stats().feeds.reduce((n, f) => n + f.resyncs, 0)).toBeGreaterThan(0);
+    expectExactlyOnce(events, stream.toLowerCase(), names, count);
+  }, 60_000);
+
+  test("a feed without ids, NATS restarted mid-stream: republishes collapse, every event once, in order", async () => {
+    const stream = `NOIDS${++n}`;
+    const subject = stream.toLowerCase();
+    const count = 6000;
+    feeds = [await startFeed("a", { count, perTick: 60, ids: false })];
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject,
+      feeds: [{ name: "a", url: feeds[0]!.url }],
+      leaseTtl: 2000,
+      publishTimeout: 1000,
+    });
+    const w = worker;
+    await until(() => w.stats().feeds[0]!.published > 1000, 10_000, "publishing");
+    await nats.stop();
+    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
+    await sleep(500);
+    await nats.start();
+    const events = await stored(stream, subject, count, ["a"]);
+    expect(w.stats().feeds[0]!.resyncs).toBeGreaterThan(0);
+    expect(events.map((e) => e.data)).toEqual(range(1, count).map((i) => eventData("a", i)));
+    expect(events.every((e) => !e.id && /^a~/.test(e.msgId ?? ""))).toBe(true);
+  }, 60_000);
+
+  test("NATS stops answering: the unacknowledged publishes stay bounded and the source pauses", async () => {
+    const stream = `PAUSE${++n}`;
+    const count = 5000;
+    feeds = [await startFeed("a", { count, perTick: 200 })];
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject: stream.toLowerCase(),
+      feeds: [{ name: "a", url: feeds[0]!.url }],
+      leaseTtl: 10_000,
+      maxUnacked: 50,
+      publishTimeout: 3000,
+    });
+    const w = worker;
+    await until(() => w.stats().feeds[0]!.published > 500, 10_000, "publishing");
+    nats.pause();
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, w.stats().feeds[0]!.unacked)), 5);
+    await until(() => w.stats().feeds[0]!.unacked === 50, 5000, "the window to fill");
+    // The feed's socket is no longer read: its byte count stands still.
+    await sleep(300);
+    const before = w.stats().feeds[0]!.bytesReceived;
+    await sleep(700);
+    expect(w.stats().feeds[0]!.bytesReceived).toBe(before);
+    clearInterval(watch);
+    expect(most).toBe(50);
+    nats.resume();
+    const events = await stored(stream, stream.toLowerCase(), count, ["a"]);
+    expectExactlyOnce(events, stream.toLowerCase(), ["a"], count);
+  }, 60_000);
+});

@@ -1,0 +1,77 @@
+// The message ids that make a second copy of an event harmless, and the resume point read
+// back from the log: pure rules, no server.
+import { describe, expect, test } from "vitest";
+import { MessageIds, resumePointOf, START } from "../../src/nats/message.js";
+import { parseDuration, parseIngest } from "../../src/cli/ingest.js";
+
+describe("MessageIds", () => {
+  test("an event with a new id: <feed>:<id>; events sharing it: <feed>+<n>:<id>", () => {
+    const ids = new MessageIds("f", "s1");
+    expect(["1", "2", "2", "2", "3"].map((id) => ids.next(id))).toEqual(["f:1", "f:2", "f+1:2", "f+2:2", "f:3"]);
+  });
+
+  test("after a reconnection the server resends the events after the id: those handed out are skipped", () => {
+    const ids = new MessageIds("f", "s1");
+    expect([ids.next("7"), ids.next("7"), ids.next("7")]).toEqual(["f:7", "f+1:7", "f+2:7"]);
+    ids.reconnected("7");
+    expect([ids.next("7"), ids.next("7"), ids.next("7"), ids.next("8")]).toEqual([null, null, "f+3:7", "f:8"]);
+  });
+
+  test("resumed from the log at a follower: the followers already stored are skipped", () => {
+    const resume = resumePointOf("f", "f+2:7", "7");
+    expect(resume).toEqual({ lastEventId: "7", followers: 2 });
+    const ids = new MessageIds("f", "s1", resume);
+    ids.reconnected("7");
+    expect([ids.next("7"), ids.next("7"), ids.next("7")]).toEqual([null, null, "f+3:7"]);
+  });
+
+  test("ids containing the separators cannot collide with numbered followers", () => {
+    const ids = new MessageIds("f", "s1");
+    const out = [ids.next("2"), ids.next("2"), ids.next("+1:2"), ids.next("2:x")];
+    expect(new Set(out).size).toBe(out.length);
+  });
+
+  test("events without an id: unique per session, never resumed", () => {
+    const a = new MessageIds("f", "w1.aa");
+    const b = new MessageIds("f", "w1.bb");
+    expect([a.next(""), a.next("")]).toEqual(["f~w1.aa.1", "f~w1.aa.2"]);
+    expect(b.next("")).toBe("f~w1.bb.1");
+    expect(resumePointOf("f", "f~w1.aa.2", undefined)).toEqual(START);
+    expect(resumePointOf("f", undefined, undefined)).toEqual(START);
+    expect(resumePointOf("f", "f:9", "9")).toEqual({ lastEventId: "9", followers: 0 });
+  });
+});
+
+describe("ingest arguments", () => {
+  test.each([
+    ["500ms", 500],
+    ["2s", 2000],
+    ["1.5s", 1500],
+    ["1m", 60_000],
+    ["3", 3000],
+    ["x", undefined],
+    ["-1s", undefined],
+  ])("duration %s", (raw, ms) => expect(parseDuration(raw)).toBe(ms));
+
+  test("feeds, headers and defaults", () => {
+    const p = parseIngest(["--stream", "S", "--subject", "s", "--feed", "a=http://h/a", "-H", "X-Key: k: v", "--lease-ttl", "2s"]);
+    expect(p.kind).toBe("run");
+    if (p.kind !== "run") return;
+    expect(p.options.feeds).toEqual([{ name: "a", url: "http://h/a" }]);
+    expect(p.options.headers).toEqual({ "X-Key": "k: v" });
+    expect(p.options.leaseTtl).toBe(2000);
+    expect(p.options.servers).toEqual(["nats://127.0.0.1:4222"]);
+  });
+
+  test.each([
+    [["--subject", "s", "--feed", "a=http://h/"], /--stream is required/],
+    [["--stream", "S", "--subject", "s", "--feed", "a"], /expected <name>=<url>/],
+    [["--stream", "S", "--subject", "s", "--feed", "a=ftp://h/"], /not an http\(s\) URL/],
+    [["--stream", "S", "--subject", "s", "--feed", "a=http://h/", "--max-unacked", "0"], /--max-unacked/],
+    [["--stream", "S", "--subject", "s", "--feed", "a=http://h/", "--lease-ttl", "soon"], /--lease-ttl/],
+  ])("usage error: %j", (argv, message) => {
+    const p = parseIngest(argv);
+    expect(p.kind).toBe("usage-error");
+    if (p.kind === "usage-error") expect(p.message).toMatch(message);
+  });
+});
