@@ -15,23 +15,23 @@ export interface ParsedEvent {
 export interface ParserCallbacks {
   onEvent(event: ParsedEvent): void;
   /** A `retry` field whose value is all ASCII digits: the new reconnection time in ms. */
-  onRetry?(ms: number): void;
+  onRetry?: ((ms: number) => void) | undefined;
   /** A comment line (a line starting with `:`), without the colon. */
-  onComment?(comment: string): void;
+  onComment?: ((comment: string) => void) | undefined;
   /** A recoverable parse error, such as an event over `maxEventSize`. Parsing goes on. */
-  onError?(error: import("./errors.js").ParseError): void;
+  onError?: ((error: import("./errors.js").ParseError) => void) | undefined;
 }
 
 export interface ParserOptions {
   /** `"auto"` (default) uses WASM when it can, else the TypeScript engine. */
-  engine?: EngineChoice;
+  engine?: EngineChoice | undefined;
   /**
    * Bound on the bytes of one pending event: its data buffer, its event type buffer and the
    * line being read. Default 16 MiB (`DEFAULT_MAX_EVENT_SIZE`); `Infinity` for none.
    */
-  maxEventSize?: number;
+  maxEventSize?: number | undefined;
   /** Seeds the last event ID (as a browser does when it reconnects). Default `""`. */
-  lastEventId?: string;
+  lastEventId?: string | undefined;
 }
 
 export interface EventStreamParser {

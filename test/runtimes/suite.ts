@@ -159,7 +159,7 @@ export async function runSuite(
     await check("named events reach their listeners, unnamed ones onmessage", () =>
       withSource<string | undefined>(lib, u("/sse/named"), {}, (es, done) => {
         const seen: string[] = [];
-        const note = (e: MessageEvent<string>) => {
+        const note = (e: { type: string; data: string }) => {
           seen.push(`${e.type}:${e.data}`);
           if (seen.length === 3) {
             const want = ["tick:1", "tock:2", "message:3"];

@@ -1,7 +1,7 @@
 // The README's EventSource example, as a user would paste it (its helpers declared here).
 // MessageEvent comes from the package: without the DOM library there is no generic global
 // one (@types/node's is not generic), and this must compile in a plain Node project.
-import { EventSource, type MessageEvent } from "eventsource-wasm";
+import { EventSource, type EventSourceMessageEvent as MessageEvent } from "eventsource-wasm";
 
 declare const tokens: { current(): Promise<string> };
 declare const store: { get(key: string): Promise<string | undefined>; set(key: string, value: string): void };

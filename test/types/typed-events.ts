@@ -1,5 +1,5 @@
 // Typed event maps: what they admit, what listeners and iterators get, and typos caught.
-import { EventSource, type EventSourceErrorEvent, type MessageEvent } from "eventsource-wasm";
+import { EventSource, type EventSourceErrorEvent, type EventSourceMessageEvent as MessageEvent } from "eventsource-wasm";
 
 type Feed = { tick: MessageEvent<string>; halt: MessageEvent<string> };
 const source = new EventSource<Feed>("https://example.com/feed");
