@@ -772,7 +772,8 @@ describe.runIf(hasScript)("eventsource-wasm CLI on a terminal", () => {
   });
 
   test.each([
-    ["a colour terminal", {}, [], true],
+    // Node reports no colours under CI=... (tty.hasColors), whatever the terminal.
+    ["a colour terminal", { CI: undefined }, [], true],
     ["TERM=dumb", { TERM: "dumb" }, [], false],
     ["NO_COLOR", { NO_COLOR: "1" }, [], false],
     ["--no-color", {}, ["--no-color"], false],
