@@ -1,6 +1,7 @@
-// The TS engine outside Node: without node:buffer it must fall back to web-standard decoding
-// (TextDecoder) and give exactly the same events. Simulated by hiding getBuiltinModule before
-// the parser's modules are loaded afresh.
+// Both engines outside Node: without node:buffer and the Buffer global they must fall back to
+// web-standard decoding (TextDecoder) and give exactly the same events. Simulated by hiding
+// getBuiltinModule and Buffer while the parser's modules are loaded afresh (both are read once,
+// at load).
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
 import { cut, enc } from "./collect.js";
@@ -11,18 +12,28 @@ import { cutPoints, maxEventSize, sseStream, utf8TextStream, withBoundNearSize }
 type ParserModule = typeof import("../src/parser/index.js");
 let mod: ParserModule;
 const saved = process.getBuiltinModule;
+const savedBuffer = globalThis.Buffer;
 
 beforeAll(async () => {
   (process as { getBuiltinModule?: unknown }).getBuiltinModule = undefined;
   vi.resetModules();
-  mod = await import("../src/parser/index.js");
+  (globalThis as { Buffer?: unknown }).Buffer = undefined;
+  try {
+    mod = await import("../src/parser/index.js");
+  } finally {
+    globalThis.Buffer = savedBuffer;
+  }
 });
 afterAll(() => {
   process.getBuiltinModule = saved;
   vi.resetModules();
 });
 
-function run(chunks: Uint8Array[], options: { maxEventSize?: number; lastEventId?: string } = {}) {
+function run(
+  chunks: Uint8Array[],
+  options: { maxEventSize?: number; lastEventId?: string } = {},
+  engine: "js" | "wasm" = "js",
+) {
   const outputs: Output[] = [];
   const parser = mod.createParser(
     {
@@ -31,16 +42,27 @@ function run(chunks: Uint8Array[], options: { maxEventSize?: number; lastEventId
       onComment: (text) => outputs.push({ kind: "comment", text }),
       onError: (err) => outputs.push({ kind: "error", code: err.code }),
     },
-    { engine: "js", ...options },
+    { engine, ...options },
   );
   for (const c of chunks) parser.feed(c);
   parser.end();
   return { outputs, lastEventId: parser.lastEventId };
 }
 
-test.each(specCases.map((c) => [c.name, c] as const))("without node:buffer: %s", (_n, c) => {
+const engines = ["js", "wasm"] as const;
+const cases = engines.flatMap((engine) => specCases.map((c) => [engine, c.name, c] as const));
+test.each(cases)("without node:buffer, %s engine: %s", (engine, _n, c) => {
   const bytes = typeof c.input === "string" ? enc.encode(c.input) : Uint8Array.from(c.input);
-  expect(run([bytes], c.options).outputs).toEqual(c.expected);
+  expect(run([bytes], c.options, engine).outputs).toEqual(c.expected);
+});
+
+test.each(engines)("without node:buffer, %s engine: non-ASCII text in every chunking", (engine) => {
+  fc.assert(
+    fc.property(utf8TextStream, cutPoints, (bytes, points) => {
+      expect(run(cut(bytes, points), {}, engine)).toEqual(oracleParse(bytes));
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test("without node:buffer: SSE-shaped streams, random chunks, long ASCII runs", () => {

@@ -150,7 +150,7 @@ export class ParserInstance {
 
   ucs2(start: number, end: number): string {
     if (this.buf !== undefined) return this.buf.ucs2Slice(start, end);
-    utf16Decoder ??= new TextDecoder("utf-16le");
+    utf16Decoder ??= new TextDecoder("utf-16le", { ignoreBOM: true });
     return utf16Decoder.decode(this.u8.subarray(start, end));
   }
 
