@@ -94,8 +94,10 @@ server.listen(0, "127.0.0.1", () => {
     }
   });
 
-  test("the command imports the library build beside it", () => {
+  test("the command imports the library build beside it; the NATS entry only when `ingest` runs", () => {
     expect(imports("cli.js")).toContain("./index.js");
+    expect(imports("cli.js")).not.toContain("./nats.js");
+    expect(read("cli.js")).toContain('await import("./nats.js")');
     expect(node(["dist/cli.js", "--version"]).trim()).toBe(
       JSON.parse(readFileSync(`${root}package.json`, "utf8")).version,
     );

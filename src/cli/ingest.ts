@@ -4,7 +4,9 @@
 
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { FEED_NAME, ingest, type FeedSpec, type IngestOptions, type IngestStats } from "../nats/index.js";
+// Types only: the NATS entry is imported when `ingest` runs, so a plain `eventsource-wasm <url>`
+// never loads it (in dist/ it is ./nats.js, not bundled into cli.js).
+import type { FeedSpec, IngestOptions, IngestStats } from "../nats/index.js";
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -57,13 +59,13 @@ export function parseDuration(raw: string): number | undefined {
   return Math.round(n * (unit === "ms" ? 1 : unit === "s" ? 1000 : 60_000));
 }
 
-function parseFeed(raw: string, where: string): FeedSpec {
+function parseFeed(raw: string, where: string, feedName: RegExp): FeedSpec {
   const at = raw.indexOf("=");
   if (at <= 0) throw new Error(`${where}: expected <name>=<url>, got ${JSON.stringify(raw)}`);
   const name = raw.slice(0, at).trim();
   const url = raw.slice(at + 1).trim();
   // One subject token and one KV key token.
-  if (!FEED_NAME.test(name)) throw new Error(`${where}: feed name ${JSON.stringify(name)}: use letters, digits, _ and -`);
+  if (!feedName.test(name)) throw new Error(`${where}: feed name ${JSON.stringify(name)}: use letters, digits, _ and -`);
   try {
     const u = new URL(url);
     if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error();
@@ -73,7 +75,7 @@ function parseFeed(raw: string, where: string): FeedSpec {
   return { name, url };
 }
 
-export function parseIngest(argv: readonly string[]): ParsedIngest {
+export function parseIngest(argv: readonly string[], feedName: RegExp): ParsedIngest {
   let values;
   try {
     ({ values } = parseArgs({
@@ -104,12 +106,12 @@ export function parseIngest(argv: readonly string[]): ParsedIngest {
   try {
     if (!values.stream) throw new Error("--stream is required");
     if (!values.subject) throw new Error("--subject is required");
-    const feeds = (values.feed ?? []).map((f) => parseFeed(f, "--feed"));
+    const feeds = (values.feed ?? []).map((f) => parseFeed(f, "--feed", feedName));
     if (values.feeds) {
       const lines = readFileSync(values.feeds, "utf8").split(/\r?\n/);
       lines.forEach((line, i) => {
         const t = line.trim();
-        if (t !== "" && !t.startsWith("#")) feeds.push(parseFeed(t, `${values.feeds}:${i + 1}`));
+        if (t !== "" && !t.startsWith("#")) feeds.push(parseFeed(t, `${values.feeds}:${i + 1}`, feedName));
       });
     }
     if (feeds.length === 0) throw new Error("no feeds: give --feed <name>=<url> or --feeds <file>");
@@ -166,7 +168,8 @@ export function formatIngestStats(s: IngestStats): string {
 }
 
 export async function runIngest(argv: readonly string[]): Promise<number> {
-  const parsed = parseIngest(argv);
+  const { FEED_NAME, ingest } = await import("../nats/index.js");
+  const parsed = parseIngest(argv, FEED_NAME);
   if (parsed.kind === "help") {
     process.stdout.write(INGEST_HELP);
     return EXIT_OK;

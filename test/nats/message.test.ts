@@ -1,7 +1,7 @@
 // The message ids that make a second copy of an event harmless, and the resume point read
 // back from the log: pure rules, no server.
 import { describe, expect, test } from "vitest";
-import { MessageIds, resumePointOf, START } from "../../src/nats/message.js";
+import { FEED_NAME, MessageIds, resumePointOf, START } from "../../src/nats/message.js";
 import { parseDuration, parseIngest } from "../../src/cli/ingest.js";
 
 describe("MessageIds", () => {
@@ -54,7 +54,7 @@ describe("ingest arguments", () => {
   ])("duration %s", (raw, ms) => expect(parseDuration(raw)).toBe(ms));
 
   test("feeds, headers and defaults", () => {
-    const p = parseIngest(["--stream", "S", "--subject", "s", "--feed", "a=http://h/a", "-H", "X-Key: k: v", "--lease-ttl", "2s"]);
+    const p = parseIngest(["--stream", "S", "--subject", "s", "--feed", "a=http://h/a", "-H", "X-Key: k: v", "--lease-ttl", "2s"], FEED_NAME);
     expect(p.kind).toBe("run");
     if (p.kind !== "run") return;
     expect(p.options.feeds).toEqual([{ name: "a", url: "http://h/a" }]);
@@ -70,7 +70,7 @@ describe("ingest arguments", () => {
     [["--stream", "S", "--subject", "s", "--feed", "a=http://h/", "--max-unacked", "0"], /--max-unacked/],
     [["--stream", "S", "--subject", "s", "--feed", "a=http://h/", "--lease-ttl", "soon"], /--lease-ttl/],
   ])("usage error: %j", (argv, message) => {
-    const p = parseIngest(argv);
+    const p = parseIngest(argv, FEED_NAME);
     expect(p.kind).toBe("usage-error");
     if (p.kind === "usage-error") expect(p.message).toMatch(message);
   });
