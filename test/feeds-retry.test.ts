@@ -192,7 +192,8 @@ describe("resetAfter", () => {
     });
     await until(() => reconnects.length >= 4, 5000);
     s.close();
-    expect(reconnects.map((r) => r.attempt)).toEqual([1, 2, 1, 2]);
+    // A fifth attempt may come before close(): the first four tell the story.
+    expect(reconnects.slice(0, 4).map((r) => r.attempt)).toEqual([1, 2, 1, 2]);
   });
 });
 
