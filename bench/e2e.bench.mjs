@@ -11,11 +11,14 @@
 //   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_ROUNDS=<max rounds>,
 //        BENCH_E2E_BUDGET=<s: no new round after this>, BENCH_REQUIRE_OURS=1,
 //        BENCH_IMPLS=wasm,iter (the two baselines and the floor are always kept),
-//        BENCH_E2E_CPU_PROF=<dir> (clients run with node --cpu-prof, profiles written there)
+//        BENCH_E2E_CPU_PROF=<dir> (clients run with node --cpu-prof, profiles written there),
+//        BENCH_BASE_DIST=<checkout>/dist/index.js (also clients "wasm@base" and "iter@base" on
+//        that earlier build, to show what a change did to the speed)
 
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { SMOKE, fmtRatio, machine, writeJson } from "./lib/common.mjs";
+import { BASE_DIST, commitOf } from "./lib/impls.mjs";
 import { e2eTable } from "./lib/report.mjs";
 
 const N = Number(process.env.BENCH_E2E_EVENTS) || (SMOKE ? 2000 : 1_000_000);
@@ -28,7 +31,7 @@ const STREAM_TIMEOUT_MS = SMOKE ? 60_000 : 90_000;
 const BASELINE = "eventsource";
 const PEER = "http-esp";
 /** Client ids, in table order. */
-const CLIENTS = ["floor", "http-esp", "wasm", "js", "iter", "batches", "eventsource", "undici"];
+const CLIENTS = ["floor", "http-esp", "wasm", "js", "iter", "batches", "eventsource", "undici", ...(BASE_DIST ? ["wasm@base", "iter@base"] : [])];
 const KEEP = new Set(["floor", PEER, BASELINE]);
 const HERE = (/** @type {string} */ p) => fileURLToPath(new URL(p, import.meta.url));
 
@@ -60,15 +63,18 @@ function startClient(id, server) {
   const execArgv = ["--expose-gc", "--no-warnings"];
   const profDir = process.env.BENCH_E2E_CPU_PROF;
   if (profDir) execArgv.push("--cpu-prof", "--cpu-prof-dir", profDir, "--cpu-prof-name", `${id}.cpuprofile`);
-  const child = fork(HERE("./lib/e2e-client.mjs"), [id, server.url, String(server.events), String(server.dataLength)], {
+  const onBase = id.endsWith("@base");
+  const child = fork(HERE("./lib/e2e-client.mjs"), [id.replace("@base", ""), server.url, String(server.events), String(server.dataLength)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     execArgv,
+    env: onBase ? { ...process.env, BENCH_DIST: /** @type {string} */ (BASE_DIST) } : process.env,
   });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`client ${id} exited before it was ready (${code})`)));
     child.once("message", (/** @type {any} */ m) => {
       child.removeAllListeners("exit");
+      if (onBase) m.label = `${m.label}, at ${commitOf(/** @type {string} */ (BASE_DIST))}`;
       if (m.skip !== undefined) {
         child.disconnect();
         resolve({ id, label: m.label, ours: m.ours, floor: false, skip: m.skip, streams: [] });

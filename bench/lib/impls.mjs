@@ -2,9 +2,10 @@
 // same pre-cut chunks and does the work a user needs: get the type, data and last event
 // ID strings of each event and touch them (their lengths are summed).
 
+import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createParser as createEventsourceParser } from "eventsource-parser";
 
@@ -12,6 +13,18 @@ const require = createRequire(import.meta.url);
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 // BENCH_DIST=<path to an index.js>: measure another build (say, a patched copy) instead.
 export const DIST = process.env.BENCH_DIST ? resolve(process.env.BENCH_DIST) : fileURLToPath(new URL("../../dist/index.js", import.meta.url));
+// BENCH_BASE_DIST=<a checkout of an earlier commit>/dist/index.js: measure that build too, in
+// the same run (ids "wasm@base", "js@base"), to show what a change did to the speed.
+export const BASE_DIST = process.env.BENCH_BASE_DIST ? resolve(process.env.BENCH_BASE_DIST) : null;
+
+/** The short commit of the checkout a build lives in, for labels. */
+export function commitOf(/** @type {string} */ distFile) {
+  try {
+    return execFileSync("git", ["-C", dirname(distFile), "rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+  } catch {
+    return "base";
+  }
+}
 
 /**
  * What one pass over a corpus produced.
@@ -46,13 +59,15 @@ export async function loadDist() {
 /**
  * @param {any} dist
  * @param {"wasm" | "js"} engine
+ * @param {string | null} [base] the commit of an earlier build (BENCH_BASE_DIST)
  * @returns {Impl}
  */
-function ours(dist, engine) {
+function ours(dist, engine, base = null) {
   const { createParser } = dist;
+  const name = engine === "wasm" ? "WASM" : "TS";
   return {
-    id: engine,
-    label: engine === "wasm" ? "ours (WASM)" : "ours (TS)",
+    id: base ? `${engine}@base` : engine,
+    label: base ? `ours at ${base} (${name})` : `ours (${name})`,
     ours: true,
     run(chunks) {
       let events = 0;
@@ -201,6 +216,10 @@ export async function loadImpls({ requireOurs = false } = {}) {
     }
   }
   if (requireOurs && impls.length < 2) throw new Error(notes.join("; "));
+  if (BASE_DIST) {
+    const base = await import(pathToFileURL(BASE_DIST).href);
+    for (const engine of /** @type {const} */ (["wasm", "js"])) impls.push(ours(base, engine, commitOf(BASE_DIST)));
+  }
   impls.push(eventsourceParser);
   const undici = loadUndici();
   if (undici.impl) impls.push(undici.impl);
