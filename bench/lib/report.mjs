@@ -314,6 +314,8 @@ export function renderSvg(parse, e2e) {
       bars: e2e.results.filter((/** @type {any} */ r) => !r.skipped).map((/** @type {any} */ r) => ({ id: r.impl, label: r.label, ratio: r.vs["http-esp"]?.speed.ratio })),
     });
   }
+  // An earlier build run beside (BENCH_BASE_DIST) is in the tables, not on the chart.
+  for (const g of groups) g.bars = g.bars.filter((b) => !b.id.endsWith("@base"));
   const legend = new Map();
   for (const g of groups) for (const b of g.bars) if (!legend.has(b.id)) legend.set(b.id, b.label);
 
