@@ -997,10 +997,12 @@ describe("close() and signals", () => {
     }
   });
 
-  test("signal already aborted: CLOSED at once, no request", async () => {
+  test("signal already aborted: CLOSED at once, no request, iterators done at once", async () => {
     const server = await startServer((_req, res) => sse(res));
     const s = open(server.url, { signal: AbortSignal.abort() });
     expect(s.readyState).toBe(EventSource.CLOSED);
+    expect(await s.events().next()).toEqual({ value: undefined, done: true });
+    expect(await s.batches().next()).toEqual({ value: undefined, done: true });
     await sleep(30);
     expect(server.requests).toHaveLength(0);
   });
