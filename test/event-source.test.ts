@@ -13,45 +13,10 @@ import {
 } from "../src/index.js";
 import { ParseError } from "../src/parser/errors.js";
 import { fetchTransport } from "../src/client/transport/fetch.js";
-import {
-  closeAllServers,
-  lastEventIdOf,
-  once,
-  sleep,
-  sse,
-  startRawServer,
-  startServer,
-  until,
-} from "./helpers/server.js";
+import { lastEventIdOf, once, sleep, sse, startRawServer, startServer, until } from "./helpers/server.js";
+import { closeSources, errors, open, record } from "./helpers/sources.js";
 
-const sources = new Set<EventSource<any>>();
-function open<E extends { [K in keyof E]: MessageEvent } = {}>(
-  url: string | URL,
-  init?: EventSourceOptions,
-): EventSource<E> {
-  const source = new EventSource<E>(url, { reconnect: { initialDelay: 10 }, ...init });
-  sources.add(source);
-  return source;
-}
-
-afterEach(async () => {
-  for (const s of sources) s.close();
-  sources.clear();
-  await closeAllServers();
-});
-
-/** Collect `type` events' data. */
-function record(source: EventTarget, type = "message"): string[] {
-  const out: string[] = [];
-  source.addEventListener(type, (e) => out.push((e as MessageEvent).data));
-  return out;
-}
-
-function errors(source: EventTarget): EventSourceErrorEvent[] {
-  const out: EventSourceErrorEvent[] = [];
-  source.addEventListener("error", (e) => out.push(e as EventSourceErrorEvent));
-  return out;
-}
+afterEach(closeSources);
 
 describe("constructor and interface", () => {
   test("invalid URL throws a SyntaxError DOMException", () => {

@@ -5,21 +5,13 @@
  */
 import { getEventListeners, setMaxListeners } from "node:events";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { EventSource, type EventSourceOptions, type ParsedEvent } from "../src/index.js";
-import { closeAllServers, sleep, sse, startServer, until } from "./helpers/server.js";
-
-const sources = new Set<EventSource>();
-function open(url: string, init?: EventSourceOptions): EventSource {
-  const source = new EventSource(url, { reconnect: { initialDelay: 10 }, ...init });
-  sources.add(source);
-  return source;
-}
+import { EventSource, type ParsedEvent } from "../src/index.js";
+import { sleep, sse, startServer, until } from "./helpers/server.js";
+import { closeSources, open } from "./helpers/sources.js";
 
 afterEach(async () => {
   vi.unstubAllGlobals();
-  for (const s of sources) s.close();
-  sources.clear();
-  await closeAllServers();
+  await closeSources();
 });
 
 const N = 500;

@@ -5,14 +5,10 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource, EventSourceError } from "../src/index.js";
-import { closeAllServers, sleep, sse, startServer, until } from "./helpers/server.js";
+import { sleep, sse, startServer, until } from "./helpers/server.js";
+import { closeSources, track } from "./helpers/sources.js";
 
-const sources = new Set<EventSource>();
-afterEach(async () => {
-  for (const s of sources) s.close();
-  sources.clear();
-  await closeAllServers();
-});
+afterEach(closeSources);
 
 const encoder = new TextEncoder();
 const fromString = (text: string): ReadableStream<Uint8Array> => fromChunks([text]);
@@ -31,9 +27,7 @@ function next(source: EventSource, type: string): Promise<Event> {
 
 describe.each(["wasm", "js"] as const)("fromReadableStream (%s engine)", (engine) => {
   const from = (stream: ReadableStream<Uint8Array>): EventSource => {
-    const s = EventSource.fromReadableStream(stream, { engine });
-    sources.add(s);
-    return s;
+    return track(EventSource.fromReadableStream(stream, { engine }));
   };
 
   test("an EventSource: CONNECTING at first, url about:event-stream, no credentials, empty id, reconnectionTime > 0", () => {
