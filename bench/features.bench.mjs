@@ -13,11 +13,12 @@
 // Clients: our EventSource as today's users run it (a "tick" listener), the same with the
 // feeds features on (lifecycle hooks, `stats` read every 10 ms, a retry policy), `events()`,
 // `batches()`, `batches()` with latest-by-key; `eventsource` 4 and node:http +
-// eventsource-parser 3 as peers. Ratios are to the listener client in the same run.
+// eventsource-parser 3 as peers (the bodies are lib/clients.mjs, shared with the e2e bench).
+// Ratios are to the listener client in the same run.
 
 import { fork } from "node:child_process";
-import http from "node:http";
 import { fileURLToPath } from "node:url";
+import { batches, httpParser, iterate, listen } from "./lib/clients.mjs";
 
 const SMOKE = process.env.BENCH_SMOKE === "1";
 const N = Number(process.env.BENCH_FEATURES_EVENTS) || (SMOKE ? 2000 : 1_000_000);
@@ -28,55 +29,31 @@ const BASE = process.env.BENCH_BASE_DIST ? new URL(process.env.BENCH_BASE_DIST, 
 /** Set in the child: the build that "ours" clients import. */
 let dist = DIST;
 
-/** @type {Record<string, (url: string, n: number) => Promise<number>>} each returns a checksum */
+/** @type {Record<string, (url: string, n: number) => Promise<unknown>>} */
 const CLIENTS = {
   async listener(url, n) {
     const { EventSource } = await import(dist);
-    return new Promise((resolve) => {
-      let count = 0, sum = 0;
-      const s = new EventSource(url);
-      s.addEventListener("tick", (e) => {
-        sum += e.data.length;
-        if (++count === n) (s.close(), resolve(sum));
-      });
-    });
+    return listen(new EventSource(url), n);
   },
   async "listener+features"(url, n) {
     const { EventSource } = await import(dist);
-    return new Promise((resolve) => {
-      let count = 0, sum = 0, polls = 0;
-      const s = new EventSource(url, {
-        reconnect: { retryStatuses: [502, 503], shouldRetry: (c) => c.retry, resetAfter: 1000 },
-        on: { open() {}, reconnect() {}, giveUp() {} },
-      });
-      s.addEventListener("error", () => {});
-      const timer = setInterval(() => (polls += s.stats.events > 0 ? 1 : 0), 10);
-      s.addEventListener("tick", (e) => {
-        sum += e.data.length;
-        if (++count === n) (clearInterval(timer), s.close(), resolve(sum + polls * 0));
-      });
+    const s = new EventSource(url, {
+      reconnect: { retryStatuses: [502, 503], shouldRetry: (c) => c.retry, resetAfter: 1000 },
+      on: { open() {}, reconnect() {}, giveUp() {} },
     });
+    let polls = 0;
+    const timer = setInterval(() => (polls += s.stats.events > 0 ? 1 : 0), 10);
+    const tally = await listen(s, n);
+    clearInterval(timer);
+    return { ...tally, polls };
   },
   async events(url, n) {
     const { EventSource } = await import(dist);
-    const s = new EventSource(url);
-    let count = 0, sum = 0;
-    for await (const e of s.events()) {
-      sum += e.data.length;
-      if (++count === n) break;
-    }
-    return sum;
+    return iterate(new EventSource(url), n);
   },
   async batches(url, n) {
     const { EventSource } = await import(dist);
-    const s = new EventSource(url);
-    s.addEventListener("error", () => {});
-    let count = 0, sum = 0;
-    for await (const batch of s.batches()) {
-      for (const r of batch) sum += r.data.length + r.type.length + r.lastEventId.length;
-      if ((count += batch.length) >= n) break;
-    }
-    return sum;
+    return batches(new EventSource(url), n);
   },
   async "batches latest-by-key"(url, n) {
     const { EventSource } = await import(dist);
@@ -91,31 +68,11 @@ const CLIENTS = {
   },
   async eventsource4(url, n) {
     const { EventSource } = await import("eventsource");
-    return new Promise((resolve) => {
-      let count = 0, sum = 0;
-      const s = new EventSource(url);
-      s.addEventListener("tick", (e) => {
-        sum += e.data.length;
-        if (++count === n) (s.close(), resolve(sum));
-      });
-    });
+    return listen(new EventSource(url), n);
   },
-  async "node:http+eventsource-parser"(url, n) {
+  async "node:http+eventsource-parser"(url) {
     const { createParser } = await import("eventsource-parser");
-    return new Promise((resolve) => {
-      let count = 0, sum = 0;
-      const decoder = new TextDecoder();
-      const req = http.get(url, (res) => {
-        const parser = createParser({
-          onEvent(e) {
-            sum += e.data.length + (e.event?.length ?? 0) + (e.id?.length ?? 0);
-            if (++count === n) (req.destroy(), resolve(sum));
-          },
-        });
-        res.on("data", (chunk) => parser.feed(decoder.decode(chunk, { stream: true })));
-      });
-      req.on("error", () => {});
-    });
+    return httpParser(url, createParser);
   },
 };
 

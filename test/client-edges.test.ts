@@ -8,39 +8,19 @@ import { connect, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, test } from "vitest";
-import { EventSource, type EventSourceErrorEvent, type EventSourceOptions } from "../src/index.js";
+import { EventSource } from "../src/index.js";
 import type { FetchLike } from "../src/client/transport/types.js";
 import { configuredTransport } from "../src/client/transport/default.web.js";
-import { closeAllServers, lastEventIdOf, once, sleep, sse, startServer, until } from "./helpers/server.js";
+import { lastEventIdOf, once, sleep, sse, startServer, until } from "./helpers/server.js";
+import { closeSources, errors, open, record } from "./helpers/sources.js";
 
 const TLS_DIR = resolve(import.meta.dirname, "fixtures", "tls");
-const sources = new Set<EventSource>();
 const closers: (() => void)[] = [];
 
-function open(url: string, init?: EventSourceOptions): EventSource {
-  const source = new EventSource(url, { reconnect: { initialDelay: 10 }, ...init });
-  sources.add(source);
-  return source;
-}
-
 afterEach(async () => {
-  for (const s of sources) s.close();
-  sources.clear();
   for (const c of closers.splice(0)) c();
-  await closeAllServers();
+  await closeSources();
 });
-
-function errors(source: EventTarget): EventSourceErrorEvent[] {
-  const out: EventSourceErrorEvent[] = [];
-  source.addEventListener("error", (e) => out.push(e as EventSourceErrorEvent));
-  return out;
-}
-
-function record(source: EventTarget): string[] {
-  const out: string[] = [];
-  source.addEventListener("message", (e) => out.push((e as MessageEvent).data));
-  return out;
-}
 
 /** A fetch that answers every call with `body` and the given status and type. */
 function fakeFetch(body: () => unknown, status = 200, type = "text/event-stream"): FetchLike & { inits: unknown[] } {

@@ -13,45 +13,10 @@ import {
 } from "../src/index.js";
 import { ParseError } from "../src/parser/errors.js";
 import { fetchTransport } from "../src/client/transport/fetch.js";
-import {
-  closeAllServers,
-  lastEventIdOf,
-  once,
-  sleep,
-  sse,
-  startRawServer,
-  startServer,
-  until,
-} from "./helpers/server.js";
+import { lastEventIdOf, once, sleep, sse, startRawServer, startServer, until } from "./helpers/server.js";
+import { closeSources, errors, open, record } from "./helpers/sources.js";
 
-const sources = new Set<EventSource<any>>();
-function open<E extends { [K in keyof E]: MessageEvent } = {}>(
-  url: string | URL,
-  init?: EventSourceOptions,
-): EventSource<E> {
-  const source = new EventSource<E>(url, { reconnect: { initialDelay: 10 }, ...init });
-  sources.add(source);
-  return source;
-}
-
-afterEach(async () => {
-  for (const s of sources) s.close();
-  sources.clear();
-  await closeAllServers();
-});
-
-/** Collect `type` events' data. */
-function record(source: EventTarget, type = "message"): string[] {
-  const out: string[] = [];
-  source.addEventListener(type, (e) => out.push((e as MessageEvent).data));
-  return out;
-}
-
-function errors(source: EventTarget): EventSourceErrorEvent[] {
-  const out: EventSourceErrorEvent[] = [];
-  source.addEventListener("error", (e) => out.push(e as EventSourceErrorEvent));
-  return out;
-}
+afterEach(closeSources);
 
 describe("constructor and interface", () => {
   test("invalid URL throws a SyntaxError DOMException", () => {
@@ -997,10 +962,12 @@ describe("close() and signals", () => {
     }
   });
 
-  test("signal already aborted: CLOSED at once, no request", async () => {
+  test("signal already aborted: CLOSED at once, no request, iterators done at once", async () => {
     const server = await startServer((_req, res) => sse(res));
     const s = open(server.url, { signal: AbortSignal.abort() });
     expect(s.readyState).toBe(EventSource.CLOSED);
+    expect(await s.events().next()).toEqual({ value: undefined, done: true });
+    expect(await s.batches().next()).toEqual({ value: undefined, done: true });
     await sleep(30);
     expect(server.requests).toHaveLength(0);
   });

@@ -5,21 +5,13 @@
  */
 import { getEventListeners, setMaxListeners } from "node:events";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { EventSource, type EventSourceOptions, type ParsedEvent } from "../src/index.js";
-import { closeAllServers, sleep, sse, startServer, until } from "./helpers/server.js";
-
-const sources = new Set<EventSource>();
-function open(url: string, init?: EventSourceOptions): EventSource {
-  const source = new EventSource(url, { reconnect: { initialDelay: 10 }, ...init });
-  sources.add(source);
-  return source;
-}
+import { EventSource, type ParsedEvent } from "../src/index.js";
+import { sleep, sse, startServer, until } from "./helpers/server.js";
+import { closeSources, open } from "./helpers/sources.js";
 
 afterEach(async () => {
   vi.unstubAllGlobals();
-  for (const s of sources) s.close();
-  sources.clear();
-  await closeAllServers();
+  await closeSources();
 });
 
 const N = 500;
@@ -45,6 +37,22 @@ async function take<T>(it: AsyncIterator<T>, count: number): Promise<T[]> {
     out.push(r.value);
   }
   return out;
+}
+
+/** Counts the MessageEvents made from now on (the global is restored after the test). */
+function countMessageEvents(): () => number {
+  let made = 0;
+  const Real = globalThis.MessageEvent as unknown as new (type: string, init?: MessageEventInit) => MessageEvent;
+  vi.stubGlobal(
+    "MessageEvent",
+    class extends Real {
+      constructor(type: string, init?: MessageEventInit) {
+        super(type, init);
+        made++;
+      }
+    },
+  );
+  return () => made;
 }
 
 const seq = (from: number, to: number): string[] =>
@@ -174,17 +182,7 @@ describe("batches()", () => {
   });
 
   test("with only batch consumers, no MessageEvent is made, until a listener wants one", async () => {
-    let made = 0;
-    const Real = globalThis.MessageEvent as unknown as new (type: string, init?: MessageEventInit) => MessageEvent;
-    vi.stubGlobal(
-      "MessageEvent",
-      class extends Real {
-        constructor(type: string, init?: MessageEventInit) {
-          super(type, init);
-          made++;
-        }
-      },
-    );
+    const made = countMessageEvents();
     const server = await startServer(async (_req, res) => {
       sse(res);
       res.write("data: 1\n\ndata: 2\n\n");
@@ -202,31 +200,21 @@ describe("batches()", () => {
     const it = s.batches();
     const first = await take(it, 1);
     expect(first[0]!.map((r) => r.data)).toEqual(["1", "2"]);
-    expect(made).toBe(0);
+    expect(made()).toBe(0);
     // A server's `event: error` still reaches the error listeners (as a MessageEvent).
     const second = await take(it, 1);
     expect(second[0]![0]!.data).toBe("server-named");
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
     expect((errors[0] as MessageEvent).data).toBe("server-named");
     const got: string[] = [];
     s.onmessage = (e) => got.push(e.data);
     await take(it, 1);
     expect(got).toEqual(["3"]);
-    expect(made).toBe(2);
+    expect(made()).toBe(2);
   });
 
   test("a listener removed by its signal stops MessageEvents", async () => {
-    let made = 0;
-    const Real = globalThis.MessageEvent as unknown as new (type: string, init?: MessageEventInit) => MessageEvent;
-    vi.stubGlobal(
-      "MessageEvent",
-      class extends Real {
-        constructor(type: string, init?: MessageEventInit) {
-          super(type, init);
-          made++;
-        }
-      },
-    );
+    const made = countMessageEvents();
     const server = await startServer(async (_req, res) => {
       sse(res);
       res.write("data: 1\n\n");
@@ -239,10 +227,10 @@ describe("batches()", () => {
     s.addEventListener("message", (e) => got.push((e as MessageEvent).data), { signal: ac.signal });
     const it = s.batches();
     await take(it, 1);
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
     ac.abort();
     await take(it, 1);
-    expect(made).toBe(1);
+    expect(made()).toBe(1);
     expect(got).toEqual(["1"]);
   });
 

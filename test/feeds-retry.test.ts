@@ -3,35 +3,11 @@
  * lifecycle hooks, against real node:http servers on 127.0.0.1.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import {
-  EventSource,
-  EventSourceErrorEvent,
-  type EventSourceOptions,
-  type GiveUpInfo,
-  type OpenInfo,
-  type ReconnectInfo,
-  type RetryContext,
-} from "../src/index.js";
-import { closeAllServers, sse, startServer, until } from "./helpers/server.js";
+import { EventSource, type GiveUpInfo, type OpenInfo, type ReconnectInfo, type RetryContext } from "../src/index.js";
+import { sse, startServer, until } from "./helpers/server.js";
+import { closeSources, errors, open } from "./helpers/sources.js";
 
-const sources = new Set<EventSource>();
-function open(url: string, init?: EventSourceOptions): EventSource {
-  const source = new EventSource(url, init ?? {});
-  sources.add(source);
-  return source;
-}
-
-afterEach(async () => {
-  for (const s of sources) s.close();
-  sources.clear();
-  await closeAllServers();
-});
-
-function errors(source: EventSource): EventSourceErrorEvent[] {
-  const out: EventSourceErrorEvent[] = [];
-  source.addEventListener("error", (e) => out.push(e as EventSourceErrorEvent));
-  return out;
-}
+afterEach(closeSources);
 
 /** 503 with `retryAfter` for the first `failures` requests, then a stream with one event. */
 async function deployServer(failures: number, retryAfter: () => string) {

@@ -5,14 +5,10 @@
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource, EventSourceError } from "../src/index.js";
-import { closeAllServers, sleep, sse, startServer, until } from "./helpers/server.js";
+import { sleep, sse, startServer, until } from "./helpers/server.js";
+import { closeSources, track } from "./helpers/sources.js";
 
-const sources = new Set<EventSource>();
-afterEach(async () => {
-  for (const s of sources) s.close();
-  sources.clear();
-  await closeAllServers();
-});
+afterEach(closeSources);
 
 const encoder = new TextEncoder();
 const fromString = (text: string): ReadableStream<Uint8Array> => fromChunks([text]);
@@ -31,9 +27,7 @@ function next(source: EventSource, type: string): Promise<Event> {
 
 describe.each(["wasm", "js"] as const)("fromReadableStream (%s engine)", (engine) => {
   const from = (stream: ReadableStream<Uint8Array>): EventSource => {
-    const s = EventSource.fromReadableStream(stream, { engine });
-    sources.add(s);
-    return s;
+    return track(EventSource.fromReadableStream(stream, { engine }));
   };
 
   test("an EventSource: CONNECTING at first, url about:event-stream, no credentials, empty id, reconnectionTime > 0", () => {
@@ -100,10 +94,10 @@ describe.each(["wasm", "js"] as const)("fromReadableStream (%s engine)", (engine
     const s = from(fromString("data: hello\n\ndata: unfinished"));
     const log: string[] = [];
     s.onmessage = (e) => log.push(`message ${e.data}`);
-    s.onerror = (e) => log.push(`error ${s.readyState} ${(e as never as { code: string }).code}`);
+    s.onerror = (e) => log.push(`error ${s.readyState} ${e.code}: ${e.message}`);
     await until(() => log.length === 2);
     await sleep(200);
-    expect(log).toEqual(["message hello", "error 2 STREAM_ENDED"]);
+    expect(log).toEqual(["message hello", "error 2 STREAM_ENDED: the stream ended"]);
   });
 
   test("an empty stream fires error and is CLOSED; so does a stream that errors", async () => {

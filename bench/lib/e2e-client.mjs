@@ -10,9 +10,9 @@
 // event ID, as a user would), close at the last one. A full GC comes before each run, outside
 // the timed span, so that one stream's garbage is not collected on the next one's clock.
 
-import http from "node:http";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
+import { batches, get, httpParser, iterate, listen } from "./clients.mjs";
 import { DIST, loadDist } from "./impls.mjs";
 
 const require = createRequire(import.meta.url);
@@ -21,57 +21,9 @@ const N = Number(eventsArg);
 const DATA_LENGTH = Number(dataLengthArg);
 
 /**
- * @typedef {{ events: number, dataLength: number, touched: number, bytes?: number }} Tally
+ * @typedef {import("./clients.mjs").Tally} Tally
  * @typedef {{ label: string, ours: boolean, floor?: boolean, skip?: string, run?: () => Promise<Tally> }} Client
  */
-
-/**
- * A WHATWG-style EventSource, listening for `tick`, closed at the Nth one (they reconnect
- * when a stream ends, so the end of the stream cannot be the signal).
- * @param {() => any} open
- * @returns {() => Promise<Tally>}
- */
-function listeners(open) {
-  return () =>
-    new Promise((resolve, reject) => {
-      let events = 0;
-      let dataLength = 0;
-      let touched = 0;
-      const source = open();
-      source.addEventListener("tick", (/** @type {MessageEvent} */ event) => {
-        events++;
-        dataLength += event.data.length;
-        touched += event.type.length + event.lastEventId.length;
-        if (events === N) {
-          source.close();
-          resolve({ events, dataLength, touched });
-        }
-      });
-      source.addEventListener("error", (/** @type {any} */ event) => {
-        if (events < N) {
-          source.close();
-          reject(new Error(`error event after ${events}/${N} events: ${event?.message ?? event?.error ?? ""}`));
-        }
-      });
-    });
-}
-
-/**
- * A plain GET on node:http; `onChunk` sees every body chunk, `onEnd` runs at the end.
- * @param {(chunk: Buffer) => void} onChunk
- * @returns {Promise<void>}
- */
-function get(onChunk) {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        res.on("data", onChunk);
-        res.on("end", resolve);
-        res.on("error", reject);
-      })
-      .on("error", reject);
-  });
-}
 
 /** @returns {Promise<Client>} */
 async function load() {
@@ -84,40 +36,21 @@ async function load() {
         floor: true,
         run: async () => {
           let bytes = 0;
-          await get((chunk) => (bytes += chunk.length));
+          await get(url, (chunk) => (bytes += chunk.length));
           return { events: NaN, dataLength: NaN, touched: 0, bytes };
         },
       };
     case "http-esp": {
       const { createParser } = await import("eventsource-parser");
-      return {
-        label: `node:http + eventsource-parser ${major("eventsource-parser")}`,
-        ours: false,
-        run: async () => {
-          let events = 0;
-          let dataLength = 0;
-          let touched = 0;
-          const decoder = new TextDecoder();
-          const parser = createParser({
-            onEvent(event) {
-              events++;
-              dataLength += event.data.length;
-              touched += (event.event ?? "message").length + (event.id ?? "").length;
-            },
-          });
-          await get((chunk) => parser.feed(decoder.decode(chunk, { stream: true })));
-          parser.feed(decoder.decode());
-          return { events, dataLength, touched };
-        },
-      };
+      return { label: `node:http + eventsource-parser ${major("eventsource-parser")}`, ours: false, run: () => httpParser(url, createParser) };
     }
     case "eventsource": {
       const { EventSource } = await import("eventsource");
-      return { label: `eventsource ${major("eventsource")} (npm)`, ours: false, run: listeners(() => new EventSource(url)) };
+      return { label: `eventsource ${major("eventsource")} (npm)`, ours: false, run: () => listen(new EventSource(url), N) };
     }
     case "undici": {
       const { EventSource } = require("undici");
-      return { label: `undici ${major("undici")} EventSource`, ours: false, run: listeners(() => new EventSource(url)) };
+      return { label: `undici ${major("undici")} EventSource`, ours: false, run: () => listen(new EventSource(url), N) };
     }
   }
   const labels = /** @type {Record<string, string>} */ ({
@@ -135,52 +68,13 @@ async function load() {
   const probe = new EventSource("http://127.0.0.1:9/", { engine });
   probe.close();
   if (probe.engine !== engine) throw new Error(`${label}: asked for engine ${engine}, got ${probe.engine}`);
-  if (id === "wasm" || id === "js") return { label, ours: true, run: listeners(() => new EventSource(url, { engine })) };
-  if (id === "iter") {
-    return {
-      label,
-      ours: true,
-      run: async () => {
-        let events = 0;
-        let dataLength = 0;
-        let touched = 0;
-        const source = new EventSource(url, { engine });
-        for await (const event of source.events()) {
-          events++;
-          dataLength += event.data.length;
-          touched += event.type.length + event.lastEventId.length;
-          if (events === N) break; // return() closes the source
-        }
-        source.close(); // whatever the iterator's return() does: no reconnection in the background
-        return { events, dataLength, touched };
-      },
-    };
-  }
-  // id === "batches": arrays of plain { type, data, lastEventId } records.
+  if (id === "wasm" || id === "js") return { label, ours: true, run: () => listen(new EventSource(url, { engine }), N) };
+  if (id === "iter") return { label, ours: true, run: () => iterate(new EventSource(url, { engine }), N) };
+  // id === "batches"
   if (typeof probe.batches !== "function") {
     return { label, ours: true, skip: "source.batches is not a function in dist/ (not built yet): not measured" };
   }
-  return {
-    label,
-    ours: true,
-    run: async () => {
-      let events = 0;
-      let dataLength = 0;
-      let touched = 0;
-      const source = new EventSource(url, { engine });
-      outer: for await (const batch of source.batches()) {
-        for (let i = 0; i < batch.length; i++) {
-          const record = batch[i];
-          events++;
-          dataLength += record.data.length;
-          touched += record.type.length + record.lastEventId.length;
-          if (events === N) break outer;
-        }
-      }
-      source.close();
-      return { events, dataLength, touched };
-    },
-  };
+  return { label, ours: true, run: () => batches(new EventSource(url, { engine }), N) };
 }
 
 const client = await load();

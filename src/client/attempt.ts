@@ -1,8 +1,12 @@
 /**
  * One connection attempt: the abort controller of its request, its response once there is
- * one, the idle watchdog and the pause state. Ending it (`end()`) releases all of them; the
- * source then starts a new attempt for a reconnection.
+ * one and the reading of its body, the idle watchdog and the pause state. Ending it (`end()`)
+ * releases all of them; the source then starts a new attempt for a reconnection.
  */
+import type { EventStreamParser } from "../parser/types.js";
+import type { Delivery } from "./delivery.js";
+import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
+import type { EventSourceStats } from "./events.js";
 import { MAX_TIMER_DELAY } from "./reconnect.js";
 import type { TransportResponse } from "./transport/types.js";
 
@@ -53,6 +57,49 @@ export class Attempt {
     this.#idleTimer = setTimeout(check, Math.min(timeout, MAX_TIMER_DELAY));
     // Unref'd: the socket is what keeps the process alive, not this watchdog.
     unref(this.#idleTimer);
+  }
+
+  /**
+   * HTML constructor step 15.4: "interpret res's body line by line" (the response set in
+   * `response`). The end of the body or its error is handed to `failed`, unless the attempt
+   * has ended first.
+   */
+  read(
+    parser: EventStreamParser,
+    stats: Pick<EventSourceStats, "events" | "bytes" | "lastEventAt">,
+    delivery: Delivery,
+    failed: (init: EventSourceErrorInit) => void,
+  ): void {
+    const response = this.response;
+    if (response === null) return;
+    const watched = this.idleTimeout > 0;
+    response.read({
+      onData: (chunk) => {
+        if (this.#ended) return;
+        // The clock is read per chunk only for the idle watchdog; without one, only for a
+        // chunk that carried events (stats.lastEventAt).
+        let now = 0;
+        if (watched) this.lastChunkAt = now = Date.now();
+        stats.bytes += chunk.byteLength;
+        const before = stats.events;
+        // One call per chunk; the parser calls back per event (see Delivery.deliver).
+        parser.feed(chunk);
+        if (stats.events !== before) {
+          stats.lastEventAt = watched ? now : Date.now();
+          delivery.flush();
+        }
+      },
+      onEnd: () => {
+        // 14. processEventSourceEndOfBody: "if res is not a network error, then reestablish
+        // the connection." (The source ends the parser: "Once the end of the file is
+        // reached, any pending data must be discarded".)
+        if (!this.#ended) failed({ code: "STREAM_ENDED", message: "the server ended the stream", ...responseInfo(response) });
+      },
+      onError: (error) => {
+        if (this.#ended) return;
+        failed({ code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error, ...responseInfo(response) });
+      },
+    });
   }
 
   /** Stop reading from the network (backpressure). */

@@ -36,6 +36,8 @@ export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 30
 /** Fetch's default limit: "If request's redirect count is 20, then return a network error." */
 export const DEFAULT_MAX_REDIRECTS = 20;
 
+const utf8 = new TextEncoder();
+
 /**
  * HTML 9.2.6 processing model: "If the EventSource object's last event ID string is not
  * the empty string, then: Let lastEventIDValue be [...] the last event ID string, encoded
@@ -45,7 +47,6 @@ export const DEFAULT_MAX_REDIRECTS = 20;
  * byte, and reject code points above U+00FF. So the UTF-8 bytes are handed over as a
  * latin1 string: the bytes on the wire are then exactly the UTF-8 encoding.
  */
-const utf8 = new TextEncoder();
 export function utf8AsLatin1(value: string): string {
   // Fast path: ASCII is the same in both encodings (the usual id: a number or a uuid).
   for (let i = 0; i < value.length; i++) {
@@ -265,11 +266,12 @@ export function followRedirect(
   return { url, method, body, crossOrigin, dropBodyHeaders };
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 // Header values arrive as byte strings (one char per byte, from node:http and from fetch's
 // Headers alike), but a Location's bytes are UTF-8, as browsers and undici read them: `/é`
 // sent raw must be requested as /%C3%A9, not as the percent-encoding of two latin1 chars.
 // Bytes that are not valid UTF-8 are left as they came.
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 function utf8FromByteString(value: string): string {
   if (!/[^\x00-\x7f]/.test(value)) return value;
   const bytes = new Uint8Array(value.length);

@@ -26,6 +26,8 @@ export class Delivery {
   #builtInListeners = false;
   #wantEvents = false;
   #makeEvents = false;
+  /** Set by `end()`: the source is closed for good, and a later iterator ends at once. */
+  #ended: { readonly failure: EventSourceError | null } | null = null;
 
   /** @param onPressure - an iterator's fullness may have changed (see `full`). */
   constructor(target: EventTarget, stats: Pick<EventSourceStats, "events" | "dropped">, onPressure: () => void) {
@@ -67,23 +69,32 @@ export class Delivery {
 
   addEvents(settings: ConsumerSettings<EventSourceMessageEvent>, onReturn: () => void): EventQueue<EventSourceMessageEvent> {
     const queue = this.#events.add((hooks) => new EventQueue(settings, hooks), onReturn);
-    this.#routes();
+    this.#added();
     return queue;
   }
 
   addBatches(settings: ConsumerSettings<ParsedEvent>, onReturn: () => void): BatchQueue<ParsedEvent> {
     const queue = this.#batches.add((hooks) => new BatchQueue(settings, hooks), onReturn);
-    this.#routes();
+    this.#added();
     return queue;
   }
 
-  /** Every iterator ends, after its buffered events; `failure` (if any) is thrown once by each. */
+  /**
+   * The source is closed for good: every iterator ends, after its buffered events; `failure`
+   * (if any) is thrown once by each, and by any iterator made later.
+   */
   end(failure: EventSourceError | null): void {
+    this.#ended = { failure };
     // Records of a chunk cut short by close() in a listener were received: they go first.
     this.flush();
     this.#events.end(failure);
     this.#batches.end(failure);
     this.#routes();
+  }
+
+  #added(): void {
+    if (this.#ended !== null) this.end(this.#ended.failure);
+    else this.#routes();
   }
 
   #routes(): void {

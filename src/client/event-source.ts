@@ -7,17 +7,17 @@
  * Spec steps are quoted, numbered as in the HTML standard, at the lines that implement
  * them. Browser "tasks" map onto transport callbacks: each callback is one task.
  *
- * Hot path (one body chunk): one `parser.feed(chunk)`; per event, a counter, then a
- * `MessageEvent` and one `dispatchEvent` only when a listener or an `events()` iterator can
- * receive it (see listeners.ts), and a push of the parser's record into the chunk's array
- * when a `batches()` iterator exists. Nothing is allocated per line here.
+ * Hot path (one body chunk, see Attempt.read): one `parser.feed(chunk)`; per event, a
+ * counter, then a `MessageEvent` and one `dispatchEvent` only when a listener or an
+ * `events()` iterator can receive it (see Delivery), and a push of the parser's record into
+ * the chunk's array when a `batches()` iterator exists. Nothing is allocated per line here.
  */
 import { createParser } from "../parser/index.js";
 import type { ParseError } from "../parser/errors.js";
 import type { EngineChoice, EngineName, EventStreamParser, ParsedEvent } from "../parser/types.js";
 import { watchAbort } from "./abort.js";
 import { Attempt } from "./attempt.js";
-import { EventSourceError, EventSourceErrorEvent, type EventSourceErrorInit, errorMessage, responseInfo } from "./errors.js";
+import { EventSourceError, EventSourceErrorEvent, type EventSourceErrorInit, errorMessage } from "./errors.js";
 import { Delivery } from "./delivery.js";
 import type {
   EventSourceAddListenerOptions,
@@ -44,7 +44,6 @@ import { Lifecycle } from "./hooks.js";
 import { trackListeners } from "./listeners.js";
 import { defineInterface, EventHandlers, parseEventSourceURL } from "./webidl.js";
 import { StreamRequest } from "./request.js";
-import type { BodySink, TransportResponse } from "./transport/types.js";
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -86,14 +85,11 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   /** Stops watching the `signal` option (see watchAbort). */
   readonly #unwatchAbort: (() => void) | undefined;
 
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-
   #conn: Attempt | null = null;
   // prettier-ignore
   readonly #stats: Omit<EventSourceStats, "engine"> =
     { events: 0, bytes: 0, connections: 0, reconnects: 0, dropped: 0, parseErrors: 0, lastEventAt: null };
   readonly #delivery = new Delivery(this, this.#stats, () => this.#updateBackpressure());
-  #failure: EventSourceError | null = null;
   readonly #handlers = new EventHandlers(this, (type, listener, added) =>
     added ? this.#delivery.book.added(type, listener) : this.#delivery.book.removed(type, listener),
   );
@@ -174,6 +170,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       if (signal.aborted) {
         this.#readyState = CLOSED;
         this.#stop();
+        this.#delivery.end(null);
         return;
       }
       this.#unwatchAbort = watchAbort(signal, () => this.close());
@@ -271,7 +268,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * event of any kind follows. Async iterators end (buffered events are still yielded first).
    */
   close(): void {
-    if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) return;
+    if (this.#readyState === CLOSED && this.#conn === null && !this.#reconnect.waiting) return;
     this.#readyState = CLOSED;
     this.#stop();
     this.#delivery.end(null);
@@ -335,46 +332,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     this.dispatchEvent(new Event("open"));
     if (conn !== this.#conn) return; // close() in an open listener
     this.#updateBackpressure();
-    response.read(this.#bodySink(conn, response));
-  }
-
-  #bodySink(conn: Attempt, response: TransportResponse): BodySink {
-    const parser = this.#parser;
-    const stats = this.#stats;
-    const watched = this.#idleTimeout > 0;
-    return {
-      onData: (chunk) => {
-        if (conn !== this.#conn) return;
-        // The clock is read per chunk only for the idle watchdog; without one, only for a
-        // chunk that carried events (stats.lastEventAt).
-        let now = 0;
-        if (watched) conn.lastChunkAt = now = Date.now();
-        stats.bytes += chunk.byteLength;
-        const before = stats.events;
-        // One call per chunk; the parser calls back per event (see Delivery.deliver).
-        parser.feed(chunk);
-        if (stats.events !== before) {
-          stats.lastEventAt = watched ? now : Date.now();
-          this.#delivery.flush();
-        }
-      },
-      onEnd: () => {
-        if (conn !== this.#conn) return;
-        // 14. processEventSourceEndOfBody: "if res is not a network error, then reestablish
-        // the connection." ("Once the end of the file is reached, any pending data must be
-        // discarded": #attemptFailed ends the parser.)
-        const ended = { code: "STREAM_ENDED", message: "the server ended the stream", ...responseInfo(response) } as const;
-        this.#attemptFailed(conn, this.#input !== null ? { ...ended, message: "the stream ended" } : ended, true);
-      },
-      onError: (error) => {
-        if (conn !== this.#conn) return;
-        this.#attemptFailed(
-          conn,
-          { code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error, ...responseInfo(response) },
-          true,
-        );
-      },
-    };
+    conn.read(this.#parser, this.#stats, this.#delivery, (init) => this.#attemptFailed(conn, init, true));
   }
 
   #parseError(error: ParseError): void {
@@ -394,10 +352,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
 
   #stop(): void {
     if (this.#conn !== null) this.#detach(this.#conn);
-    if (this.#reconnectTimer !== null) {
-      clearTimeout(this.#reconnectTimer);
-      this.#reconnectTimer = null;
-    }
+    this.#reconnect.cancel();
     this.#unwatchAbort?.();
     this.#input?.release();
     // Inside a listener (close(), or an abort it triggers) this runs within parser.feed():
@@ -424,36 +379,27 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (this.#input !== null) {
       // A stream cannot be fetched again: its end (when iterators simply finish) or its error
       // fails the connection, as whatwg/html#12272 says.
-      this.#fail(null, init, init.code === "STREAM_ENDED" ? null : new EventSourceError(init));
+      const ended = init.code === "STREAM_ENDED";
+      this.#fail(null, ended ? { ...init, message: "the stream ended" } : init, ended ? null : new EventSourceError(init));
       return;
     }
-    const { retry, final } = policy.decide(init, spec);
-    if (!retry) {
-      this.#fail(null, final);
+    const next = policy.next(init, spec);
+    if (next.final !== null) {
+      this.#fail(null, next.final);
       return;
     }
-    const retryAfter = policy.retryAfter(init);
-    policy.attempts++;
-    const delay = policy.nextDelay(retryAfter);
     // 1.2 "Set the readyState attribute to CONNECTING."
     this.#readyState = CONNECTING;
     // 1.3 "Fire an event named error at the EventSource object."
-    this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true, delay }));
-    if (this.#readyState !== CONNECTING || this.#reconnectTimer !== null) return;
-    // 2. "Wait a delay equal to the reconnection time of the event source."
-    // 3. "Optionally, wait some more. In particular, if the previous attempt failed, then
-    // user agents might introduce an exponential backoff delay".
-    // Always a timer, even for a delay of 0 (`retry: 0` with factor 1 is the spec's immediate
-    // reconnection): attempts that keep failing at once still let the event loop run between
-    // them. The timer is ref'd on purpose: a source that is going to reconnect is alive, and a
-    // script must not exit in the middle of a reconnection. close() clears it.
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = null;
+    this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true, delay: next.delay }));
+    if (this.#readyState !== CONNECTING || policy.waiting) return;
+    // 2-3. Wait (see ReconnectPolicy.wait), then 5. "Queue a task to run the following
+    // steps" (5.1 is checked by #connect).
+    policy.wait(next.delay, () => {
       this.#stats.reconnects++;
-      // 5. "Queue a task to run the following steps" (5.1 is checked by #connect).
       this.#connect();
-    }, delay);
-    this.#hooks.reconnecting(policy.attempts, delay, init, retryAfter);
+    });
+    this.#hooks.reconnecting(policy.attempts, next.delay, init, next.retryAfter);
   }
 
   /**
@@ -467,7 +413,6 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     if (this.#readyState === CLOSED) return;
     this.#readyState = CLOSED;
     this.#stop();
-    this.#failure = failure;
     this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: false }));
     this.#delivery.end(failure);
     if (this.#input === null) this.#hooks.gaveUp(this.#reconnect.attempts, failure ?? new EventSourceError(init));
@@ -491,7 +436,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     options?: EventsOptions<MessageEventType<Events>>,
   ): AsyncIterableIterator<EventSourceMessageEvent | Events[keyof Events]>;
   events(options: EventsOptions = {}): AsyncIterableIterator<EventSourceMessageEvent> {
-    return this.#iterator(this.#delivery.addEvents(consumerSettings(options), () => this.close()));
+    return this.#delivery.addEvents(consumerSettings(options), () => this.close()).iterator();
   }
 
   /**
@@ -501,20 +446,12 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * errors, options (`bufferSize` counts records) and `return()` as `events()`.
    */
   batches(options: BatchesOptions<MessageEventType<Events>> = {}): AsyncIterableIterator<ParsedEvent[]> {
-    return this.#iterator(this.#delivery.addBatches(consumerSettings(options), () => this.close()));
+    return this.#delivery.addBatches(consumerSettings(options), () => this.close()).iterator();
   }
 
   /** `for await (const event of source)`: `source.events()` with the defaults. */
   [Symbol.asyncIterator](): AsyncIterableIterator<EventSourceMessageEvent | Events[keyof Events]> {
     return this.events();
-  }
-
-  #iterator<T>(queue: { end(failure: EventSourceError | null): void; iterator(): AsyncIterableIterator<T> }) {
-    // Closed for good already: the iterator ends at once (throwing the failure, if any).
-    if (this.#readyState === CLOSED && this.#conn === null && this.#reconnectTimer === null) {
-      this.#delivery.end(this.#failure);
-    }
-    return queue.iterator();
   }
 
   /** Pause the socket while any "block" iterator is at its bound; resume after. */

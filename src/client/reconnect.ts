@@ -1,8 +1,8 @@
 /**
  * The reconnect policy: the spec's reconnection time (HTML "reestablish the connection",
  * step 2) plus this library's step 3, "Optionally, wait some more": backoff, jitter and a
- * bound on attempts in a row; and the opt-in retries the spec does not make (statuses such as
- * 503, `Retry-After`, the `shouldRetry` hook).
+ * bound on attempts in a row; the opt-in retries the spec does not make (statuses such as
+ * 503, `Retry-After`, the `shouldRetry` hook); and the wait itself.
  */
 import { EventSourceError, type EventSourceErrorInit } from "./errors.js";
 import type { ReconnectSettings } from "./options.js";
@@ -27,9 +27,15 @@ export class ReconnectPolicy {
   attempts = 0;
   /** `Date.now()` when the current connection opened (`resetAfter` only), else 0. */
   #openedAt = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly settings: ReconnectSettings) {
     this.reconnectionTime = settings.initialDelay;
+  }
+
+  /** A reconnection is waiting (see `wait`). */
+  get waiting(): boolean {
+    return this.#timer !== null;
   }
 
   /** `maxAttempts` reconnections in a row have failed: give up. */
@@ -50,12 +56,52 @@ export class ReconnectPolicy {
   }
 
   /**
+   * After a failed attempt (`failure`; `spec`: the spec would reconnect): either give up,
+   * with the failure to report, or count one more attempt and say how long to wait first
+   * (`retryAfter`: the server's `Retry-After` in ms, if any).
+   */
+  next(
+    failure: EventSourceErrorInit,
+    spec: boolean,
+  ): { readonly final: EventSourceErrorInit } | { readonly final: null; readonly delay: number; readonly retryAfter: number | undefined } {
+    const { retry, final } = this.#decide(failure, spec);
+    if (!retry) return { final };
+    const retryAfter = this.#retryAfter(failure);
+    this.attempts++;
+    return { final: null, delay: this.#nextDelay(retryAfter), retryAfter };
+  }
+
+  /**
+   * HTML "reestablish the connection" 2. "Wait a delay equal to the reconnection time of the
+   * event source." 3. "Optionally, wait some more. In particular, if the previous attempt
+   * failed, then user agents might introduce an exponential backoff delay": `delay` (from
+   * `next`), then `reconnect`.
+   *
+   * Always a timer, even for a delay of 0 (`retry: 0` with factor 1 is the spec's immediate
+   * reconnection): attempts that keep failing at once still let the event loop run between
+   * them. The timer is ref'd on purpose: a source that is going to reconnect is alive, and a
+   * script must not exit in the middle of a reconnection. `cancel()` clears it.
+   */
+  wait(delay: number, reconnect: () => void): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      reconnect();
+    }, delay);
+  }
+
+  cancel(): void {
+    if (this.#timer === null) return;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /**
    * Whether to reconnect after `failure`. `spec`: the spec reconnects (a network error, the
    * end of the stream) rather than failing the connection. `retryStatuses` adds statuses;
    * `maxAttempts` bounds both; `shouldRetry` has the last word. Returns the failure to report
    * when not reconnecting (MAX_ATTEMPTS when the bound is what stopped it).
    */
-  decide(failure: EventSourceErrorInit, spec: boolean): { retry: boolean; final: EventSourceErrorInit } {
+  #decide(failure: EventSourceErrorInit, spec: boolean): { retry: boolean; final: EventSourceErrorInit } {
     const { retryStatuses, shouldRetry } = this.settings;
     let retry = spec || (failure.code === "HTTP_STATUS" && retryStatuses.has(failure.status!));
     let final = failure;
@@ -91,7 +137,7 @@ export class ReconnectPolicy {
    * `Retry-After` of a failed response, in ms: "either an HTTP-date or a number of seconds"
    * (RFC 9110 10.2.3). Only for error statuses (a 200 asks nothing of a client that reconnects).
    */
-  retryAfter(failure: EventSourceErrorInit): number | undefined {
+  #retryAfter(failure: EventSourceErrorInit): number | undefined {
     if (failure.code !== "HTTP_STATUS" || failure.headers === undefined) return undefined;
     const value = failure.headers.get("retry-after")?.trim();
     if (value === undefined || value === "") return undefined;
@@ -104,7 +150,7 @@ export class ReconnectPolicy {
    * The delay before reconnection attempt number `attempts` (1 = the first). A server's
    * `Retry-After` (ms) replaces the computed delay, capped by `maxDelay`.
    */
-  nextDelay(retryAfter?: number): number {
+  #nextDelay(retryAfter?: number): number {
     if (retryAfter !== undefined) return Math.min(retryAfter, this.settings.maxDelay, MAX_TIMER_DELAY);
     const { maxDelay, factor, jitter } = this.settings;
     const base = this.reconnectionTime;

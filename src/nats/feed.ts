@@ -57,6 +57,22 @@ export interface FeedCounters {
   lastError: string | null;
 }
 
+/** The counters of a feed that has not run here (yet). */
+export function zeroCounters(): FeedCounters {
+  return {
+    received: 0,
+    published: 0,
+    duplicates: 0,
+    skipped: 0,
+    resyncs: 0,
+    unacked: 0,
+    lastEventAt: null,
+    lastEventId: "",
+    bytesReceived: 0,
+    lastError: null,
+  };
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function text(error: unknown): string {
@@ -75,18 +91,7 @@ export class FeedRunner {
   #source: EventSource | null = null;
   #sourceBytes = 0;
   #wake: (() => void) | null = null;
-  readonly counters: FeedCounters = {
-    received: 0,
-    published: 0,
-    duplicates: 0,
-    skipped: 0,
-    resyncs: 0,
-    unacked: 0,
-    lastEventAt: null,
-    lastEventId: "",
-    bytesReceived: 0,
-    lastError: null,
-  };
+  readonly counters: FeedCounters = zeroCounters();
   readonly done: Promise<void>;
 
   constructor(name: string, url: string, ctx: FeedContext) {

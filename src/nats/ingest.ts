@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import type { KV } from "@nats-io/kv";
 import type { EventSourceOptions } from "../index.js";
 import { loadNats, type NatsModules } from "./deps.js";
-import { FeedRunner, type FeedCounters } from "./feed.js";
+import { type FeedCounters, FeedRunner, zeroCounters } from "./feed.js";
 import { Link, type Session } from "./link.js";
 import { FEED_NAME } from "./message.js";
 
@@ -373,18 +373,7 @@ export class Ingest {
     for (const [name, spec] of this.#feeds) {
       const lease = this.#leases.get(name);
       const runner = lease?.runner ?? this.#runners.get(name);
-      const c: FeedCounters = runner?.snapshot() ?? {
-        received: 0,
-        published: 0,
-        duplicates: 0,
-        skipped: 0,
-        resyncs: 0,
-        unacked: 0,
-        lastEventAt: null,
-        lastEventId: "",
-        bytesReceived: 0,
-        lastError: null,
-      };
+      const c: FeedCounters = runner?.snapshot() ?? zeroCounters();
       const prev = this.#rates.get(name);
       const rate = prev && now > prev.at ? ((c.published - prev.published) * 1000) / (now - prev.at) : 0;
       this.#rates.set(name, { at: now, published: c.published });

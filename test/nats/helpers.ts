@@ -14,6 +14,8 @@ import { fileURLToPath } from "node:url";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
+// Seeded (mulberry32), so that a failing run can be replayed.
+import { prng } from "../../bench/fixtures.mjs";
 
 export const root = fileURLToPath(new URL("../..", import.meta.url));
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -107,18 +109,6 @@ export async function startNats({ jetstream = true } = {}): Promise<NatsServer> 
   };
   await api.start();
   return api;
-}
-
-/** A 32-bit PRNG (mulberry32): seeded, so a failing run can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function eventData(feed: string, n: number): string {
