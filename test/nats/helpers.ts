@@ -64,6 +64,8 @@ export interface NatsServer {
   readonly port: number;
   /** Stop (SIGTERM: the server flushes its store) and wait for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL (works on a paused server too: nothing more is answered) and wait for the exit. */
+  kill(): Promise<void>;
   /** Start again on the same port with the same store. */
   start(): Promise<void>;
   /** Stop and remove the store. */
@@ -93,6 +95,12 @@ export async function startNats({ jetstream = true } = {}): Promise<NatsServer> 
       if (!child) return;
       child.kill("SIGCONT");
       child.kill("SIGTERM");
+      await exited;
+      child = null;
+    },
+    async kill() {
+      if (!child) return;
+      child.kill("SIGKILL");
       await exited;
       child = null;
     },

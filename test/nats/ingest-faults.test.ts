@@ -95,7 +95,11 @@ run("ingest into JetStream, one worker", () => {
     });
     const w = worker;
     await until(() => w.stats().feeds.every((f) => f.published > 1000), 10_000, "publishing");
-    await nats.stop();
+    // Paused, it acknowledges nothing more: once publishes wait for acks, killing it cuts
+    // them off in flight, however slow the machine.
+    nats.pause();
+    await until(() => w.stats().feeds.some((f) => f.unacked > 0), 10_000, "publishes in flight");
+    await nats.kill();
     await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
     await sleep(500);
     await nats.start();
@@ -120,7 +124,9 @@ run("ingest into JetStream, one worker", () => {
     });
     const w = worker;
     await until(() => w.stats().feeds[0]!.published > 1000, 10_000, "publishing");
-    await nats.stop();
+    nats.pause();
+    await until(() => w.stats().feeds[0]!.unacked > 0, 10_000, "publishes in flight");
+    await nats.kill();
     await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
     await sleep(500);
     await nats.start();
