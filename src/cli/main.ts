@@ -2,7 +2,7 @@
 // `eventsource-wasm <url>`: print a Server-Sent Events stream as NDJSON (or readable text).
 // The shebang above is kept by esbuild at the top of dist/cli.js, which package.json's
 // "bin" points to. This module runs on import; the pieces live in args.ts, output.ts and
-// proxy.ts.
+// proxy.ts, and `eventsource-wasm ingest` in ingest.ts (loaded only for that command).
 
 import { readFileSync } from "node:fs";
 import { STATUS_CODES } from "node:http";
