@@ -332,6 +332,19 @@ function tooLarge(): void {
 /** "data": append the value and an LF to the data buffer, in the arena. */
 function appendData(vp: usize, vl: u32, high: u32): void {
   if (dataLen == 0) {
+    if (vp >= top) {
+      // The unfinished line carried over from the previous chunk, at the top of the arena
+      // (nothing else lies above `top`): its value is the data buffer where it is, with no
+      // move down over its "data: ".
+      ensure(vp + vl + 1);
+      store<u8>(vp + vl, <u8>LF);
+      dataPtr = vp;
+      dataOwned = 1;
+      dataLen = vl + 1;
+      dataHigh = high;
+      top = vp + vl + 1;
+      return;
+    }
     dataPtr = top;
     dataOwned = 1;
     dataHigh = 0;
