@@ -238,18 +238,49 @@ function scan(p: usize, limit: usize): usize {
 
 /**
  * memory.copy for the short copies of the hot path (a line carried over from the previous
- * chunk, a short unfinished line), where the engine's out-of-line memmove costs more than
- * the copy. Every copy in this file is either disjoint or moves bytes down (dst <= src),
- * which a forward copy handles.
+ * chunk, a short unfinished line, the pending bytes moved home), where the engine's
+ * out-of-line memmove costs more than the copy. Every copy in this file is either disjoint
+ * or moves bytes down (dst <= src), which a forward copy handles. The last word of a span is
+ * read before anything is stored and written last, overlapping the words before it: no
+ * byte loop for the tail (ids and types are a few bytes, and a byte loop was most of the
+ * cost of packing the pending bytes at 64-byte chunks).
  */
 @inline function copy(dst: usize, src: usize, n: usize): void {
-  if (n > 64) {
+  if (n <= 16) {
+    if (n >= 8) {
+      const a = load<u64>(src);
+      const b = load<u64>(src + n - 8);
+      store<u64>(dst, a);
+      store<u64>(dst + n - 8, b);
+    } else if (n >= 4) {
+      const a = load<u32>(src);
+      const b = load<u32>(src + n - 4);
+      store<u32>(dst, a);
+      store<u32>(dst + n - 4, b);
+    } else if (n > 0) {
+      const a = load<u8>(src);
+      const b = load<u8>(src + (n >> 1));
+      const c = load<u8>(src + n - 1);
+      store<u8>(dst, a);
+      store<u8>(dst + (n >> 1), b);
+      store<u8>(dst + n - 1, c);
+    }
+    return;
+  }
+  if (n > 256) {
     memory.copy(dst, src, n);
     return;
   }
   let i: usize = 0;
-  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
-  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+  if (ASC_FEATURE_SIMD) {
+    const t = v128.load(src + n - 16);
+    for (; i + 16 < n; i += 16) v128.store(dst + i, v128.load(src + i));
+    v128.store(dst + n - 16, t);
+  } else {
+    const t = load<u64>(src + n - 8);
+    for (; i + 8 < n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+    store<u64>(dst + n - 8, t);
+  }
 }
 
 // Event types are short: a plain loop beats memory.compare's setup.
@@ -301,6 +332,19 @@ function tooLarge(): void {
 /** "data": append the value and an LF to the data buffer, in the arena. */
 function appendData(vp: usize, vl: u32, high: u32): void {
   if (dataLen == 0) {
+    if (vp >= top) {
+      // The unfinished line carried over from the previous chunk, at the top of the arena
+      // (nothing else lies above `top`): its value is the data buffer where it is, with no
+      // move down over its "data: ".
+      ensure(vp + vl + 1);
+      store<u8>(vp + vl, <u8>LF);
+      dataPtr = vp;
+      dataOwned = 1;
+      dataLen = vl + 1;
+      dataHigh = high;
+      top = vp + vl + 1;
+      return;
+    }
     dataPtr = top;
     dataOwned = 1;
     dataHigh = 0;
