@@ -56,7 +56,7 @@ export function latin1String(bytes: Uint8Array, start: number, end: number): str
 /** Whether bytes[start, end) are all below 0x80. */
 export function isAsciiSpan(bytes: Uint8Array, start: number, end: number): boolean {
   if (nodeIsAscii !== undefined && end - start > 64) {
-    return nodeIsAscii(bytes.subarray(start, end));
+    return nodeIsAscii(span(bytes, start, end));
   }
   for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return false;
   return true;
@@ -76,7 +76,14 @@ const STREAM = { stream: true };
  * line end). Faster than a non-streaming decode on long input.
  */
 export function utf8Lines(bytes: Uint8Array, start: number, end: number): string {
-  return lineDecoder.decode(bytes.subarray(start, end), STREAM);
+  return lineDecoder.decode(span(bytes, start, end), STREAM);
+}
+
+// bytes[start, end) as a plain Uint8Array view: a Buffer's subarray() makes a Buffer through
+// its species constructor, which cost 3% of the time of non-ASCII text in 1460-byte chunks.
+function span(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (start === 0 && end === bytes.length) return bytes;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
 }
 
 /**

@@ -11,7 +11,7 @@
 import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { isAsciiSpan, latin1String, utf8Length, utf8Lines } from "./decode.js";
-import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, indexOrEnd, lastLineEnd } from "./lines.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, lastLineEnd, sameChars } from "./lines.js";
 import { LineBytes, bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
@@ -435,7 +435,7 @@ export class JsParser implements EventStreamParser {
         if (this.#discarding) return;
         // Streams repeat a few types: reusing the last one saves a string per event.
         const last = this.#lastType;
-        if (e - v === last.length && t.startsWith(last, v)) {
+        if (sameChars(t, v, e, last)) {
           this.#type = last;
         } else {
           this.#type = this.#lastType = t.slice(v, e);
@@ -453,8 +453,7 @@ export class JsParser implements EventStreamParser {
       case FIELD_ID: {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."
-        const id = t.slice(v, e);
-        if (!id.includes("\0")) this.#idBuffer = id;
+        if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
         return;
       }
       case FIELD_RETRY: {
