@@ -1,6 +1,6 @@
 // Lines for the TypeScript engine (src/parser/js.ts): the BOM before the first, finding their
 // ends (in the bytes of a small chunk or in the latin1 string of a large ASCII one, whose
-// offsets are the bytes'), the bytes of one carried across chunks, and the field a line names.
+// offsets are the bytes'), and the field a line names.
 
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 
@@ -51,6 +51,27 @@ export function lastLineEnd(bytes: Uint8Array, downTo: number): number {
     if (c === LF || c === CR) return i;
   }
   return -1;
+}
+
+/** The first line end in `text`, which has one. */
+export function textLineEnd(text: string): number {
+  let i = 0;
+  while (true) {
+    const c = text.charCodeAt(i);
+    if (c === LF || c === CR) return i;
+    i++;
+  }
+}
+
+/** Where the unfinished line of `text` starts: after its last line end at or after `from`. */
+export function textTail(text: string, from: number): number {
+  let i = text.length;
+  while (i > from) {
+    const c = text.charCodeAt(i - 1);
+    if (c === LF || c === CR) break;
+    i--;
+  }
+  return i;
 }
 
 export function lineEnd(str: string, from: number): number {
@@ -159,55 +180,4 @@ export function stripBom(bytes: Uint8Array, matched: number): Uint8Array {
   }
   bomMatched = matched;
   return matched === 3 ? bytes.subarray(i) : EMPTY;
-}
-
-// LineBytes keeps its buffer for the next line up to this size.
-const LINE_KEEP = 64 * 1024;
-
-/** The bytes of a carried line: buf[0, len). */
-export class LineBytes {
-  buf = EMPTY;
-  len = 0;
-
-  append(bytes: Uint8Array, from: number, to: number): void {
-    this.put(this.len, bytes, from, to);
-    this.len += to - from;
-  }
-
-  /**
-   * Copies bytes[from, to) to `at` (bytes before `at` kept; `len` unchanged), growing the
-   * buffer to hold `room` bytes there. Short copies by a loop: subarray() + set() cost more
-   * at a few dozen bytes.
-   */
-  put(at: number, bytes: Uint8Array, from: number, to: number, room = to - from): void {
-    let buf = this.buf;
-    if (at + room > buf.length) {
-      const grown = new Uint8Array(Math.max(at + room, buf.length * 2, 256));
-      grown.set(buf.subarray(0, at));
-      this.buf = buf = grown;
-    }
-    if (to - from > 64) {
-      buf.set(bytes.subarray(from, to), at);
-    } else {
-      for (let i = from; i < to; i++) buf[at++] = bytes[i]!;
-    }
-  }
-
-  /** The line is `line`'s chars as bytes (one char per byte). */
-  setLatin1(line: string): void {
-    this.put(0, EMPTY, 0, 0, line.length);
-    const buf = this.buf;
-    for (let i = 0; i < line.length; i++) buf[i] = line.charCodeAt(i);
-    this.len = line.length;
-  }
-
-  /** A parser does not keep a large line's buffer for good. */
-  trim(): void {
-    if (this.buf.length > LINE_KEEP) this.buf = EMPTY;
-  }
-
-  clear(): void {
-    this.len = 0;
-    this.trim();
-  }
 }
