@@ -11,7 +11,7 @@
 import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { LineDecoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
-import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, lastLineEnd, sameChars } from "./lines.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, lastLineEnd, sameChars } from "./lines.js";
 import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast, textLineEnd, textTail } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
@@ -295,6 +295,15 @@ export class JsParser implements EventStreamParser {
         this.#dispatch();
         base = 0;
         mark = 0;
+      } else if (this.#dataLen === 0 && eol === nextLF && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
+        // One data line then a blank line, the commonest event: its value is the data,
+        // dispatched at once, without a trip through the data buffer and a second line.
+        this.#dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
+        base = 0;
+        mark = 0;
+        if (this.#closed) return;
+        q = eol + 2;
+        continue;
       } else {
         this.#processLine(text, q, eol, UNMEASURED);
       }
@@ -461,6 +470,15 @@ export class JsParser implements EventStreamParser {
     const data = this.#data;
     this.#data = "";
     this.#dataLen = 0;
+    this.#type = "";
+    this.#typeLen = 0;
+    this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
+  }
+
+  // #dispatch for an event whose data buffer would hold `data` alone (not while discarding).
+  #dispatchData(data: string): void {
+    this.#lastEventId = this.#idBuffer;
+    const type = this.#typeLen === 0 ? "message" : this.#type;
     this.#type = "";
     this.#typeLen = 0;
     this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });

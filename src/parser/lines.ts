@@ -6,6 +6,7 @@ import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../.
 
 const LF = 0x0a;
 const CR = 0x0d;
+const COLON = 0x3a;
 
 // Below this size, finding line ends with a loop over the bytes beats making a string to
 // search (measured at 64-byte chunks: the string was a fifth of the time).
@@ -125,6 +126,17 @@ export function fieldAt(t: string, s: number, len: number): number {
     }
   }
   return FIELD_NONE;
+}
+
+/** Whether the line at s starts with `data:`. */
+export function isData(t: string, s: number): boolean {
+  return (
+    t.charCodeAt(s) === 0x64 &&
+    t.charCodeAt(s + 1) === 0x61 &&
+    t.charCodeAt(s + 2) === 0x74 &&
+    t.charCodeAt(s + 3) === 0x61 &&
+    t.charCodeAt(s + 4) === COLON
+  );
 }
 
 /** Whether t[v, e) equals `s` (short strings: char by char, which the JIT inlines). */
