@@ -2,17 +2,17 @@
 // WASM engine is tested against. It implements docs/PARSER.md.
 //
 // Lines are found in the bytes (so that the size bound counts bytes), but values are sliced
-// out of strings: the whole lines of a chunk are decoded with one native call (latin1 when
-// they are ASCII, UTF-8 otherwise) and walked with a second cursor. Decoding them together
-// equals decoding each value alone, because every delimiter is ASCII and a UTF-8 decoder
-// never lets an ASCII byte be swallowed by a bad sequence; so code points split across
-// chunks only ever meet the line that is carried over, which is decoded once complete.
+// out of strings: a chunk is decoded with one native call (latin1 when it is ASCII, the
+// parser's streaming UTF-8 decoder otherwise) and walked with a second cursor. Decoding the
+// stream as a whole equals decoding each value alone, because every delimiter is ASCII and a
+// UTF-8 decoder never lets an ASCII byte be swallowed by a bad sequence; a code point split
+// across chunks is held by the decoder and only ever belongs to the line carried over.
 
 import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
-import { isAsciiSpan, latin1String, utf8Length, utf8Lines } from "./decode.js";
-import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, indexOrEnd, lastLineEnd } from "./lines.js";
-import { LineBytes, bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
+import { LineDecoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, lastLineEnd, sameChars } from "./lines.js";
+import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast, textLineEnd, textTail } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
@@ -20,8 +20,6 @@ const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
 
-// A carried non-ASCII line is decoded together with the lines after it up to this many bytes.
-const JOIN_MAX = 1024;
 const encoder = new TextEncoder();
 
 export class JsParser implements EventStreamParser {
@@ -34,15 +32,13 @@ export class JsParser implements EventStreamParser {
   // Stream position state.
   #bomBytes = 0; // bytes of a possible leading BOM seen so far; 3 once past the stream start
   #afterCR = false; // the previous chunk ended in CR: an LF now is part of that line end
-  // An unfinished line, carried across chunks. While it is ASCII, as a latin1 string (one
-  // char per byte): joining pieces is V8's cheap string concatenation, and its end is a
-  // substring of the chunk's string. Once it has a byte >= 0x80 (#lineHigh), as bytes in
-  // #lineBytes, which the chunk that ends it appends its whole lines to: one UTF-8 decode then
-  // takes them all, with no native call per chunk to carry a piece (non-ASCII text in 64-byte
-  // chunks ran at 0.63x eventsource-parser with latin1 pieces).
+  // An unfinished line, carried across chunks: its text so far (joining pieces is V8's cheap
+  // string concatenation) and its bytes, which the size bound counts. The text lacks a code
+  // point whose bytes the chunk split: #decoder holds them until the next chunk (#pending).
   #line = "";
-  #lineHigh = false;
-  readonly #lineBytes = new LineBytes();
+  #lineLen = 0;
+  readonly #decoder = new LineDecoder();
+  #pending = false; // the last chunk decoded ended in a byte >= 0x80: go on decoding
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
 
   // The spec's buffers.
@@ -82,8 +78,8 @@ export class JsParser implements EventStreamParser {
 
   end(): void {
     this.#line = "";
-    this.#lineHigh = false;
-    this.#lineBytes.clear();
+    this.#lineLen = 0;
+    this.#dropPending();
     this.#skipLine = false;
     this.#afterCR = false;
     this.#bomBytes = 0;
@@ -106,14 +102,13 @@ export class JsParser implements EventStreamParser {
     let pos = 0;
     if (this.#afterCR) {
       this.#afterCR = false;
-      if (bytes[0] === LF) pos = 1;
+      if (bytes[0] === LF && ++pos === n) return;
     }
-    const carried = this.#line.length > 0 || this.#lineBytes.len > 0 || this.#skipLine;
     // Where the lines are, and whether the bytes from pos are all ASCII. A small chunk is
     // surveyed in one loop over its bytes (a native call costs as much as the loop at 64
     // bytes); a large one is checked with the native isAscii and, when ASCII, searched as a
     // string (see below).
-    let first: number; // the first line end, or n (a small chunk: only if a line is carried)
+    let first: number; // the first line end, or n
     let last: number; // the last line end, or -1
     let ascii: boolean;
     let str = "";
@@ -139,21 +134,25 @@ export class JsParser implements EventStreamParser {
       // chunks; measured).
       last = first === n ? -1 : lastLineEnd(bytes, first);
     }
-    if (last < pos) {
-      // No line end: the whole chunk extends the carried line.
-      if (!this.#skipLine && pos < n) {
-        if (ascii && !this.#lineHigh) this.#carry(pos === 0 && str !== "" ? str : latin1String(bytes, pos, n));
-        else this.#carryBytes(bytes, pos, n);
-      }
-      return;
+    if (this.#skipLine) {
+      // A line over the size bound: none of it is decoded, up to its end.
+      if (last < pos) return;
+      this.#skipLine = false;
+      pos = this.#afterLineEnd(bytes, first);
+      if (pos === n) return;
     }
+    const carried = this.#lineLen > 0;
 
-    if (ascii && !this.#lineHigh) {
+    if (ascii && !this.#pending) {
       // All ASCII: one string, whose chars are the bytes.
+      if (last < pos) {
+        this.#carry(str !== "" && pos === 0 ? str : latin1String(bytes, pos, n), n - pos);
+        return;
+      }
       if (str === "") str = latin1String(bytes, 0, n);
       // The line carried from earlier chunks ends at this chunk's first line end.
       if (carried) {
-        this.#endCarried(str.slice(pos, first));
+        this.#endCarried(str.slice(pos, first), first - pos);
         if (this.#closed) return;
         pos = this.#afterLineEnd(bytes, first);
       }
@@ -162,42 +161,38 @@ export class JsParser implements EventStreamParser {
         if (this.#closed) return;
         pos = this.#afterLineEnd(bytes, last);
       }
-    } else {
-      // The carried line and the whole lines, decoded with one call: a carried line is
-      // always the first of them, and the decoder only ever sees whole lines.
-      let head = 0; // bytes of the carried line, at the start of #lineBytes
-      if (this.#skipLine) {
-        this.#skipLine = false;
-        pos = this.#afterLineEnd(bytes, first);
-      } else if (carried) {
-        if (!this.#lineHigh) this.#lineToBytes();
-        head = this.#lineBytes.len;
-        this.#lineBytes.len = 0;
-        this.#lineHigh = false;
-        if (last - first > JOIN_MAX) {
-          // Many lines follow: the carried one is decoded with its end alone, rather than
-          // copying them all after it.
-          this.#lineBytes.put(head, bytes, pos, first + 1);
-          this.#utf8Lines(utf8Lines(this.#lineBytes.buf, 0, head + first + 1 - pos), head, bytes, pos, first + 1);
-          if (this.#closed) return;
-          head = 0;
-          pos = this.#afterLineEnd(bytes, first);
-        }
-      }
-      if (last >= pos) {
-        if (head > 0) this.#lineBytes.put(head, bytes, pos, last + 1);
-        const text = head === 0 ? utf8Lines(bytes, pos, last + 1) : utf8Lines(this.#lineBytes.buf, 0, head + last + 1 - pos);
-        this.#utf8Lines(text, head, bytes, pos, last + 1);
-        this.#lineBytes.trim();
-        if (this.#closed) return;
-        pos = this.#afterLineEnd(bytes, last);
-      }
+      // The unfinished line. Sliced out of a small chunk's string (which it then keeps
+      // alive); otherwise copied, so that a carried line never holds a whole chunk.
+      if (pos < n) this.#carry(small ? str.slice(pos) : latin1String(bytes, pos, n), n - pos);
+      return;
     }
-    // The unfinished line. Sliced out of a small chunk's string (which it then keeps alive);
-    // otherwise copied, so that a carried line never holds a whole chunk.
+
+    // The whole chunk with one call, its unfinished line too (whose split code point, if
+    // any, the decoder keeps): the char cursor q walks `text` as pos walks the bytes.
+    const text = this.#decoder.decode(bytes, pos, n);
+    this.#pending = bytes[n - 1]! >= 0x80;
+    if (last < pos) {
+      this.#carry(text, n - pos);
+      return;
+    }
+    let q = 0;
+    if (carried) {
+      const e = textLineEnd(text);
+      this.#endCarried(text.slice(0, e), first - pos);
+      if (this.#closed) return;
+      q = text.charCodeAt(e) === CR && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
+      pos = this.#afterLineEnd(bytes, first);
+    }
+    const tail = textTail(text, q);
+    if (last >= pos) {
+      this.#utf8Lines(text, q, tail, bytes, pos, last + 1);
+      if (this.#closed) return;
+      pos = this.#afterLineEnd(bytes, last);
+    }
     if (pos < n) {
-      if (ascii && !this.#lineHigh) this.#carry(small && str !== "" ? str.slice(pos) : latin1String(bytes, pos, n));
-      else this.#carryBytes(bytes, pos, n);
+      // A small chunk's text is kept alive by the slice; a large one is not: in V8, a slice
+      // of a concatenation is a slice of a fresh flat copy, as long as the line only.
+      this.#carry(small ? text.slice(tail) : (" " + text.slice(tail)).slice(1), n - pos);
     }
   }
 
@@ -239,29 +234,26 @@ export class JsParser implements EventStreamParser {
     }
   }
 
-  // Whole lines with some non-ASCII bytes: `head` bytes of a carried line (in #lineBytes,
-  // followed there by a copy of the rest) then bytes[pos, end), which ends with a line end; `text` is their UTF-8 decoding.
-  // Unless #validLines can do without, a byte cursor (in their latin1 string) measures lines
-  // for the size bound while the char cursor (in `text`) slices values. Both meet the same
-  // line ends, since those are ASCII.
-  #utf8Lines(text: string, head: number, bytes: Uint8Array, pos: number, end: number): void {
+  // Whole lines with some non-ASCII bytes: bytes[pos, end), which ends with a line end, and
+  // their decoding, text[q, qEnd). Unless #validLines can do without, a byte cursor (in their
+  // latin1 string) measures lines for the size bound while the char cursor (in `text`)
+  // slices values. Both meet the same line ends, since those are ASCII.
+  #utf8Lines(text: string, q: number, qEnd: number, bytes: Uint8Array, pos: number, end: number): void {
     // When even all of these bytes could not break the size bound, no line needs measuring
     // (a line's data and type bytes come from its own bytes); and when they are valid UTF-8,
     // the byte length of any part of `text` follows from its chars. Any invalid sequence
     // decodes to U+FFFD, so a text without one came from valid UTF-8.
-    if (
-      !this.#discarding &&
-      this.#dataLen + this.#typeLen + head + (end - pos) <= this.#maxEventSize &&
-      !text.includes("\uFFFD")
-    ) {
-      this.#validLines(text);
-      return;
+    if (!this.#discarding && this.#dataLen + this.#typeLen + (end - pos) <= this.#maxEventSize) {
+      const bad = text.indexOf("\uFFFD", q);
+      if (bad === -1 || bad >= qEnd) {
+        this.#validLines(text, q, qEnd);
+        return;
+      }
     }
-    const str = head > 0 ? latin1String(this.#lineBytes.buf, 0, head + end - pos) : latin1String(bytes, pos, end);
+    const str = latin1String(bytes, pos, end);
     let nextLF = -1;
     let nextCR = -1;
     let p = 0;
-    let q = 0;
     let textLF = -1;
     let textCR = -1;
     while (p < str.length) {
@@ -287,15 +279,13 @@ export class JsParser implements EventStreamParser {
   // cursor, and lines go to #processLine with an unknown byte length (UNMEASURED). It counts
   // a data value's chars instead of its bytes (never more, so no bound check can fire), and
   // the data buffer's byte length is put right once, here, at the end.
-  #validLines(text: string): void {
-    const end = text.length;
+  #validLines(text: string, q: number, end: number): void {
     // The data buffer as it stood before its first value from this text: its bytes, exact,
     // and where the text's values start in #data.
     let base = this.#dataLen;
     let mark = base === 0 ? 0 : this.#data.length;
     let nextLF = -1;
     let nextCR = -1;
-    let q = 0;
     while (q < end) {
       if (nextLF < q) nextLF = indexOrEnd(text, "\n", q);
       if (nextCR < q) nextCR = indexOrEnd(text, "\r", q);
@@ -305,6 +295,15 @@ export class JsParser implements EventStreamParser {
         this.#dispatch();
         base = 0;
         mark = 0;
+      } else if (this.#dataLen === 0 && eol === nextLF && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
+        // One data line then a blank line, the commonest event: its value is the data,
+        // dispatched at once, without a trip through the data buffer and a second line.
+        this.#dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
+        base = 0;
+        mark = 0;
+        if (this.#closed) return;
+        q = eol + 2;
+        continue;
       } else {
         this.#processLine(text, q, eol, UNMEASURED);
       }
@@ -319,52 +318,35 @@ export class JsParser implements EventStreamParser {
     }
   }
 
-  // A line that the chunk does not finish: `piece` holds its bytes (one char per byte; a
-  // copy, as the caller may reuse its buffer once feed() returns), unless they already break
-  // the size bound, in which case nothing more of the line is kept.
-  #carry(piece: string): void {
-    if (this.#skipLine || piece.length === 0) return;
-    if (this.#overflows(this.#line.length + piece.length)) this.#skipCarried();
-    else this.#line += piece;
-  }
-
-  // The same for bytes[from, to) of a chunk with a byte >= 0x80 (or after such a piece).
-  #carryBytes(bytes: Uint8Array, from: number, to: number): void {
-    if (this.#skipLine) return;
-    const have = this.#lineHigh ? this.#lineBytes.len : this.#line.length;
-    if (this.#overflows(have + to - from)) return this.#skipCarried();
-    if (!this.#lineHigh) this.#lineToBytes();
-    this.#lineBytes.append(bytes, from, to);
-  }
-
-  #skipCarried(): void {
-    this.#line = "";
-    this.#lineHigh = false;
-    this.#lineBytes.len = 0;
-    this.#skipLine = true;
-  }
-
-  // The carried latin1 line into #lineBytes (its chars are its bytes); #lineHigh from now on.
-  #lineToBytes(): void {
-    this.#lineBytes.setLatin1(this.#line);
-    this.#line = "";
-    this.#lineHigh = true;
-  }
-
-  // The end of a carried ASCII line (a non-ASCII one is decoded with the lines after it).
-  #endCarried(piece: string): void {
-    if (this.#skipLine) {
-      this.#skipLine = false;
-      return;
+  // A line that the chunk does not finish: `piece`, `bytes` long, is its text from this
+  // chunk (a copy or a slice of a small chunk's string, as the caller may reuse its buffer
+  // once feed() returns), unless the line now breaks the size bound, in which case nothing
+  // more of it is kept.
+  #carry(piece: string, bytes: number): void {
+    if (this.#overflows(this.#lineLen + bytes)) {
+      this.#line = "";
+      this.#lineLen = 0;
+      this.#skipLine = true;
+      // The bytes of a split code point are the dropped line's.
+      this.#dropPending();
+    } else {
+      this.#line += piece;
+      this.#lineLen += bytes;
     }
-    this.#carry(piece);
-    if (this.#skipLine) {
-      this.#skipLine = false;
-      return;
-    }
-    const line = this.#line;
+  }
+
+  #dropPending(): void {
+    if (this.#pending) this.#decoder.reset();
+    this.#pending = false;
+  }
+
+  // The end of the carried line: `piece`, `bytes` long (#processLine applies the bound).
+  #endCarried(piece: string, bytes: number): void {
+    const line = this.#line + piece;
+    const len = this.#lineLen + bytes;
     this.#line = "";
-    this.#processLine(line, 0, line.length, line.length);
+    this.#lineLen = 0;
+    this.#processLine(line, 0, line.length, len);
   }
 
   // The size bound of docs/PARSER.md: data buffer + event type buffer + the line being read.
@@ -435,7 +417,7 @@ export class JsParser implements EventStreamParser {
         if (this.#discarding) return;
         // Streams repeat a few types: reusing the last one saves a string per event.
         const last = this.#lastType;
-        if (e - v === last.length && t.startsWith(last, v)) {
+        if (sameChars(t, v, e, last)) {
           this.#type = last;
         } else {
           this.#type = this.#lastType = t.slice(v, e);
@@ -453,8 +435,7 @@ export class JsParser implements EventStreamParser {
       case FIELD_ID: {
         // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
         // to the field value. Otherwise, ignore the field."
-        const id = t.slice(v, e);
-        if (!id.includes("\0")) this.#idBuffer = id;
+        if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
         return;
       }
       case FIELD_RETRY: {
@@ -489,6 +470,15 @@ export class JsParser implements EventStreamParser {
     const data = this.#data;
     this.#data = "";
     this.#dataLen = 0;
+    this.#type = "";
+    this.#typeLen = 0;
+    this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
+  }
+
+  // #dispatch for an event whose data buffer would hold `data` alone (not while discarding).
+  #dispatchData(data: string): void {
+    this.#lastEventId = this.#idBuffer;
+    const type = this.#typeLen === 0 ? "message" : this.#type;
     this.#type = "";
     this.#typeLen = 0;
     this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
