@@ -62,14 +62,21 @@ export class WasmParser implements EventStreamParser {
   }
 
   feed(chunk: Uint8Array | string): void {
-    const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
-    if (this.#slot.home?.busy === true) {
-      // Fed from one of our own callbacks: these bytes follow the chunk being dispatched,
-      // so they wait for it. Copied, as the caller may reuse its buffer.
-      (this.#queue ??= []).push(bytes.slice());
-      return;
+    const home = this.#slot.home;
+    if (home !== undefined && !home.busy && typeof chunk !== "string" && chunk.length <= WINDOW_SIZE) {
+      // The usual case (bytes that fit the input window, for the stream this Instance already
+      // holds, not fed from one of its callbacks) takes none of the turns below.
+      this.#window(home, chunk, chunk.length, this.#generation);
+    } else {
+      const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+      if (home?.busy === true) {
+        // Fed from one of our own callbacks: these bytes follow the chunk being dispatched,
+        // so they wait for it. Copied, as the caller may reuse its buffer.
+        (this.#queue ??= []).push(bytes.slice());
+        return;
+      }
+      this.#run(bytes);
     }
-    this.#run(bytes);
     while (this.#queue !== undefined) {
       const next = this.#queue.shift()!;
       if (this.#queue.length === 0) this.#queue = undefined;
@@ -97,30 +104,40 @@ export class WasmParser implements EventStreamParser {
       rt.admit(this.#slot, this.#maxEventSize, this.#callbacks.onComment !== undefined);
     }
     const generation = this.#generation;
+    const total = bytes.length;
+    for (let off = 0; off < total; off += WINDOW_SIZE) {
+      // Chunks up to the window's size (nearly all) are copied whole, with no subarray.
+      const n = total - off < WINDOW_SIZE ? total - off : WINDOW_SIZE;
+      if (!this.#window(rt, off === 0 && n === total ? bytes : bytes.subarray(off, off + n), n, generation)) return;
+    }
+  }
+
+  /**
+   * Feeds n (at most WINDOW_SIZE) bytes to the Instance that holds this stream and dispatches
+   * their records. Returns false when a callback ended the stream.
+   */
+  #window(rt: ParserInstance, bytes: Uint8Array, n: number, generation: number): boolean {
+    if (n === 0) return true;
+    rt.u8.set(bytes, rt.arena - n);
+    let words: number;
+    try {
+      words = rt.feed(n);
+    } catch (error) {
+      // A trap (out of memory) leaves the Instance's copy of this stream half-updated.
+      this.end();
+      throw error;
+    }
+    rt.views();
+    // Small chunks often end no line that yields a record: nothing more to do.
+    if (words === 0) return true;
     rt.busy = true;
     try {
-      const total = bytes.length;
-      for (let off = 0; off < total; off += WINDOW_SIZE) {
-        // Chunks up to the window's size (nearly all) are copied whole, with no subarray.
-        const n = total - off < WINDOW_SIZE ? total - off : WINDOW_SIZE;
-        rt.u8.set(off === 0 && n === total ? bytes : bytes.subarray(off, off + n), rt.arena - n);
-        let words: number;
-        try {
-          words = rt.feed(n);
-        } catch (error) {
-          // A trap (out of memory) leaves the Instance's copy of this stream half-updated.
-          this.end();
-          throw error;
-        }
+      for (;;) {
+        rt.called(n);
+        if (!this.#dispatch(rt, words & ~PAUSED, generation)) return false;
+        if ((words & PAUSED) === 0) return true;
+        words = rt.resume();
         rt.views();
-        // Small chunks often end no line that yields a record: nothing more to do.
-        while (words !== 0) {
-          rt.called(n);
-          if (!this.#dispatch(rt, words & ~PAUSED, generation)) return;
-          if ((words & PAUSED) === 0) break;
-          words = rt.resume();
-          rt.views();
-        }
       }
     } catch (error) {
       // A callback threw, so the records after its own were not read: the module may
