@@ -1,6 +1,7 @@
 /**
  * The order an `events()` iterator yields in while its buffer fills and drains across
- * chunks: the buffer is a ring that wraps, grows while wrapped, and empties between chunks.
+ * chunks (the buffer is a ring that wraps, grows while wrapped, and empties between chunks),
+ * and the pause and resume of the stream under "block".
  */
 import { afterEach, expect, test } from "vitest";
 import { EventSource, type EventSourceMessageEvent } from "../src/index.js";
@@ -58,4 +59,29 @@ test("drop-oldest over a small wrapping ring keeps the newest bufferSize events,
   for await (const e of { [Symbol.asyncIterator]: () => it }) got.push(e.data);
   expect(got).toEqual(range(100, 105));
   expect(s.stats.dropped).toBe(100);
+});
+
+test('"block" pauses the stream at the bound and resumes it as the consumer catches up', async () => {
+  const CHUNKS = 30;
+  const PER = 3;
+  let pulled = 0;
+  const stream = new ReadableStream<Uint8Array>(
+    { pull: (c) => void (pulled < CHUNKS ? c.enqueue(block(PER * pulled, PER * ++pulled)) : c.close()) },
+    { highWaterMark: 0 },
+  );
+  const s = track(EventSource.fromReadableStream(stream));
+  const it = s.events({ bufferSize: 5 });
+  await until(() => s.stats.events >= 5);
+  await new Promise((r) => setTimeout(r, 50));
+  // Paused once 5 wait: at most the rest of the chunk that reached the bound came on top.
+  expect(s.stats.events).toBeLessThanOrEqual(5 - 1 + PER);
+  const got: string[] = [];
+  let most = 0;
+  for await (const e of { [Symbol.asyncIterator]: () => it }) {
+    got.push(e.data);
+    most = Math.max(most, s.stats.events - got.length);
+    await new Promise((r) => setImmediate(r));
+  }
+  expect(got).toEqual(range(0, CHUNKS * PER));
+  expect(most).toBeLessThanOrEqual(5 - 1 + PER);
 });

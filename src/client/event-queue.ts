@@ -336,6 +336,7 @@ export class Consumers<Item> {
   }
 
   get full(): boolean {
+    if (this.#only !== null) return this.#only.full;
     for (const queue of this.#queues) if (queue.full) return true;
     return false;
   }
@@ -359,19 +360,25 @@ export class Consumers<Item> {
     this.#only = this.#queues.size === 1 ? this.#queues.values().next().value! : null;
   }
 
-  /** Gives `item` to every queue; returns the events dropped by their policies. */
+  /**
+   * Gives `item` to every queue; returns the events dropped by their policies. `onPressure`
+   * runs only when a queue becomes full: one already full had the source paused then, and
+   * a "block" queue at its bound takes the rest of a chunk one event at a time.
+   */
   push(item: Item): number {
     const only = this.#only;
     if (only !== null) {
+      const wasFull = only.full;
       const dropped = only.push(item);
-      if (only.full) this.onPressure();
+      if (!wasFull && only.full) this.onPressure();
       return dropped;
     }
     let dropped = 0;
     let full = false;
     for (const queue of this.#queues) {
+      const wasFull = queue.full;
       dropped += queue.push(item);
-      if (queue.full) full = true;
+      if (!wasFull && queue.full) full = true;
     }
     if (full) this.onPressure();
     return dropped;
