@@ -37,12 +37,16 @@ abstract class Queue<T> {
    * Waiters only exist while nothing is buffered.
    */
   readonly #waiters: Waiter<T>[] = [];
+  /** The policy pauses the source at the bound, so `full` can be true (fixed, and asked per event). */
+  readonly #pauses: boolean;
 
   constructor(
     readonly bufferSize: number,
     readonly overflow: Overflow,
     readonly hooks: QueueHooks,
-  ) {}
+  ) {
+    this.#pauses = overflow === "block" || overflow === "latest-by-key";
+  }
 
   /** Events waiting. */
   abstract get size(): number;
@@ -52,13 +56,13 @@ abstract class Queue<T> {
 
   /** At its bound under a policy that pauses the source ("block"; "latest-by-key" on keys). */
   get full(): boolean {
-    return this.size >= this.bufferSize && (this.overflow === "block" || this.overflow === "latest-by-key");
+    return this.#pauses && this.size >= this.bufferSize;
   }
 
   /** Hands `item` to the oldest waiting `next()`; false when none waits. */
   protected handOff(item: T): boolean {
-    const waiter = this.#waiters.shift();
-    if (waiter === undefined) return false;
+    if (this.#waiters.length === 0) return false;
+    const waiter = this.#waiters.shift()!;
     waiter.resolve({ value: item, done: false });
     return true;
   }
@@ -92,7 +96,7 @@ abstract class Queue<T> {
     const wasFull = this.full;
     const item = this.take();
     if (item !== undefined) {
-      if (wasFull && !this.full) this.hooks.onDrain();
+      if (wasFull && this.size < this.bufferSize) this.hooks.onDrain();
       return Promise.resolve({ value: item, done: false });
     }
     if (this.#done) {
@@ -120,41 +124,56 @@ abstract class Queue<T> {
   }
 }
 
-/** A FIFO with a head index (no O(n) shift), compacted now and then. */
+/**
+ * A FIFO on a ring of power-of-two capacity. The ring is kept when it empties (a source
+ * fills and drains it once per network chunk, and regrowing an array from nothing each
+ * time cost measurably per event), unless it grew past `KEEP` slots (64 KiB of references: room
+ * for a 64 KiB chunk of small events, not for a burst held forever).
+ */
 class Fifo<T> {
-  #items: (T | undefined)[] = [];
+  static readonly KEEP = 8192;
+  #ring: (T | undefined)[] = new Array<T | undefined>(16);
   #head = 0;
+  #length = 0;
 
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#length;
   }
 
   push(item: T): void {
-    this.#items.push(item);
+    if (this.#length === this.#ring.length) this.#grow();
+    this.#ring[(this.#head + this.#length) & (this.#ring.length - 1)] = item;
+    this.#length++;
   }
 
   peek(): T | undefined {
-    return this.#items[this.#head];
+    return this.#length === 0 ? undefined : this.#ring[this.#head];
   }
 
   shift(): T | undefined {
-    if (this.length === 0) return undefined;
-    const items = this.#items;
-    const item = items[this.#head];
-    items[this.#head] = undefined;
-    this.#head++;
-    if (this.#head === items.length) {
-      items.length = 0;
+    if (this.#length === 0) return undefined;
+    const ring = this.#ring;
+    const item = ring[this.#head];
+    ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) & (ring.length - 1);
+    if (--this.#length === 0) {
       this.#head = 0;
-    } else if (this.#head >= 1024 && this.#head * 2 >= items.length) {
-      items.splice(0, this.#head);
-      this.#head = 0;
+      if (ring.length > Fifo.KEEP) this.#ring = new Array<T | undefined>(16);
     }
     return item;
   }
 
   clear(): void {
-    this.#items = [];
+    this.#ring = new Array<T | undefined>(16);
+    this.#head = 0;
+    this.#length = 0;
+  }
+
+  #grow(): void {
+    const ring = this.#ring;
+    const next = new Array<T | undefined>(ring.length * 2);
+    for (let i = 0; i < this.#length; i++) next[i] = ring[(this.#head + i) & (ring.length - 1)];
+    this.#ring = next;
     this.#head = 0;
   }
 }
@@ -306,6 +325,8 @@ export class BatchQueue<R extends { readonly type: string }> extends Queue<R[]> 
  */
 export class Consumers<Item> {
   readonly #queues = new Set<Consumer<Item>>();
+  /** The queue when there is exactly one (the usual case), so `push` skips the Set's iterator. */
+  #only: Consumer<Item> | null = null;
 
   /** @param onPressure - called when `full` may have changed. */
   constructor(readonly onPressure: () => void) {}
@@ -315,6 +336,7 @@ export class Consumers<Item> {
   }
 
   get full(): boolean {
+    if (this.#only !== null) return this.#only.full;
     for (const queue of this.#queues) if (queue.full) return true;
     return false;
   }
@@ -325,20 +347,38 @@ export class Consumers<Item> {
       onDrain: this.onPressure,
       onReturn: () => {
         this.#queues.delete(queue);
+        this.#setOnly();
         onReturn();
       },
     });
     this.#queues.add(queue);
+    this.#setOnly();
     return queue;
   }
 
-  /** Gives `item` to every queue; returns the events dropped by their policies. */
+  #setOnly(): void {
+    this.#only = this.#queues.size === 1 ? this.#queues.values().next().value! : null;
+  }
+
+  /**
+   * Gives `item` to every queue; returns the events dropped by their policies. `onPressure`
+   * runs only when a queue becomes full: one already full had the source paused then, and
+   * a "block" queue at its bound takes the rest of a chunk one event at a time.
+   */
   push(item: Item): number {
+    const only = this.#only;
+    if (only !== null) {
+      const wasFull = only.full;
+      const dropped = only.push(item);
+      if (!wasFull && only.full) this.onPressure();
+      return dropped;
+    }
     let dropped = 0;
     let full = false;
     for (const queue of this.#queues) {
+      const wasFull = queue.full;
       dropped += queue.push(item);
-      if (queue.full) full = true;
+      if (!wasFull && queue.full) full = true;
     }
     if (full) this.onPressure();
     return dropped;
@@ -365,5 +405,6 @@ export class Consumers<Item> {
   end(failure: EventSourceError | null): void {
     for (const queue of this.#queues) queue.end(failure);
     this.#queues.clear();
+    this.#only = null;
   }
 }

@@ -1,0 +1,87 @@
+/**
+ * The order an `events()` iterator yields in while its buffer fills and drains across
+ * chunks (the buffer is a ring that wraps, grows while wrapped, and empties between chunks),
+ * and the pause and resume of the stream under "block".
+ */
+import { afterEach, expect, test } from "vitest";
+import { EventSource, type EventSourceMessageEvent } from "../src/index.js";
+import { until } from "./helpers/server.js";
+import { closeSources, track } from "./helpers/sources.js";
+
+afterEach(closeSources);
+
+const block = (from: number, to: number): Uint8Array =>
+  new TextEncoder().encode(Array.from({ length: to - from }, (_, k) => `data: ${from + k}\n\n`).join(""));
+
+const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, k) => String(from + k));
+
+async function take(it: AsyncIterator<EventSourceMessageEvent>, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const r = await it.next();
+    if (r.done) throw new Error(`ended after ${out.length} of ${count}`);
+    out.push(r.value.data);
+  }
+  return out;
+}
+
+test("events come in order while the buffer wraps, grows wrapped, empties and refills", async () => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  const s = track(EventSource.fromReadableStream(stream));
+  const it = s.events({ bufferSize: 1000 });
+
+  controller.enqueue(block(0, 10));
+  await until(() => s.stats.events === 10);
+  expect(await take(it, 7)).toEqual(range(0, 7));
+  // 3 wait at the ring's middle; 60 more wrap past its end and make it grow twice.
+  controller.enqueue(block(10, 70));
+  await until(() => s.stats.events === 70);
+  expect(await take(it, 63)).toEqual(range(7, 70));
+  // Empty now: the next chunk starts afresh.
+  controller.enqueue(block(70, 75));
+  await until(() => s.stats.events === 75);
+  controller.close();
+  const rest: string[] = [];
+  for await (const e of { [Symbol.asyncIterator]: () => it }) rest.push(e.data);
+  expect(rest).toEqual(range(70, 75));
+});
+
+test("drop-oldest over a small wrapping ring keeps the newest bufferSize events, in order", async () => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const stream = new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) });
+  const s = track(EventSource.fromReadableStream(stream));
+  const it = s.events({ bufferSize: 5, overflow: "drop-oldest" });
+  for (let from = 0; from < 100; from += 7) controller.enqueue(block(from, from + 7));
+  await until(() => s.stats.events === 105);
+  controller.close();
+  const got: string[] = [];
+  for await (const e of { [Symbol.asyncIterator]: () => it }) got.push(e.data);
+  expect(got).toEqual(range(100, 105));
+  expect(s.stats.dropped).toBe(100);
+});
+
+test('"block" pauses the stream at the bound and resumes it as the consumer catches up', async () => {
+  const CHUNKS = 30;
+  const PER = 3;
+  let pulled = 0;
+  const stream = new ReadableStream<Uint8Array>(
+    { pull: (c) => void (pulled < CHUNKS ? c.enqueue(block(PER * pulled, PER * ++pulled)) : c.close()) },
+    { highWaterMark: 0 },
+  );
+  const s = track(EventSource.fromReadableStream(stream));
+  const it = s.events({ bufferSize: 5 });
+  await until(() => s.stats.events >= 5);
+  await new Promise((r) => setTimeout(r, 50));
+  // Paused once 5 wait: at most the rest of the chunk that reached the bound came on top.
+  expect(s.stats.events).toBeLessThanOrEqual(5 - 1 + PER);
+  const got: string[] = [];
+  let most = 0;
+  for await (const e of { [Symbol.asyncIterator]: () => it }) {
+    got.push(e.data);
+    most = Math.max(most, s.stats.events - got.length);
+    await new Promise((r) => setImmediate(r));
+  }
+  expect(got).toEqual(range(0, CHUNKS * PER));
+  expect(most).toBeLessThanOrEqual(5 - 1 + PER);
+});
