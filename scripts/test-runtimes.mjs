@@ -73,7 +73,8 @@ async function ensureRuntimes() {
 // --- the server every runtime talks to ----------------------------------------------------
 
 function startServer(pageScript) {
-  const dropped = new Set();
+  /** Per key, the first /sse/drop connection's cut. */
+  const dropped = new Map();
   const closed = new Map();
   const server = createServer((req, res) => {
     const url = new URL(req.url, "http://127.0.0.1");
@@ -103,11 +104,17 @@ function startServer(pageScript) {
       case "/sse/drop":
         sse();
         if (!dropped.has(key)) {
-          dropped.add(key);
-          // The connection is cut right after the first event, with no end of stream.
-          return res.write("retry: 50\nid: 41\ndata: first\n\n", () => setTimeout(() => req.socket.destroy(), 20));
+          // The connection is cut, with no end of stream, once the client says it has the
+          // first event (/sse/cut): a cut on a timer can come before a loaded browser has
+          // read the body, and a fetch body that errors drops what it had queued.
+          dropped.set(key, () => req.socket.destroy());
+          return res.write("retry: 50\nid: 41\ndata: first\n\n");
         }
         return res.write(`data: last-event-id=${req.headers["last-event-id"]}\n\n`);
+      case "/sse/cut":
+        dropped.get(key)?.();
+        res.writeHead(204);
+        return res.end();
       case "/sse/stream": {
         sse();
         closed.set(key, false);

@@ -183,6 +183,8 @@ export async function runSuite(
         };
         es.onmessage = (e) => {
           seen.push(`${e.data}@${e.lastEventId}`);
+          // The server cuts the first connection when asked (see scripts/test-runtimes.mjs).
+          if (seen.length === 1) void fetch(u("/sse/cut")).then((r) => r.body?.cancel(), () => {});
           if (seen.length === 2) {
             // The second connection echoes the Last-Event-ID header it received.
             const want = ["first@41", "last-event-id=41@41"];
