@@ -156,6 +156,44 @@ describe("constructor and interface", () => {
     expect(ticks[0]!.data).toBe("t");
     expect(ticks[0]!.lastEventId).toBe("7");
   });
+
+  test("the event a source makes reads as the runtime's own MessageEvent, to listeners and to events()", async () => {
+    const server = await startServer((_req, res) => {
+      sse(res);
+      res.write("id: 9\nevent: tick\ndata: x\n\n");
+    });
+    const s = open(server.url);
+    const iterator = s.events();
+    const heard: MessageEvent[] = [];
+    s.addEventListener("tick", (e) => {
+      // Read while it is dispatched: the dispatch state too must be the runtime's.
+      heard.push(e as MessageEvent);
+      expect(e.target).toBe(s);
+      expect(e.currentTarget).toBe(s);
+      expect(e.eventPhase).toBe(Event.AT_TARGET);
+    });
+    const yielded = (await iterator.next()).value as MessageEvent;
+    await iterator.return?.();
+    expect(heard).toEqual([yielded]);
+    const got = heard[0]!;
+    const own = new MessageEvent("tick", { data: "x", origin: server.origin, lastEventId: "9" });
+    expect(got).toBeInstanceOf(MessageEvent);
+    expect(got.constructor).toBe(MessageEvent);
+    expect(Object.prototype.toString.call(got)).toBe(Object.prototype.toString.call(own));
+    // Every attribute MessageEvent and Event define, as the runtime's own event has them.
+    for (const proto of [MessageEvent.prototype, Event.prototype]) {
+      for (const [name, d] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
+        if (d.get === undefined || name === "timeStamp" || name === "target" || name === "currentTarget" || name === "srcElement") continue;
+        expect([name, (got as unknown as Record<string, unknown>)[name]]).toEqual([name, (own as unknown as Record<string, unknown>)[name]]);
+      }
+    }
+    expect(got.target).toBe(s);
+    expect(got.source).toBeNull();
+    expect(got.ports).toEqual([]);
+    expect(got.ports).toBe(got.ports);
+    expect(Object.isFrozen(got.ports)).toBe(true);
+    expect(typeof got.timeStamp).toBe("number");
+  });
 });
 
 describe("fail the connection (no reconnect)", () => {

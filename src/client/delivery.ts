@@ -10,6 +10,7 @@ import type { EventSourceError } from "./errors.js";
 import { BatchQueue, Consumers, EventQueue } from "./event-queue.js";
 import type { EventSourceMessageEvent, EventSourceStats } from "./events.js";
 import { ListenerBook } from "./listeners.js";
+import { makeMessageEvent } from "./message-event.js";
 import type { ConsumerSettings } from "./options.js";
 
 export class Delivery {
@@ -54,7 +55,7 @@ export class Delivery {
     if (!listened && !this.#wantEvents) return;
     // 4-6. A MessageEvent, type "message" or the event type buffer, with data, origin and
     // lastEventId.
-    const event = new MessageEvent(type, { data: parsed.data, origin: this.origin, lastEventId: parsed.lastEventId });
+    const event = makeMessageEvent(type, parsed.data, this.origin, parsed.lastEventId);
     if (listened) this.#target.dispatchEvent(event);
     if (this.#wantEvents && this.#events.size !== 0) this.#stats.dropped += this.#events.push(event);
   }
