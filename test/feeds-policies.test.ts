@@ -10,7 +10,6 @@ import { sleep, sse, startServer, until } from "./helpers/server.js";
 import { closeSources, open } from "./helpers/sources.js";
 
 afterEach(async () => {
-  vi.unstubAllGlobals();
   await closeSources();
 });
 
@@ -39,20 +38,24 @@ async function take<T>(it: AsyncIterator<T>, count: number): Promise<T[]> {
   return out;
 }
 
-/** Counts the MessageEvents made from now on (the global is restored after the test). */
-function countMessageEvents(): () => number {
-  let made = 0;
-  const Real = globalThis.MessageEvent as unknown as new (type: string, init?: MessageEventInit) => MessageEvent;
-  vi.stubGlobal(
-    "MessageEvent",
-    class extends Real {
-      constructor(type: string, init?: MessageEventInit) {
-        super(type, init);
-        made++;
-      }
+// Every MessageEvent a source makes comes from makeMessageEvent (src/client/message-event.ts,
+// which on Node builds it without the global constructor): counted there.
+const messageEvents = vi.hoisted(() => ({ made: 0 }));
+vi.mock("../src/client/message-event.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../src/client/message-event.js")>();
+  return {
+    ...real,
+    makeMessageEvent: (...args: Parameters<typeof real.makeMessageEvent>) => {
+      messageEvents.made++;
+      return real.makeMessageEvent(...args);
     },
-  );
-  return () => made;
+  };
+});
+
+/** Counts the MessageEvents made from now on. */
+function countMessageEvents(): () => number {
+  const start = messageEvents.made;
+  return () => messageEvents.made - start;
 }
 
 const seq = (from: number, to: number): string[] =>
