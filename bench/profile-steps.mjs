@@ -16,7 +16,8 @@
 //   eventsource   our EventSource fed the same chunks by a `fetch` option returning that
 //                 ReadableStream, one `tick` listener (which reads `data`)
 //   iterator      the same source read with `for await (source.events())` instead
-//   So: eventsource - dispatch - stream = our EventSource's own per-chunk and per-event work.
+//   So: eventsource - dispatch - stream = our EventSource's own per-chunk and per-event work,
+//   less what its MessageEvent saves over `new MessageEvent` (src/client/message-event.ts).
 //
 // Over loopback (a server child process as in e2e.bench.mjs; each client in its own process;
 // CPU ns per event from process.cpuUsage, median of the timed streams):
@@ -340,7 +341,7 @@ const rows = [
   ["new MessageEvent", "message", m.message - m.parse],
   ["dispatchEvent, one listener reading data", "dispatch", m.dispatch - m.message],
   ["ReadableStream plumbing (fetch transport, per chunk)", "stream", m.stream],
-  ["our EventSource's own work (eventsource - dispatch - stream)", "eventsource", m.eventsource - m.dispatch - m.stream],
+  ["our EventSource's own work (eventsource - dispatch - stream; reads low by its cheaper MessageEvent)", "eventsource", m.eventsource - m.dispatch - m.stream],
   ["for await (source.events()) instead of a listener (iterator - eventsource)", "iterator", m.iterator - m.eventsource],
 ];
 console.log(
