@@ -709,57 +709,98 @@ function highIn(a: usize, b: usize): u32 {
 }
 
 /**
- * The usual event, taken whole from three or four entries of `ends` at `q`: an `id: ` line,
- * maybe an `event: ` line, a `data: ` line and a blank line, all LF-ended, in an all-ASCII
- * window. Records it as `processLine` would, line by line, but with none of the per-line
- * state written to globals and read back: market ticks at 64 KiB chunks take ~15% less time
- * per event. Only called in the state every blank line leaves (no data, type or held id; not
- * discarding), with three entries or more at `q`, the first of which ends an LF-ended line at
- * `start` that begins with `id: ` (checked by the caller, so that other lines cost no call).
- * Returns the entry after the blank line's, or 0 when the lines have another shape (or break
- * the size bound, or the id has a NUL): `processLine` then takes them.
+ * Whether the id [p, p + n) has a 0x00 byte, for an id followed by at least 8 more bytes of
+ * the window: up to 8 bytes with one load (the bytes past the id are made non-zero).
  */
-function shortEvent(start: usize, q: usize, qEnd: usize): usize {
-  const e1 = input + <usize>load<u16>(q);
-  let d = e1; // the LF before the data line
-  let de = input + <usize>load<u16>(q, 2); // the data line's end
-  let be = input + <usize>load<u16>(q, 4); // the blank line's end
-  let tp = e1; // the type (none without an event line)
-  let tl: u32 = 0;
-  let to = q + 6;
-  // Lengths first: the prefixes are then read from the line itself.
-  if (de >= e1 + 8 && (load<u64>(e1 + 1) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
-    if (to + 2 > qEnd || <u32>load<u8>(de) != LF) return 0;
-    tp = e1 + 8;
-    tl = <u32>(de - tp);
-    d = de;
-    de = be;
-    be = input + <usize>load<u16>(q, 6);
-    to += 2;
-  }
-  if (de < d + 7 || be != de + 1) return 0;
-  if (load<u32>(d + 1) != 0x61746164 /* data */ || load<u16>(d + 5) != 0x203a /* ": " */) return 0;
-  if (<u32>load<u8>(de) != LF || <u32>load<u8>(be) != LF) return 0;
+@inline function shortIdHasNul(p: usize, n: u32): bool {
+  if (n > 8) return hasNul(p, n);
+  let x = load<u64>(p);
+  if (n < 8) x |= 0xffffffffffffffff << (<u64>n << 3);
+  return ((x - 0x0101010101010101) & ~x & 0x8080808080808080) != 0;
+}
+
+/**
+ * The usual events, taken whole from the entries of `ends` at `q`, one after another while
+ * they have the usual shape: an `id: ` line, maybe an `event: ` line, a `data: ` line and a
+ * blank line, all LF-ended, in an all-ASCII window. Records each as `processLine` would, line
+ * by line, but with none of the per-line state written to globals and read back, and the
+ * record count, the size bound and the remembered type in locals for the whole run (written
+ * back once at the end): market ticks at 64 KiB chunks take much less time per event. Only
+ * called in the state every blank line leaves (no data, type or held id; not discarding),
+ * with the line that starts at `start` ending at the entry at `q`. Returns the entry after
+ * the last blank line taken, or `q` when the first event has another shape (or breaks the
+ * size bound, or its id has a NUL): `processLine` then takes the lines.
+ */
+function shortEvents(start: usize, q: usize, qEnd: usize): usize {
+  let r = records + (<usize>rc << 2);
+  // `rc <= RECORD_WORDS - MAX_WORDS_PER_LINE` before each event, as `runSimd` checks per line.
+  const rLast = records + (<usize>(RECORD_WORDS - MAX_WORDS_PER_LINE) << 2);
   const max = maxEventSize;
-  // The size bound of each line, as processLine checks it with the buffers the lines fill
-  // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
-  if (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - 1) > max - tl) return 0;
-  const ip = start + 4;
-  const il = <u32>(e1 - ip);
-  if (hasNul(ip, il)) return 0;
-  const same = tl > 0 ? sameType(tp, tl) : 0;
-  const dp = d + 7;
-  const r = records + (<usize>rc << 2);
-  store<u32>(r, REC_EVENT | FLAG_ASCII | FLAG_DATA_ASCII | FLAG_COMMIT | same | FLAG_ID | FLAG_ID_ASCII);
-  store<u32>(r, <u32>tp, 4);
-  store<u32>(r, tl, 8);
-  store<u32>(r, <u32>dp, 12);
-  store<u32>(r, <u32>(de - dp), 16);
-  store<u32>(r, <u32>ip, 20);
-  store<u32>(r, il, 24);
-  rc += 7;
-  idDirty = 0;
-  return to;
+  // Every line and field of the window is shorter than the window: with a bound at least that
+  // large no check can fail (the default bound is 16 MiB).
+  const bounded = max < <u32>WINDOW_SIZE;
+  let ptl = prevTypeLen;
+  const q0 = q;
+  while (q + 6 <= qEnd && r <= rLast) {
+    const e1 = input + <usize>load<u16>(q);
+    if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || <u32>load<u8>(e1) != LF) break;
+    let d = e1; // the LF before the data line
+    let de = input + <usize>load<u16>(q, 2); // the data line's end
+    let be = input + <usize>load<u16>(q, 4); // the blank line's end
+    let tp = e1; // the type (none without an event line)
+    let tl: u32 = 0;
+    let to = q + 6;
+    // Lengths first: the prefixes are then read from the line itself.
+    if (de >= e1 + 8 && (load<u64>(e1 + 1) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
+      if (to + 2 > qEnd || <u32>load<u8>(de) != LF) break;
+      tp = e1 + 8;
+      tl = <u32>(de - tp);
+      d = de;
+      de = be;
+      be = input + <usize>load<u16>(q, 6);
+      to += 2;
+    }
+    if (de < d + 7 || be != de + 1) break;
+    if (load<u32>(d + 1) != 0x61746164 /* data */ || load<u16>(d + 5) != 0x203a /* ": " */) break;
+    if (<u32>load<u8>(de) != LF || <u32>load<u8>(be) != LF) break;
+    // The size bound of each line, as processLine checks it with the buffers the lines fill
+    // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
+    if (bounded && (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - 1) > max - tl)) break;
+    const ip = start + 4;
+    const il = <u32>(e1 - ip);
+    // (The id is followed by at least the data line's 7 bytes and the blank line.)
+    if (shortIdHasNul(ip, il)) break;
+    let same: u32 = 0;
+    if (tl > 0) {
+      // As `sameType`, with the previous type's length in a local. A type of up to 8 bytes
+      // (followed here by the data line) is compared with one load.
+      if (tl == ptl && (tl <= 8 ? ((load<u64>(tp) ^ load<u64>(prevType)) << (<u64>(8 - tl) << 3)) == 0 : sameBytes(tp, prevType, tl))) {
+        same = FLAG_SAME_TYPE;
+      } else if (tl <= <u32>TYPE_KEEP) {
+        copy(prevType, tp, tl);
+        ptl = tl;
+      } else {
+        ptl = 0xffffffff;
+      }
+    }
+    const dp = d + 7;
+    store<u32>(r, REC_EVENT | FLAG_ASCII | FLAG_DATA_ASCII | FLAG_COMMIT | same | FLAG_ID | FLAG_ID_ASCII);
+    store<u32>(r, <u32>tp, 4);
+    store<u32>(r, tl, 8);
+    store<u32>(r, <u32>dp, 12);
+    store<u32>(r, <u32>(de - dp), 16);
+    store<u32>(r, <u32>ip, 20);
+    store<u32>(r, il, 24);
+    r += 28;
+    q = to;
+    start = be + 1;
+  }
+  if (q != q0) {
+    rc = <i32>((r - records) >> 2);
+    prevTypeLen = ptl;
+    idDirty = 0;
+  }
+  return q;
 }
 
 /** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
@@ -792,14 +833,11 @@ function runSimd(): i32 {
       }
     }
     start = next;
-    // A blank line leaves the state that `shortEvent` starts from: the events that follow
+    // A blank line leaves the state that `shortEvents` starts from: the events that follow
     // are taken whole while they have the usual shape.
-    if (len == 0 && windowAscii) {
-      while (q + 6 <= qEnd && rc <= RECORD_WORDS - MAX_WORDS_PER_LINE) {
-        const e1 = input + <usize>load<u16>(q);
-        if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || <u32>load<u8>(e1) != LF) break;
-        const to = shortEvent(start, q, qEnd);
-        if (to == 0) break;
+    if (len == 0 && windowAscii && <u32>load<u8>(start) == 0x69 /* i */) {
+      const to = shortEvents(start, q, qEnd);
+      if (to != q) {
         q = to;
         start = input + <usize>load<u16>(to - 2) + 1;
       }

@@ -1,0 +1,81 @@
+// The WASM engine's SIMD build takes events of the usual shape (`id`, an optional `event`, one
+// `data` line, a blank line, all LF-ended, in an all-ASCII chunk) whole, one after another,
+// with the record count, the size bound and the previous event type in locals
+// (`shortEvents` in assembly/parser.ts). These streams are fed whole, so that every event
+// after the first is taken that way, and are built to hit its shortcuts: ids tested for NUL
+// with one 8-byte load (and longer ones byte by byte), types compared with the previous one
+// in one load up to 8 bytes, and more events in a chunk than the record table holds.
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { createParser } from "../src/index.js";
+import { wasmBuild } from "../src/parser/wasm.js";
+import { collect, cut, enc } from "./collect.js";
+import { oracleParse } from "./oracle.js";
+
+const agrees = (text: string, chunks: (b: Uint8Array) => Uint8Array[] = (b) => [b], max = Infinity) => {
+  const bytes = enc.encode(text);
+  expect(collect("wasm", chunks(bytes), { maxEventSize: max })).toEqual(oracleParse(bytes, { maxEventSize: max }));
+};
+
+// Types that share their first bytes, at and around the 8 bytes compared in one load.
+const types = ["tick", "tock", "ticks", "t", "u", "abcdefg", "abcdefh", "tickerXY", "tickerXZ", "tickerXYZ", "tickerXYW"];
+
+describe("usual events taken whole (WASM engine)", () => {
+  test("runs on the SIMD build, the one with the shortcut", () => {
+    expect(createParser({ onEvent() {} }, { engine: "wasm" }).engine).toBe("wasm");
+    expect(wasmBuild()).toBe("simd");
+  });
+
+  test("a type that differs from the previous one only in its last byte is not the same type", () => {
+    const stream = types
+      .flatMap((t, i) => [t, t, types[(i + 1) % types.length]!])
+      .map((t, i) => `id: ${i}\nevent: ${t}\ndata: ${i}\n\n`)
+      .join("");
+    agrees(`\n${stream}`);
+    const events = collect("wasm", [enc.encode(`\n${stream}`)]).outputs;
+    expect(events.map((e) => (e.kind === "event" ? e.type : ""))).toEqual(
+      types.flatMap((t, i) => [t, t, types[(i + 1) % types.length]!]),
+    );
+  });
+
+  test("an id with a NUL anywhere, short or long, is not taken as the last event ID", () => {
+    let stream = "\n";
+    for (let len = 1; len <= 20; len++) {
+      for (let at = 0; at < len; at++) {
+        const id = "1".repeat(at) + "\u0000" + "2".repeat(len - at - 1);
+        stream += `id: ok${len}.${at}\ndata: a\n\nid: ${id}\ndata: b\n\n`;
+      }
+    }
+    agrees(stream);
+  });
+
+  test("random usual events fed whole, with and without tight bounds: the oracle's events", () => {
+    const id = fc.oneof(
+      fc.stringMatching(/^[0-9a-z]{0,20}$/),
+      fc.tuple(fc.stringMatching(/^[0-9]{0,12}$/), fc.nat()).map(([s, at]) => {
+        const i = at % (s.length + 1);
+        return s.slice(0, i) + "\u0000" + s.slice(i);
+      }),
+    );
+    const event = fc
+      .tuple(id, fc.oneof(fc.constant(undefined), fc.constantFrom(...types)), fc.stringMatching(/^[ -~]{0,30}$/))
+      .map(([i, t, d]) => `id: ${i}\n${t === undefined ? "" : `event: ${t}\n`}data: ${d}\n\n`);
+    fc.assert(
+      fc.property(
+        fc.array(event, { minLength: 1, maxLength: 40 }),
+        fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 70 }), fc.constant(65535), fc.constant(65536)),
+        (events, max) => agrees(`\n${events.join("")}`, undefined, max),
+      ),
+      { numRuns: 1500 },
+    );
+  });
+
+  test("more events in one chunk than the record table holds: every one, in order", () => {
+    // 15-byte events: a 64 KiB chunk holds about 4,400 of them, seven record words each, in a
+    // table of 8,192 words, so `feed` pauses and resumes in the middle of the run.
+    let stream = "\n";
+    for (let i = 0; stream.length < 65536 - 16; i++) stream += `id: ${i % 10}\ndata: ${i % 7}\n\n`;
+    agrees(stream);
+    agrees(stream.repeat(3), (b) => cut(b, [65536, 131072]));
+  });
+});
