@@ -839,11 +839,16 @@ function runSimd(): i32 {
     start = next;
     // A blank line leaves the state that `shortEvents` starts from: the events that follow
     // are taken whole while they have the usual shape.
-    if (len == 0 && windowAscii && <u32>load<u8>(start) == 0x69 /* i */) {
-      const to = shortEvents(start, q, qEnd);
-      if (to != q) {
-        q = to;
-        start = input + <usize>load<u16>(to - 2) + 1;
+    // (Its first test is made here too: at small chunks or with CRLF line ends the call
+    // would mostly return at once, which cost more than the test.)
+    if (len == 0 && windowAscii && q + 6 <= qEnd) {
+      const e1 = input + <usize>load<u16>(q);
+      if (e1 >= start + 4 && load<u32>(start) == 0x203a6469 /* "id: " */ && <u32>load<u8>(e1) == LF) {
+        const to = shortEvents(start, q, qEnd);
+        if (to != q) {
+          q = to;
+          start = input + <usize>load<u16>(to - 2) + 1;
+        }
       }
     }
   }
