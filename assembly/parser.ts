@@ -721,20 +721,28 @@ function highIn(a: usize, b: usize): u32 {
   return ((x - 0x0101010101010101) & ~x & 0x8080808080808080) != 0;
 }
 
+/** Whether the line end at `e` is the kind `shortEvents` takes: LF, or CRLF when `crlf`. */
+@inline function usualEnd(e: usize, crlf: bool): bool {
+  return crlf ? load<u16>(e) == 0x0a0d : <u32>load<u8>(e) == LF;
+}
+
 /**
  * The usual events, taken whole from the entries of `ends` at `q`, one after another while
  * they have the usual shape: an `id: ` line, maybe an `event: ` line, a `data: ` line and a
- * blank line, all LF-ended, in an all-ASCII window. Does what `processLine` would do line by
- * line, but with none of the per-line state written to globals and read back, and the record
- * count, the size bound and the remembered type in locals for the whole run (written back
- * once at the end); each event is one REC_WINDOW_EVENT, which JS reads with no flag or range
- * to check. Market ticks at 64 KiB chunks take much less time per event. Only
- * called in the state every blank line leaves (no data, type or held id; not discarding),
- * with the line that starts at `start` ending at the entry at `q`. Returns the entry after
- * the last blank line taken, or `q` when the first event has another shape (or breaks the
- * size bound, or its id has a NUL): `processLine` then takes the lines.
+ * blank line, all ended alike (LF; or CRLF when `crlf`, each line end then being two entries),
+ * in an all-ASCII window. Does what `processLine` would do line by line, but with none of the
+ * per-line state written to globals and read back, and the record count, the size bound and
+ * the remembered type in locals for the whole run (written back once at the end); each event
+ * is one REC_WINDOW_EVENT, which JS reads with no flag or range to check. Market ticks at
+ * 64 KiB chunks take much less time per event. Only called in the state every blank line
+ * leaves (no data, type or held id; not discarding), with the line that starts at `start`
+ * ending at the entry at `q`. Returns the entry after the last blank line taken, or `q` when
+ * the first event has another shape (or breaks the size bound, or its id has a NUL):
+ * `processLine` then takes the lines.
  */
-function shortEvents(start: usize, q: usize, qEnd: usize): usize {
+@inline function shortEvents(start: usize, q: usize, qEnd: usize, crlf: bool): usize {
+  const step: usize = crlf ? 4 : 2; // bytes of `ends` per line end
+  const eol: usize = crlf ? 2 : 1; // bytes of a line end
   let r = records + (<usize>rc << 2);
   // `rc <= RECORD_WORDS - MAX_WORDS_PER_LINE` before each event, as `runSimd` checks per line.
   const rLast = records + (<usize>(RECORD_WORDS - MAX_WORDS_PER_LINE) << 2);
@@ -745,31 +753,31 @@ function shortEvents(start: usize, q: usize, qEnd: usize): usize {
   let ptl = prevTypeLen;
   const w0 = callStart;
   const q0 = q;
-  while (q + 6 <= qEnd && r <= rLast) {
+  while (q + 3 * step <= qEnd && r <= rLast) {
     const e1 = input + <usize>load<u16>(q);
-    if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || <u32>load<u8>(e1) != LF) break;
-    let d = e1; // the LF before the data line
-    let de = input + <usize>load<u16>(q, 2); // the data line's end
-    let be = input + <usize>load<u16>(q, 4); // the blank line's end
+    if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || !usualEnd(e1, crlf)) break;
+    let d = e1; // the line end before the data line
+    let de = input + <usize>load<u16>(q + step); // the data line's end
+    let be = input + <usize>load<u16>(q + 2 * step); // the blank line's end
     let tp = e1; // the type (none without an event line)
     let tl: u32 = 0;
-    let to = q + 6;
+    let to = q + 3 * step;
     // Lengths first: the prefixes are then read from the line itself.
-    if (de >= e1 + 8 && (load<u64>(e1 + 1) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
-      if (to + 2 > qEnd || <u32>load<u8>(de) != LF) break;
-      tp = e1 + 8;
+    if (de >= e1 + eol + 7 && (load<u64>(e1 + eol) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
+      if (to + step > qEnd || !usualEnd(de, crlf)) break;
+      tp = e1 + eol + 7;
       tl = <u32>(de - tp);
       d = de;
       de = be;
-      be = input + <usize>load<u16>(q, 6);
-      to += 2;
+      be = input + <usize>load<u16>(to);
+      to += step;
     }
-    if (de < d + 7 || be != de + 1) break;
-    if (load<u32>(d + 1) != 0x61746164 /* data */ || load<u16>(d + 5) != 0x203a /* ": " */) break;
-    if (<u32>load<u8>(de) != LF || <u32>load<u8>(be) != LF) break;
+    if (de < d + eol + 6 || be != de + eol) break;
+    if (load<u32>(d + eol) != 0x61746164 /* data */ || load<u16>(d + eol + 4) != 0x203a /* ": " */) break;
+    if (!usualEnd(de, crlf) || !usualEnd(be, crlf)) break;
     // The size bound of each line, as processLine checks it with the buffers the lines fill
     // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
-    if (bounded && (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - 1) > max - tl)) break;
+    if (bounded && (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - eol) > max - tl)) break;
     const ip = start + 4;
     const il = <u32>(e1 - ip);
     // (The id is followed by at least the data line's 7 bytes and the blank line.)
@@ -791,13 +799,13 @@ function shortEvents(start: usize, q: usize, qEnd: usize): usize {
     store<u32>(r, REC_WINDOW_EVENT | same);
     store<u32>(r, to0, 4);
     store<u32>(r, to0 + tl, 8);
-    store<u32>(r, <u32>(d + 7 - w0), 12);
+    store<u32>(r, <u32>(d + eol + 6 - w0), 12);
     store<u32>(r, <u32>(de - w0), 16);
     store<u32>(r, <u32>(ip - w0), 20);
     store<u32>(r, <u32>(e1 - w0), 24);
     r += 28;
     q = to;
-    start = be + 1;
+    start = be + eol;
   }
   if (q != q0) {
     rc = <i32>((r - records) >> 2);
@@ -805,6 +813,14 @@ function shortEvents(start: usize, q: usize, qEnd: usize): usize {
     idDirty = 0;
   }
   return q;
+}
+
+// The two kinds of line end, each compiled on its own.
+function shortEventsLF(start: usize, q: usize, qEnd: usize): usize {
+  return shortEvents(start, q, qEnd, false);
+}
+function shortEventsCRLF(start: usize, q: usize, qEnd: usize): usize {
+  return shortEvents(start, q, qEnd, true);
 }
 
 /** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
@@ -839,14 +855,22 @@ function runSimd(): i32 {
     start = next;
     // A blank line leaves the state that `shortEvents` starts from: the events that follow
     // are taken whole while they have the usual shape.
-    // (Its first test is made here too: at small chunks or with CRLF line ends the call
-    // would mostly return at once, which cost more than the test.)
-    if (len == 0 && windowAscii && q + 6 <= qEnd) {
-      const e1 = input + <usize>load<u16>(q);
-      if (e1 >= start + 4 && load<u32>(start) == 0x203a6469 /* "id: " */ && <u32>load<u8>(e1) == LF) {
-        const to = shortEvents(start, q, qEnd);
-        if (to != q) {
+    // (Its first test is made here too: at small chunks the call would mostly return at
+    // once, which cost more than the test.)
+    if (len == 0 && windowAscii) {
+      // After a CRLF, the entry of its LF comes first.
+      const q1 = q < qEnd && input + <usize>load<u16>(q) < start ? q + 2 : q;
+      const e1 = input + <usize>load<u16>(q1);
+      if (q1 + 6 <= qEnd && e1 >= start + 4 && load<u32>(start) == 0x203a6469 /* "id: " */) {
+        let to = q1;
+        if (<u32>load<u8>(e1) == LF) {
+          to = shortEventsLF(start, q1, qEnd);
+        } else if (load<u16>(e1) == 0x0a0d) {
+          to = shortEventsCRLF(start, q1, qEnd);
+        }
+        if (to != q1) {
           q = to;
+          // (The last entry taken is the blank line's LF.)
           start = input + <usize>load<u16>(to - 2) + 1;
         }
       }

@@ -1,5 +1,5 @@
 // The WASM engine's SIMD build takes events of the usual shape (`id`, an optional `event`, one
-// `data` line, a blank line, all LF-ended, in an all-ASCII chunk) whole, one after another,
+// `data` line, a blank line, all LF-ended or all CRLF-ended, in an all-ASCII chunk) whole, one after another,
 // with the record count, the size bound and the previous event type in locals
 // (`shortEvents` in assembly/parser.ts). These streams are fed whole, so that every event
 // after the first is taken that way, and are built to hit its shortcuts: ids tested for NUL
@@ -57,25 +57,49 @@ describe("usual events taken whole (WASM engine)", () => {
         return s.slice(0, i) + "\u0000" + s.slice(i);
       }),
     );
+    // Line ends: all LF, all CRLF, or (now and then) one of the four lines ended otherwise.
+    const ends = fc.oneof(
+      { weight: 4, arbitrary: fc.constant(["\n", "\n", "\n", "\n"]) },
+      { weight: 4, arbitrary: fc.constant(["\r\n", "\r\n", "\r\n", "\r\n"]) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .tuple(fc.constantFrom("\n", "\r\n"), fc.nat(3), fc.constantFrom("\n", "\r\n", "\r"))
+          .map(([all, at, other]) => Object.assign([all, all, all, all], { [at]: other })),
+      },
+    );
     const event = fc
-      .tuple(id, fc.oneof(fc.constant(undefined), fc.constantFrom(...types)), fc.stringMatching(/^[ -~]{0,30}$/))
-      .map(([i, t, d]) => `id: ${i}\n${t === undefined ? "" : `event: ${t}\n`}data: ${d}\n\n`);
+      .tuple(id, fc.oneof(fc.constant(undefined), fc.constantFrom(...types)), fc.stringMatching(/^[ -~]{0,30}$/), ends)
+      .map(
+        ([i, t, d, [a, b, c, e]]) => `id: ${i}${a}${t === undefined ? "" : `event: ${t}${b}`}data: ${d}${c}${e}`,
+      );
     fc.assert(
       fc.property(
         fc.array(event, { minLength: 1, maxLength: 40 }),
         fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 70 }), fc.constant(65535), fc.constant(65536)),
-        (events, max) => agrees(`\n${events.join("")}`, undefined, max),
+        fc.constantFrom("\n", "\r\n", "\r"),
+        (events, max, first) => agrees(`${first}${events.join("")}`, undefined, max),
       ),
       { numRuns: 1500 },
     );
   });
 
-  test("more events in one chunk than the record table holds: every one, in order", () => {
-    // 15-byte events: a 64 KiB chunk holds about 4,400 of them, seven record words each, in a
-    // table of 8,192 words, so `feed` pauses and resumes in the middle of the run.
-    let stream = "\n";
-    for (let i = 0; stream.length < 65536 - 16; i++) stream += `id: ${i % 10}\ndata: ${i % 7}\n\n`;
-    agrees(stream);
-    agrees(stream.repeat(3), (b) => cut(b, [65536, 131072]));
+  test.each([["LF", "\n"], ["CRLF", "\r\n"]])(
+    "more events in one chunk than the record table holds, %s: every one, in order",
+    (_name, eol) => {
+      // 15-byte events: a 64 KiB chunk holds about 4,400 of them, seven record words each, in
+      // a table of 8,192 words, so `feed` pauses and resumes in the middle of the run.
+      let stream = eol;
+      for (let i = 0; stream.length < 65536 - 24; i++) stream += `id: ${i % 10}${eol}data: ${i % 7}${eol}${eol}`;
+      agrees(stream);
+      agrees(stream.repeat(3), (b) => cut(b, [65536, 131072]));
+    },
+  );
+
+  test("CRLF events cut at every byte of the one that spans two chunks", () => {
+    const event = (i: number) => `id: ${1000 + i}\r\nevent: tick\r\ndata: {"n":${i}}\r\n\r\n`;
+    const stream = `\r\n${Array.from({ length: 6 }, (_, i) => event(i)).join("")}`;
+    const from = event(0).length * 2;
+    for (let at = from; at <= from + event(2).length + 2; at++) agrees(stream, (b) => cut(b, [at]));
   });
 });
