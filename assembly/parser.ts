@@ -730,7 +730,7 @@ function highIn(a: usize, b: usize): u32 {
  * The usual events, taken whole from the entries of `ends` at `q`, one after another while
  * they have the usual shape: an `id: ` line, maybe an `event: ` line, a `data: ` line and a
  * blank line, all ended alike (LF; or CRLF when `crlf`, each line end then being two entries),
- * in an all-ASCII window. Does what `processLine` would do line by line, but with none of the
+ * in an all-ASCII window, with blank lines and unwanted comments between them. Does what `processLine` would do line by line, but with none of the
  * per-line state written to globals and read back, and the record count, the size bound and
  * the remembered type in locals for the whole run (written back once at the end); each event
  * is one REC_WINDOW_EVENT, which JS reads with no flag or range to check. Market ticks at
@@ -752,9 +752,21 @@ function highIn(a: usize, b: usize): u32 {
   const bounded = max < <u32>WINDOW_SIZE;
   let ptl = prevTypeLen;
   const w0 = callStart;
+  const quiet = comments == 0;
   const q0 = q;
-  while (q + 3 * step <= qEnd && r <= rLast) {
+  // (`q + step <= qEnd`: the entry of a CRLF's LF is there too.)
+  while (q + step <= qEnd && r <= rLast) {
     const e1 = input + <usize>load<u16>(q);
+    if (e1 == start || (quiet && <u32>load<u8>(start) == COLON)) {
+      // In this state a blank line changes nothing, nor does a comment line when comments
+      // are not wanted (heartbeats between events): stepped over, unless the comment is
+      // over the size bound (an error).
+      if (!usualEnd(e1, crlf) || (bounded && <u32>(e1 - start) > max)) break;
+      q += step;
+      start = e1 + eol;
+      continue;
+    }
+    if (q + 3 * step > qEnd) break;
     if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || !usualEnd(e1, crlf)) break;
     let d = e1; // the line end before the data line
     let de = input + <usize>load<u16>(q + step); // the data line's end
@@ -861,7 +873,11 @@ function runSimd(): i32 {
       // After a CRLF, the entry of its LF comes first.
       const q1 = q < qEnd && input + <usize>load<u16>(q) < start ? q + 2 : q;
       const e1 = input + <usize>load<u16>(q1);
-      if (q1 + 6 <= qEnd && e1 >= start + 4 && load<u32>(start) == 0x203a6469 /* "id: " */) {
+      const c = <u32>load<u8>(start);
+      if (
+        q1 + 6 <= qEnd &&
+        ((c == COLON && !comments) || (e1 >= start + 4 && load<u32>(start) == 0x203a6469 /* "id: " */))
+      ) {
         let to = q1;
         if (<u32>load<u8>(e1) == LF) {
           to = shortEventsLF(start, q1, qEnd);

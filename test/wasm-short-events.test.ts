@@ -10,7 +10,7 @@ import { describe, expect, test } from "vitest";
 import { createParser } from "../src/index.js";
 import { wasmBuild } from "../src/parser/wasm.js";
 import { collect, cut, enc } from "./collect.js";
-import { oracleParse } from "./oracle.js";
+import { type Output, oracleParse } from "./oracle.js";
 
 const agrees = (text: string, chunks: (b: Uint8Array) => Uint8Array[] = (b) => [b], max = Infinity) => {
   const bytes = enc.encode(text);
@@ -95,6 +95,60 @@ describe("usual events taken whole (WASM engine)", () => {
       agrees(stream.repeat(3), (b) => cut(b, [65536, 131072]));
     },
   );
+
+  test("comments (not wanted) and blank lines between events, LF or CRLF: the oracle's events", () => {
+    // Without onComment, comment lines are stepped over in the run: `collect` always wants them.
+    const quiet = (bytes: Uint8Array, max: number) => {
+      const outputs: Output[] = [];
+      const parser = createParser(
+        {
+          onEvent: (e) => outputs.push({ kind: "event", type: e.type, data: e.data, lastEventId: e.lastEventId }),
+          onRetry: (ms) => outputs.push({ kind: "retry", ms }),
+          onError: (err) => outputs.push({ kind: "error", code: err.code }),
+        },
+        { engine: "wasm", maxEventSize: max },
+      );
+      parser.feed(bytes);
+      parser.end();
+      return { outputs, lastEventId: parser.lastEventId };
+    };
+    const block = fc.oneof(
+      fc
+        .tuple(fc.stringMatching(/^[ -~]{0,40}$/), fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, fc.constantFrom("\n", "\r\n", "\r")))
+        .map(([c, end]) => ({ comment: c, end })),
+      fc.constant({ blank: true }),
+      fc.tuple(fc.stringMatching(/^[0-9]{0,9}$/), fc.constantFrom(undefined, "tick"), fc.stringMatching(/^[ -~]{0,20}$/)),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(block, { minLength: 1, maxLength: 50 }),
+        fc.constantFrom("\n", "\r\n"),
+        fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 50 })),
+        (blocks, eol, max) => {
+          const text =
+            eol +
+            blocks
+              .map((b) =>
+                "comment" in b
+                  ? `:${b.comment}${b.end ?? eol}`
+                  : "blank" in b
+                    ? eol
+                    : `id: ${b[0]}${eol}${b[1] === undefined ? "" : `event: ${b[1]}${eol}`}data: ${b[2]}${eol}${eol}`,
+              )
+              .join("");
+          const bytes = enc.encode(text);
+          const expected = oracleParse(bytes, { maxEventSize: max });
+          expect(quiet(bytes, max)).toEqual({
+            outputs: expected.outputs.filter((o) => o.kind !== "comment"),
+            lastEventId: expected.lastEventId,
+          });
+          // And when comments are wanted, they are all there.
+          expect(collect("wasm", [bytes], { maxEventSize: max })).toEqual(expected);
+        },
+      ),
+      { numRuns: 1500 },
+    );
+  });
 
   test("CRLF events cut at every byte of the one that spans two chunks", () => {
     const event = (i: number) => `id: ${1000 + i}\r\nevent: tick\r\ndata: {"n":${i}}\r\n\r\n`;
