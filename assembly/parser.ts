@@ -757,10 +757,12 @@ function highIn(a: usize, b: usize): u32 {
   // (`q + step <= qEnd`: the entry of a CRLF's LF is there too.)
   while (q + step <= qEnd && r <= rLast) {
     const e1 = input + <usize>load<u16>(q);
-    if (e1 == start || (quiet && <u32>load<u8>(start) == COLON)) {
+    const c0 = <u32>load<u8>(start);
+    if (c0 != 0x69 /* i */) {
       // In this state a blank line changes nothing, nor does a comment line when comments
       // are not wanted (heartbeats between events): stepped over, unless the comment is
       // over the size bound (an error).
+      if (e1 != start && !(quiet && c0 == COLON)) break;
       if (!usualEnd(e1, crlf) || (bounded && <u32>(e1 - start) > max)) break;
       q += step;
       start = e1 + eol;
