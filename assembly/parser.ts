@@ -871,7 +871,7 @@ function runSimd(): i32 {
     // are taken whole while they have the usual shape.
     // (Its first test is made here too: at small chunks the call would mostly return at
     // once, which cost more than the test.)
-    if (len == 0 && windowAscii) {
+    if (len == 0 && windowAscii && q + 6 <= qEnd) {
       // After a CRLF, the entry of its LF comes first.
       const q1 = q < qEnd && input + <usize>load<u16>(q) < start ? q + 2 : q;
       const e1 = input + <usize>load<u16>(q1);
