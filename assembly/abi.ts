@@ -40,6 +40,14 @@ export const REC_RETRY = 4;
 export const REC_COMMENT = 5;
 /** [head]: EVENT_TOO_LARGE. */
 export const REC_ERROR = 6;
+/**
+ * [head, typeStart, typeEnd, dataStart, dataEnd, idStart, idEnd]: an event of the usual shape
+ * (SIMD build), with an id field that it commits. Every span is ASCII and in the input
+ * window, given as offsets from the call's first byte, so that each is a substring of the
+ * call's one latin1 decode with no check (typeStart == typeEnd: "message"). Flags:
+ * FLAG_SAME_TYPE only.
+ */
+export const REC_WINDOW_EVENT = 7;
 
 /** RETRY, COMMENT: the value is all ASCII. EVENT: the type is all ASCII. */
 export const FLAG_ASCII = 0x100;

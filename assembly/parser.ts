@@ -8,7 +8,7 @@
 import {
   WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE, PAUSED,
   FIELD_NONE, FIELD_DATA, FIELD_EVENT, FIELD_RETRY, FIELD_ID,
-  REC_EVENT, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
+  REC_EVENT, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR, REC_WINDOW_EVENT,
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
   FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX, TYPE_KEEP,
   S_BOM_BYTES, S_AFTER_CR, S_LINE_LEN, S_LINE_HIGH, S_SKIP_LINE, S_DATA_LEN, S_DATA_HIGH,
@@ -59,6 +59,7 @@ let comments: u32 = 0;
 
 // Per call.
 let end: usize = 0; // end of the bytes in the input window: `arena`
+let callStart: usize = 0; // the call's first byte in the input window (REC_WINDOW_EVENT offsets)
 let cur: usize = 0; // next byte to scan
 let top: usize = 0; // arena bytes below this may be referenced by records: never overwrite
 let rc: i32 = 0; // words written to the record table
@@ -525,6 +526,7 @@ export function feed(len: i32): i32 {
   refBytes = 0;
   joinEnd = joined;
   cur = arena - <usize>len;
+  callStart = cur;
   end = arena;
   // The records of the previous call are read by now: the pending bytes can come home.
   const pending = typeLen + dataLen + heldIdLen() + lineLen;
@@ -709,57 +711,130 @@ function highIn(a: usize, b: usize): u32 {
 }
 
 /**
- * The usual event, taken whole from three or four entries of `ends` at `q`: an `id: ` line,
- * maybe an `event: ` line, a `data: ` line and a blank line, all LF-ended, in an all-ASCII
- * window. Records it as `processLine` would, line by line, but with none of the per-line
- * state written to globals and read back: market ticks at 64 KiB chunks take ~15% less time
- * per event. Only called in the state every blank line leaves (no data, type or held id; not
- * discarding), with three entries or more at `q`, the first of which ends an LF-ended line at
- * `start` that begins with `id: ` (checked by the caller, so that other lines cost no call).
- * Returns the entry after the blank line's, or 0 when the lines have another shape (or break
- * the size bound, or the id has a NUL): `processLine` then takes them.
+ * Whether the id [p, p + n) has a 0x00 byte, for an id followed by at least 8 more bytes of
+ * the window: up to 8 bytes with one load (the bytes past the id are made non-zero).
  */
-function shortEvent(start: usize, q: usize, qEnd: usize): usize {
-  const e1 = input + <usize>load<u16>(q);
-  let d = e1; // the LF before the data line
-  let de = input + <usize>load<u16>(q, 2); // the data line's end
-  let be = input + <usize>load<u16>(q, 4); // the blank line's end
-  let tp = e1; // the type (none without an event line)
-  let tl: u32 = 0;
-  let to = q + 6;
-  // Lengths first: the prefixes are then read from the line itself.
-  if (de >= e1 + 8 && (load<u64>(e1 + 1) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
-    if (to + 2 > qEnd || <u32>load<u8>(de) != LF) return 0;
-    tp = e1 + 8;
-    tl = <u32>(de - tp);
-    d = de;
-    de = be;
-    be = input + <usize>load<u16>(q, 6);
-    to += 2;
-  }
-  if (de < d + 7 || be != de + 1) return 0;
-  if (load<u32>(d + 1) != 0x61746164 /* data */ || load<u16>(d + 5) != 0x203a /* ": " */) return 0;
-  if (<u32>load<u8>(de) != LF || <u32>load<u8>(be) != LF) return 0;
+@inline function shortIdHasNul(p: usize, n: u32): bool {
+  if (n > 8) return hasNul(p, n);
+  let x = load<u64>(p);
+  if (n < 8) x |= 0xffffffffffffffff << (<u64>n << 3);
+  return ((x - 0x0101010101010101) & ~x & 0x8080808080808080) != 0;
+}
+
+/** Whether the line end at `e` is the kind `shortEvents` takes: LF, or CRLF when `crlf`. */
+@inline function usualEnd(e: usize, crlf: bool): bool {
+  return crlf ? load<u16>(e) == 0x0a0d : <u32>load<u8>(e) == LF;
+}
+
+/**
+ * The usual events, taken whole from the entries of `ends` at `q`, one after another while
+ * they have the usual shape: an `id: ` line, maybe an `event: ` line, a `data: ` line and a
+ * blank line, all ended alike (LF; or CRLF when `crlf`, each line end then being two entries),
+ * in an all-ASCII window, with blank lines and unwanted comments between them. Does what `processLine` would do line by line, but with none of the
+ * per-line state written to globals and read back, and the record count, the size bound and
+ * the remembered type in locals for the whole run (written back once at the end); each event
+ * is one REC_WINDOW_EVENT, which JS reads with no flag or range to check. Market ticks at
+ * 64 KiB chunks take much less time per event. Only called in the state every blank line
+ * leaves (no data, type or held id; not discarding), with the line that starts at `start`
+ * ending at the entry at `q`. Returns the entry after the last blank line taken, or `q` when
+ * the first event has another shape (or breaks the size bound, or its id has a NUL):
+ * `processLine` then takes the lines.
+ */
+@inline function shortEvents(start: usize, q: usize, qEnd: usize, crlf: bool): usize {
+  const step: usize = crlf ? 4 : 2; // bytes of `ends` per line end
+  const eol: usize = crlf ? 2 : 1; // bytes of a line end
+  let r = records + (<usize>rc << 2);
+  // `rc <= RECORD_WORDS - MAX_WORDS_PER_LINE` before each event, as `runSimd` checks per line.
+  const rLast = records + (<usize>(RECORD_WORDS - MAX_WORDS_PER_LINE) << 2);
   const max = maxEventSize;
-  // The size bound of each line, as processLine checks it with the buffers the lines fill
-  // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
-  if (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - 1) > max - tl) return 0;
-  const ip = start + 4;
-  const il = <u32>(e1 - ip);
-  if (hasNul(ip, il)) return 0;
-  const same = tl > 0 ? sameType(tp, tl) : 0;
-  const dp = d + 7;
-  const r = records + (<usize>rc << 2);
-  store<u32>(r, REC_EVENT | FLAG_ASCII | FLAG_DATA_ASCII | FLAG_COMMIT | same | FLAG_ID | FLAG_ID_ASCII);
-  store<u32>(r, <u32>tp, 4);
-  store<u32>(r, tl, 8);
-  store<u32>(r, <u32>dp, 12);
-  store<u32>(r, <u32>(de - dp), 16);
-  store<u32>(r, <u32>ip, 20);
-  store<u32>(r, il, 24);
-  rc += 7;
-  idDirty = 0;
-  return to;
+  // Every line and field of the window is shorter than the window: with a bound at least that
+  // large no check can fail (the default bound is 16 MiB).
+  const bounded = max < <u32>WINDOW_SIZE;
+  let ptl = prevTypeLen;
+  const w0 = callStart;
+  const quiet = comments == 0;
+  const q0 = q;
+  // (`q + step <= qEnd`: the entry of a CRLF's LF is there too.)
+  while (q + step <= qEnd && r <= rLast) {
+    const e1 = input + <usize>load<u16>(q);
+    const c0 = <u32>load<u8>(start);
+    if (c0 != 0x69 /* i */) {
+      // In this state a blank line changes nothing, nor does a comment line when comments
+      // are not wanted (heartbeats between events): stepped over, unless the comment is
+      // over the size bound (an error).
+      if (e1 != start && !(quiet && c0 == COLON)) break;
+      if (!usualEnd(e1, crlf) || (bounded && <u32>(e1 - start) > max)) break;
+      q += step;
+      start = e1 + eol;
+      continue;
+    }
+    if (q + 3 * step > qEnd) break;
+    if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || !usualEnd(e1, crlf)) break;
+    let d = e1; // the line end before the data line
+    let de = input + <usize>load<u16>(q + step); // the data line's end
+    let be = input + <usize>load<u16>(q + 2 * step); // the blank line's end
+    let tp = e1; // the type (none without an event line)
+    let tl: u32 = 0;
+    let to = q + 3 * step;
+    // Lengths first: the prefixes are then read from the line itself.
+    if (de >= e1 + eol + 7 && (load<u64>(e1 + eol) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
+      if (to + step > qEnd || !usualEnd(de, crlf)) break;
+      tp = e1 + eol + 7;
+      tl = <u32>(de - tp);
+      d = de;
+      de = be;
+      be = input + <usize>load<u16>(to);
+      to += step;
+    }
+    if (de < d + eol + 6 || be != de + eol) break;
+    if (load<u32>(d + eol) != 0x61746164 /* data */ || load<u16>(d + eol + 4) != 0x203a /* ": " */) break;
+    if (!usualEnd(de, crlf) || !usualEnd(be, crlf)) break;
+    // The size bound of each line, as processLine checks it with the buffers the lines fill
+    // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
+    if (bounded && (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - eol) > max - tl)) break;
+    const ip = start + 4;
+    const il = <u32>(e1 - ip);
+    // (The id is followed by at least the data line's 7 bytes and the blank line.)
+    if (shortIdHasNul(ip, il)) break;
+    let same: u32 = 0;
+    if (tl > 0) {
+      // As `sameType`, with the previous type's length in a local. A type of up to 8 bytes
+      // (followed here by the data line) is compared with one load.
+      if (tl == ptl && (tl <= 8 ? ((load<u64>(tp) ^ load<u64>(prevType)) << (<u64>(8 - tl) << 3)) == 0 : sameBytes(tp, prevType, tl))) {
+        same = FLAG_SAME_TYPE;
+      } else if (tl <= <u32>TYPE_KEEP) {
+        copy(prevType, tp, tl);
+        ptl = tl;
+      } else {
+        ptl = 0xffffffff;
+      }
+    }
+    const to0 = <u32>(tp - w0);
+    store<u32>(r, REC_WINDOW_EVENT | same);
+    store<u32>(r, to0, 4);
+    store<u32>(r, to0 + tl, 8);
+    store<u32>(r, <u32>(d + eol + 6 - w0), 12);
+    store<u32>(r, <u32>(de - w0), 16);
+    store<u32>(r, <u32>(ip - w0), 20);
+    store<u32>(r, <u32>(e1 - w0), 24);
+    r += 28;
+    q = to;
+    start = be + eol;
+  }
+  if (q != q0) {
+    rc = <i32>((r - records) >> 2);
+    prevTypeLen = ptl;
+    idDirty = 0;
+  }
+  return q;
+}
+
+// The two kinds of line end, each compiled on its own.
+function shortEventsLF(start: usize, q: usize, qEnd: usize): usize {
+  return shortEvents(start, q, qEnd, false);
+}
+function shortEventsCRLF(start: usize, q: usize, qEnd: usize): usize {
+  return shortEvents(start, q, qEnd, true);
 }
 
 /** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
@@ -792,16 +867,31 @@ function runSimd(): i32 {
       }
     }
     start = next;
-    // A blank line leaves the state that `shortEvent` starts from: the events that follow
+    // A blank line leaves the state that `shortEvents` starts from: the events that follow
     // are taken whole while they have the usual shape.
-    if (len == 0 && windowAscii) {
-      while (q + 6 <= qEnd && rc <= RECORD_WORDS - MAX_WORDS_PER_LINE) {
-        const e1 = input + <usize>load<u16>(q);
-        if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || <u32>load<u8>(e1) != LF) break;
-        const to = shortEvent(start, q, qEnd);
-        if (to == 0) break;
-        q = to;
-        start = input + <usize>load<u16>(to - 2) + 1;
+    // (Its first test is made here too: at small chunks the call would mostly return at
+    // once, which cost more than the test.)
+    if (len == 0 && windowAscii && q + 6 <= qEnd) {
+      // After a CRLF, the entry of its LF comes first.
+      const q1 = q < qEnd && input + <usize>load<u16>(q) < start ? q + 2 : q;
+      const e1 = input + <usize>load<u16>(q1);
+      const c = <u32>load<u8>(start);
+      if (
+        q1 + 6 <= qEnd &&
+        ((c == COLON && !comments) || (e1 >= start + 4 && load<u32>(start) == 0x203a6469 /* "id: " */))
+      ) {
+        let to = q1;
+        if (<u32>load<u8>(e1) == LF) {
+          to = shortEventsLF(start, q1, qEnd);
+        } else if (q1 + 12 <= qEnd && load<u16>(e1) == 0x0a0d) {
+          // (Three CRLFs: six entries. At 64-byte chunks there are seldom that many.)
+          to = shortEventsCRLF(start, q1, qEnd);
+        }
+        if (to != q1) {
+          q = to;
+          // (The last entry taken is the blank line's LF.)
+          start = input + <usize>load<u16>(to - 2) + 1;
+        }
       }
     }
   }

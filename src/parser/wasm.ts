@@ -21,6 +21,7 @@ import {
   REC_ERROR,
   REC_EVENT,
   REC_RETRY,
+  REC_WINDOW_EVENT,
   S_LOAD,
   WINDOW_SIZE,
 } from "../../assembly/abi.js";
@@ -176,6 +177,23 @@ export class WasmParser implements EventStreamParser {
     while (r < stop) {
       const head = i32[r]!;
       switch (head & 0xff) {
+        case REC_WINDOW_EVENT: {
+          // The usual event (most of a market-ticks stream): spans of `window` as they are.
+          const typeStart = i32[r + 1]!;
+          const typeEnd = i32[r + 2]!;
+          const type =
+            typeStart === typeEnd
+              ? "message"
+              : (head & FLAG_SAME_TYPE) !== 0
+                ? lastType
+                : (lastType = window.substring(typeStart, typeEnd));
+          const data = window.substring(i32[r + 3]!, i32[r + 4]!);
+          idBuffer = window.substring(i32[r + 5]!, i32[r + 6]!);
+          last.id = idBuffer;
+          r += 7;
+          cb.onEvent({ type, data, lastEventId: idBuffer });
+          break;
+        }
         case REC_EVENT: {
           const typeLen = i32[r + 2]!;
           const type =
