@@ -12,7 +12,7 @@ import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { LineDecoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
 import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, lastLineEnd, sameChars } from "./lines.js";
-import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast, textLineEnd, textTail } from "./lines.js";
+import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
@@ -177,13 +177,16 @@ export class JsParser implements EventStreamParser {
     }
     let q = 0;
     if (carried) {
-      const e = textLineEnd(text);
+      // The text's first CR or LF is the chunk's first (delimiters are ASCII, decoded one to
+      // one and in order): searched for by the char the bytes have there.
+      const e = text.indexOf(bytes[first] === LF ? "\n" : "\r");
       this.#endCarried(text.slice(0, e), first - pos);
       if (this.#closed) return;
       q = text.charCodeAt(e) === CR && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
       pos = this.#afterLineEnd(bytes, first);
     }
-    const tail = textTail(text, q);
+    // Likewise the text's last CR or LF is the chunk's last (at or after q).
+    const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
     if (last >= pos) {
       this.#utf8Lines(text, q, tail, bytes, pos, last + 1);
       if (this.#closed) return;

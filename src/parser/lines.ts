@@ -97,27 +97,6 @@ export function lastLineEnd(bytes: Uint8Array, downTo: number): number {
   return -1;
 }
 
-/** The first line end in `text`, which has one. */
-export function textLineEnd(text: string): number {
-  let i = 0;
-  while (true) {
-    const c = text.charCodeAt(i);
-    if (c === 0x0a || c === 0x0d) return i;
-    i++;
-  }
-}
-
-/** Where the unfinished line of `text` starts: after its last line end at or after `from`. */
-export function textTail(text: string, from: number): number {
-  let i = text.length;
-  while (i > from) {
-    const c = text.charCodeAt(i - 1);
-    if (c === 0x0a || c === 0x0d) break;
-    i--;
-  }
-  return i;
-}
-
 export function lineEnd(str: string, from: number): number {
   const lf = indexOrEnd(str, "\n", from);
   const cr = indexOrEnd(str, "\r", from);
