@@ -81,20 +81,83 @@ const WORDS_FROM = 16;
 // Which byte of a word comes first in memory.
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
+/** The first line end in bytes[from, n), or n. */
 export function firstLineEnd(bytes: Uint8Array, from: number): number {
-  for (let i = from; i < bytes.length; i++) {
-    const c = bytes[i];
+  const n = bytes.length;
+  let i = from;
+  // Byte by byte for a start, as a line end is often near and a view of words costs as much
+  // as reading about ten bytes; then word by word (see survey()).
+  for (const end = Math.min(n, from + WORDS_FROM); i < end; i++) {
+    const c = bytes[i]!;
     if (c === 0x0a || c === 0x0d) return i;
   }
-  return bytes.length;
+  if (n - i >= 8) {
+    const base = bytes.byteOffset;
+    const w0 = (base + i + 3) >>> 2;
+    const w1 = (base + n) >>> 2;
+    for (const end = w0 * 4 - base; i < end; i++) {
+      const c = bytes[i]!;
+      if (c === 0x0a || c === 0x0d) return i;
+    }
+    const words = new Int32Array(bytes.buffer, w0 * 4, w1 - w0);
+    for (let k = 0; k < words.length; k++) {
+      const m = lineEndMask(words[k]!);
+      if (m !== 0) return i + k * 4 + (LITTLE_ENDIAN ? lowByte(m) : 3 - highByte(m));
+    }
+    i = w1 * 4 - base;
+  }
+  for (; i < n; i++) {
+    const c = bytes[i]!;
+    if (c === 0x0a || c === 0x0d) return i;
+  }
+  return n;
 }
 
+/** The last line end in bytes[downTo, n), or -1. */
 export function lastLineEnd(bytes: Uint8Array, downTo: number): number {
-  for (let i = bytes.length - 1; i >= downTo; i--) {
-    const c = bytes[i];
+  const n = bytes.length;
+  let i = n - 1;
+  for (const end = Math.max(downTo, n - WORDS_FROM); i >= end; i--) {
+    const c = bytes[i]!;
+    if (c === 0x0a || c === 0x0d) return i;
+  }
+  if (i - downTo + 1 >= 8) {
+    const base = bytes.byteOffset;
+    const w0 = (base + downTo + 3) >>> 2;
+    const w1 = (base + i + 1) >>> 2;
+    for (const end = w1 * 4 - base; i >= end; i--) {
+      const c = bytes[i]!;
+      if (c === 0x0a || c === 0x0d) return i;
+    }
+    const words = new Int32Array(bytes.buffer, w0 * 4, w1 - w0);
+    const at = w0 * 4 - base;
+    for (let k = words.length - 1; k >= 0; k--) {
+      const m = lineEndMask(words[k]!);
+      if (m !== 0) return at + k * 4 + (LITTLE_ENDIAN ? highByte(m) : 3 - lowByte(m));
+    }
+    i = at - 1;
+  }
+  for (; i >= downTo; i--) {
+    const c = bytes[i]!;
     if (c === 0x0a || c === 0x0d) return i;
   }
   return -1;
+}
+
+// The top bit of each byte of the result is set where the word has an LF or CR (survey()).
+function lineEndMask(w: number): number {
+  const x = w ^ 0x0a0a0a0a;
+  const y = w ^ 0x0d0d0d0d;
+  return ~(((((x & 0x7f7f7f7f) + 0x7f7f7f7f) | x) & (((y & 0x7f7f7f7f) + 0x7f7f7f7f) | y)) | 0x7f7f7f7f);
+}
+
+// The byte of the lowest (highest) set bit of m, counted from the least significant.
+function lowByte(m: number): number {
+  return (31 - Math.clz32(m & -m)) >> 3;
+}
+
+function highByte(m: number): number {
+  return (31 - Math.clz32(m)) >> 3;
 }
 
 export function lineEnd(str: string, from: number): number {
