@@ -11,7 +11,7 @@
 import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { LineDecoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
-import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, lastLineEnd, sameChars } from "./lines.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, isEvent, isId, lastLineEnd, sameChars } from "./lines.js";
 import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
@@ -307,6 +307,13 @@ export class JsParser implements EventStreamParser {
         if (this.#closed) return;
         q = eol + 2;
         continue;
+      } else if (isEvent(text, q)) {
+        // The other lines of the usual event, `event:` and `id:`, go straight to their
+        // buffers: none of #processLine's checks apply while nothing is discarded and no
+        // line can break the bound (the generic path cost twice as much, counted).
+        this.#setType(text, text.charCodeAt(q + 6) === SPACE ? q + 7 : q + 6, eol, UNMEASURED);
+      } else if (isId(text, q)) {
+        this.#setId(text, text.charCodeAt(q + 3) === SPACE ? q + 4 : q + 3, eol);
       } else {
         this.#processLine(text, q, eol, UNMEASURED);
       }
@@ -416,29 +423,12 @@ export class JsParser implements EventStreamParser {
         return;
       }
       case FIELD_EVENT: {
-        // "Set the event type buffer to field value."
         if (this.#discarding) return;
-        // Streams repeat a few types: reusing the last one saves a string per event.
-        const last = this.#lastType;
-        if (sameChars(t, v, e, last)) {
-          this.#type = last;
-        } else {
-          this.#type = this.#lastType = t.slice(v, e);
-          this.#lastTypeLen = -1;
-        }
-        if (bytes !== UNMEASURED) {
-          this.#typeLen = valueBytes;
-        } else {
-          // Valid UTF-8: the value's bytes are its chars' (counted once per type string).
-          if (this.#lastTypeLen < 0) this.#lastTypeLen = utf8Length(this.#type);
-          this.#typeLen = this.#lastTypeLen;
-        }
+        this.#setType(t, v, e, bytes === UNMEASURED ? UNMEASURED : valueBytes);
         return;
       }
       case FIELD_ID: {
-        // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
-        // to the field value. Otherwise, ignore the field."
-        if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
+        this.#setId(t, v, e);
         return;
       }
       case FIELD_RETRY: {
@@ -449,6 +439,33 @@ export class JsParser implements EventStreamParser {
         return;
       }
     }
+  }
+
+  // The value of an `event` field: t[v, e), `bytes` long or UNMEASURED.
+  #setType(t: string, v: number, e: number, bytes: number): void {
+    // "Set the event type buffer to field value."
+    // Streams repeat a few types: reusing the last one saves a string per event.
+    const last = this.#lastType;
+    if (sameChars(t, v, e, last)) {
+      this.#type = last;
+    } else {
+      this.#type = this.#lastType = t.slice(v, e);
+      this.#lastTypeLen = -1;
+    }
+    if (bytes !== UNMEASURED) {
+      this.#typeLen = bytes;
+    } else {
+      // Valid UTF-8: the value's bytes are its chars' (counted once per type string).
+      if (this.#lastTypeLen < 0) this.#lastTypeLen = utf8Length(this.#type);
+      this.#typeLen = this.#lastTypeLen;
+    }
+  }
+
+  // The value of an `id` field: t[v, e).
+  #setId(t: string, v: number, e: number): void {
+    // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to
+    // the field value. Otherwise, ignore the field."
+    if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
   }
 
   #dispatch(): void {

@@ -230,6 +230,23 @@ export function isData(t: string, s: number): boolean {
   );
 }
 
+/** Whether the line at s starts with `event:`. */
+export function isEvent(t: string, s: number): boolean {
+  return (
+    t.charCodeAt(s) === 0x65 &&
+    t.charCodeAt(s + 1) === 0x76 &&
+    t.charCodeAt(s + 2) === 0x65 &&
+    t.charCodeAt(s + 3) === 0x6e &&
+    t.charCodeAt(s + 4) === 0x74 &&
+    t.charCodeAt(s + 5) === COLON
+  );
+}
+
+/** Whether the line at s starts with `id:`. */
+export function isId(t: string, s: number): boolean {
+  return t.charCodeAt(s) === 0x69 && t.charCodeAt(s + 1) === 0x64 && t.charCodeAt(s + 2) === COLON;
+}
+
 /** Whether t[v, e) equals `s` (short strings: char by char, which the JIT inlines). */
 export function sameChars(t: string, v: number, e: number, s: string): boolean {
   if (e - v !== s.length) return false;
