@@ -11,8 +11,8 @@
 import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { LineDecoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
-import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, lastLineEnd, sameChars } from "./lines.js";
-import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast, textLineEnd, textTail } from "./lines.js";
+import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, isEvent, isId, lastLineEnd, sameChars } from "./lines.js";
+import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 
 const LF = 0x0a;
@@ -177,13 +177,16 @@ export class JsParser implements EventStreamParser {
     }
     let q = 0;
     if (carried) {
-      const e = textLineEnd(text);
+      // The text's first CR or LF is the chunk's first (delimiters are ASCII, decoded one to
+      // one and in order): searched for by the char the bytes have there.
+      const e = text.indexOf(bytes[first] === LF ? "\n" : "\r");
       this.#endCarried(text.slice(0, e), first - pos);
       if (this.#closed) return;
-      q = text.charCodeAt(e) === CR && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
+      q = text.charCodeAt(e) === CR && e + 1 < text.length && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
       pos = this.#afterLineEnd(bytes, first);
     }
-    const tail = textTail(text, q);
+    // Likewise the text's last CR or LF is the chunk's last (at or after q).
+    const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
     if (last >= pos) {
       this.#utf8Lines(text, q, tail, bytes, pos, last + 1);
       if (this.#closed) return;
@@ -222,7 +225,7 @@ export class JsParser implements EventStreamParser {
         // calling #processLine for them instead kept only 2 of those 20%.)
         this.#dispatch();
         if (this.#closed) return;
-        pos = c0 === CR && str.charCodeAt(pos + 1) === LF ? pos + 2 : pos + 1;
+        pos = c0 === CR && pos < last && str.charCodeAt(pos + 1) === LF ? pos + 2 : pos + 1;
         continue;
       }
       if (nextLF < pos) nextLF = indexOrEnd(str, "\n", pos);
@@ -230,7 +233,7 @@ export class JsParser implements EventStreamParser {
       const eol = nextLF < nextCR ? nextLF : nextCR;
       this.#processLine(str, pos, eol, eol - pos);
       if (this.#closed) return;
-      pos = eol === nextCR && str.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
+      pos = eol === nextCR && eol < last && str.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
     }
   }
 
@@ -265,7 +268,7 @@ export class JsParser implements EventStreamParser {
       const textEol = textLF < textCR ? textLF : textCR;
       this.#processLine(text, q, textEol, eol - p);
       if (this.#closed) return;
-      if (eol === nextCR && str.charCodeAt(eol + 1) === LF) {
+      if (eol === nextCR && eol + 1 < str.length && str.charCodeAt(eol + 1) === LF) {
         p = eol + 2;
         q = textEol + 2;
       } else {
@@ -295,20 +298,30 @@ export class JsParser implements EventStreamParser {
         this.#dispatch();
         base = 0;
         mark = 0;
-      } else if (this.#dataLen === 0 && eol === nextLF && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
+      } else if (this.#dataLen === 0 && eol === nextLF && eol + 1 < end && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
         // One data line then a blank line, the commonest event: its value is the data,
         // dispatched at once, without a trip through the data buffer and a second line.
+        // (Here and below, no char is read past the text or the lines: a read out of bounds
+        // deoptimizes, and the code made after calls charCodeAt as a builtin, which cost 2%
+        // of non-ASCII text in 64 KiB chunks, counted.)
         this.#dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
         base = 0;
         mark = 0;
         if (this.#closed) return;
         q = eol + 2;
         continue;
+      } else if (isEvent(text, q)) {
+        // The other lines of the usual event, `event:` and `id:`, go straight to their
+        // buffers: none of #processLine's checks apply while nothing is discarded and no
+        // line can break the bound (the generic path cost twice as much, counted).
+        this.#setType(text, text.charCodeAt(q + 6) === SPACE ? q + 7 : q + 6, eol, UNMEASURED);
+      } else if (isId(text, q)) {
+        this.#setId(text, text.charCodeAt(q + 3) === SPACE ? q + 4 : q + 3, eol);
       } else {
         this.#processLine(text, q, eol, UNMEASURED);
       }
       if (this.#closed) return;
-      q = eol === nextCR && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
+      q = eol === nextCR && eol + 1 < end && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
     }
     if (this.#dataLen !== base) {
       // Values were appended since `mark`, each as LF + value, or the first one alone (the
@@ -413,29 +426,12 @@ export class JsParser implements EventStreamParser {
         return;
       }
       case FIELD_EVENT: {
-        // "Set the event type buffer to field value."
         if (this.#discarding) return;
-        // Streams repeat a few types: reusing the last one saves a string per event.
-        const last = this.#lastType;
-        if (sameChars(t, v, e, last)) {
-          this.#type = last;
-        } else {
-          this.#type = this.#lastType = t.slice(v, e);
-          this.#lastTypeLen = -1;
-        }
-        if (bytes !== UNMEASURED) {
-          this.#typeLen = valueBytes;
-        } else {
-          // Valid UTF-8: the value's bytes are its chars' (counted once per type string).
-          if (this.#lastTypeLen < 0) this.#lastTypeLen = utf8Length(this.#type);
-          this.#typeLen = this.#lastTypeLen;
-        }
+        this.#setType(t, v, e, bytes === UNMEASURED ? UNMEASURED : valueBytes);
         return;
       }
       case FIELD_ID: {
-        // "If the field value does not contain U+0000 NULL, then set the last event ID buffer
-        // to the field value. Otherwise, ignore the field."
-        if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
+        this.#setId(t, v, e);
         return;
       }
       case FIELD_RETRY: {
@@ -446,6 +442,33 @@ export class JsParser implements EventStreamParser {
         return;
       }
     }
+  }
+
+  // The value of an `event` field: t[v, e), `bytes` long or UNMEASURED.
+  #setType(t: string, v: number, e: number, bytes: number): void {
+    // "Set the event type buffer to field value."
+    // Streams repeat a few types: reusing the last one saves a string per event.
+    const last = this.#lastType;
+    if (sameChars(t, v, e, last)) {
+      this.#type = last;
+    } else {
+      this.#type = this.#lastType = t.slice(v, e);
+      this.#lastTypeLen = -1;
+    }
+    if (bytes !== UNMEASURED) {
+      this.#typeLen = bytes;
+    } else {
+      // Valid UTF-8: the value's bytes are its chars' (counted once per type string).
+      if (this.#lastTypeLen < 0) this.#lastTypeLen = utf8Length(this.#type);
+      this.#typeLen = this.#lastTypeLen;
+    }
+  }
+
+  // The value of an `id` field: t[v, e).
+  #setId(t: string, v: number, e: number): void {
+    // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to
+    // the field value. Otherwise, ignore the field."
+    if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
   }
 
   #dispatch(): void {
