@@ -489,18 +489,20 @@ export class JsParser implements EventStreamParser {
       }
       return;
     }
-    const type = this.#typeLen === 0 ? "message" : this.#type;
     const data = this.#data;
     this.#data = "";
     this.#dataLen = 0;
-    this.#type = "";
-    this.#typeLen = 0;
-    this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
+    this.#emit(data);
   }
 
   // #dispatch for an event whose data buffer would hold `data` alone (not while discarding).
   #dispatchData(data: string): void {
     this.#lastEventId = this.#idBuffer;
+    this.#emit(data);
+  }
+
+  // The event itself, of the type buffer (which it empties) and `data`.
+  #emit(data: string): void {
     const type = this.#typeLen === 0 ? "message" : this.#type;
     this.#type = "";
     this.#typeLen = 0;

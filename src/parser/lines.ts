@@ -4,8 +4,6 @@
 
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 
-const LF = 0x0a;
-const CR = 0x0d;
 const COLON = 0x3a;
 
 // Below this size, finding line ends with a loop over the bytes beats making a string to
