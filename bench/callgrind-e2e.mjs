@@ -6,7 +6,10 @@
 // a change to the client path by on a loaded machine, where CPU time per event moves by up to
 // 2x; the timed e2e bench remains the one to report speed with.
 //
-//   node bench/callgrind-e2e.mjs [--events 200000] [--streams 2] [--clients wasm,iter,eventsource]
+//   node bench/callgrind-e2e.mjs [--events 200000] [--streams 2] [--clients wasm,iter,eventsource] [--keep DIR]
+//
+// --keep DIR keeps each client's callgrind file there (<client>.callgrind), for
+// `callgrind_annotate` (builtins and C++ by name; JIT code shows as "???").
 //
 // env: BENCH_BASE_DIST=<checkout>/dist/index.js adds "wasm@base" and "iter@base" (as in
 // e2e.bench.mjs). Needs valgrind (`apt-get install valgrind`) and a built dist/.
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     streams: { type: "string", default: "2" },
     warmup: { type: "string", default: "2" },
     clients: { type: "string", default: "floor,http-esp,wasm,iter,batches,eventsource" },
+    keep: { type: "string" },
   },
 });
 const events = Number(values.events);
@@ -88,7 +92,7 @@ async function count(id, url, dataLength, dir) {
 const ids = values.clients.split(",");
 if (process.env.BENCH_BASE_DIST) ids.push(...["wasm", "iter"].filter((c) => ids.includes(c)).map((c) => `${c}@base`));
 const server = await startServer();
-const dir = mkdtempSync(join(tmpdir(), "callgrind-e2e-"));
+const dir = values.keep ?? mkdtempSync(join(tmpdir(), "callgrind-e2e-"));
 try {
   console.log(`${events.toLocaleString("en-US")} market ticks per stream, ${streams} measured streams after ${warmup} warm-up ones; client instructions per event (user space, GC included)`);
   /** @type {Map<string, { label: string, perEvent: number }>} */
@@ -104,5 +108,5 @@ try {
   }
 } finally {
   server.child.kill();
-  rmSync(dir, { recursive: true, force: true });
+  if (values.keep === undefined) rmSync(dir, { recursive: true, force: true });
 }

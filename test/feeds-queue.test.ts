@@ -85,3 +85,54 @@ test('"block" pauses the stream at the bound and resumes it as the consumer catc
   expect(got).toEqual(range(0, CHUNKS * PER));
   expect(most).toBeLessThanOrEqual(5 - 1 + PER);
 });
+
+// The queue holds each chunk's events in the array they came in, read from an offset: the
+// tests below put that offset where a waiting consumer, a policy or a late iterator moves it.
+
+test("a waiting next() takes a chunk's first event; the rest wait behind it under drop-newest", async () => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const s = track(EventSource.fromReadableStream(new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) })));
+  const it = s.events({ bufferSize: 2, overflow: "drop-newest" });
+  const first = it.next();
+  controller.enqueue(block(0, 5));
+  expect((await first).value?.data).toBe("0");
+  controller.enqueue(block(5, 7));
+  await until(() => s.stats.events === 7);
+  controller.close();
+  const rest: string[] = [];
+  for await (const e of { [Symbol.asyncIterator]: () => it }) rest.push(e.data);
+  expect(rest).toEqual(["1", "2"]);
+  expect(s.stats.dropped).toBe(4);
+});
+
+test("drop-oldest that cuts into an earlier chunk keeps its newest events and all of the next", async () => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const s = track(EventSource.fromReadableStream(new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) })));
+  const it = s.events({ bufferSize: 5, overflow: "drop-oldest" });
+  controller.enqueue(block(0, 4));
+  await until(() => s.stats.events === 4);
+  expect(await take(it, 1)).toEqual(["0"]);
+  // 3 wait from the middle of the first chunk; 3 more drop its two oldest, not the third.
+  controller.enqueue(block(4, 7));
+  await until(() => s.stats.events === 7);
+  controller.close();
+  const rest: string[] = [];
+  for await (const e of { [Symbol.asyncIterator]: () => it }) rest.push(e.data);
+  expect(rest).toEqual(["2", "3", "4", "5", "6"]);
+  expect(s.stats.dropped).toBe(1);
+});
+
+test("an iterator made by a listener in the middle of a chunk yields that event and the ones after it", async () => {
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const s = track(EventSource.fromReadableStream(new ReadableStream<Uint8Array>({ start: (c) => void (controller = c) })));
+  const early = s.events();
+  let late: AsyncIterator<EventSourceMessageEvent> | undefined;
+  s.addEventListener("message", (e) => {
+    if ((e as MessageEvent).data === "2") late = s.events();
+  });
+  controller.enqueue(block(0, 6));
+  await until(() => s.stats.events === 6);
+  expect(await take(early, 6)).toEqual(range(0, 6));
+  // The event being dispatched goes to the iterators after its listeners have run.
+  expect(await take(late!, 4)).toEqual(range(2, 6));
+});

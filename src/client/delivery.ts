@@ -16,13 +16,15 @@ import type { ConsumerSettings } from "./options.js";
 export class Delivery {
   readonly #target: EventTarget;
   readonly #stats: Pick<EventSourceStats, "events" | "dropped">;
-  readonly #events: Consumers<EventSourceMessageEvent>;
+  readonly #events: Consumers<EventSourceMessageEvent[]>;
   readonly #batches: Consumers<ParsedEvent[]>;
   readonly book = new ListenerBook(() => this.#routes());
   /** Event `origin`: that of the stream's final URL. */
   origin = "";
   /** The records of the chunk being parsed, while a `batches()` iterator exists. */
   #batch: ParsedEvent[] | null = null;
+  /** The MessageEvents of the chunk being parsed, while an `events()` iterator exists. */
+  #chunkEvents: EventSourceMessageEvent[] | null = null;
   #dispatch = false;
   #builtInListeners = false;
   #wantEvents = false;
@@ -57,18 +59,28 @@ export class Delivery {
     // lastEventId.
     const event = makeMessageEvent(type, parsed.data, this.origin, parsed.lastEventId);
     if (listened) this.#target.dispatchEvent(event);
-    if (this.#wantEvents && this.#events.size !== 0) this.#stats.dropped += this.#events.push(event);
+    if (this.#wantEvents) this.#chunkEvents!.push(event);
   }
 
-  /** The chunk was parsed: its records go to the `batches()` iterators. */
+  /** The chunk was parsed: its events go to the iterators. */
   flush(): void {
+    this.#flushEvents();
     const batch = this.#batch;
     if (batch === null || batch.length === 0) return;
     this.#batch = [];
     this.#stats.dropped += this.#batches.pushArray(batch);
   }
 
+  #flushEvents(): void {
+    const events = this.#chunkEvents;
+    if (events === null || events.length === 0) return;
+    this.#chunkEvents = [];
+    if (this.#events.size !== 0) this.#stats.dropped += this.#events.pushArray(events);
+  }
+
   addEvents(settings: ConsumerSettings<EventSourceMessageEvent>, onReturn: () => void): EventQueue<EventSourceMessageEvent> {
+    // Added by a listener in the middle of a chunk: the events before it are not its own.
+    this.#flushEvents();
     const queue = this.#events.add((hooks) => new EventQueue(settings, hooks), onReturn);
     this.#added();
     return queue;
@@ -103,6 +115,8 @@ export class Delivery {
     this.#builtInListeners = this.book.builtInTypes !== 0;
     this.#wantEvents = this.#events.size !== 0;
     this.#makeEvents = this.#dispatch || this.#builtInListeners || this.#wantEvents;
+    if (this.#events.size === 0) this.#chunkEvents = null;
+    else this.#chunkEvents ??= [];
     if (this.#batches.size === 0) this.#batch = null;
     else this.#batch ??= [];
   }
