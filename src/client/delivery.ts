@@ -23,6 +23,7 @@ export class Delivery {
   origin = "";
   /** The records of the chunk being parsed, while a `batches()` iterator exists. */
   #batch: ParsedEvent[] | null = null;
+  #batchLength = 0;
   /** The MessageEvents of the chunk being parsed, while an `events()` iterator exists. */
   #chunkEvents: EventSourceMessageEvent[] | null = null;
   #dispatch = false;
@@ -49,7 +50,7 @@ export class Delivery {
   deliver(parsed: ParsedEvent): void {
     this.#stats.events++;
     const batch = this.#batch;
-    if (batch !== null) batch.push(parsed);
+    if (batch !== null) batch[this.#batchLength++] = parsed;
     if (!this.#makeEvents) return;
     const type = parsed.type;
     // A server's `event: error` or `event: open` reaches the listeners of those types.
@@ -66,8 +67,11 @@ export class Delivery {
   flush(): void {
     this.#flushEvents();
     const batch = this.#batch;
-    if (batch === null || batch.length === 0) return;
-    this.#batch = [];
+    const length = this.#batchLength;
+    if (batch === null || length === 0) return;
+    batch.length = length;
+    this.#batch = new Array<ParsedEvent>(Math.min(length, 8192));
+    this.#batchLength = 0;
     this.#stats.dropped += this.#batches.pushArray(batch);
   }
 
@@ -117,7 +121,9 @@ export class Delivery {
     this.#makeEvents = this.#dispatch || this.#builtInListeners || this.#wantEvents;
     if (this.#events.size === 0) this.#chunkEvents = null;
     else this.#chunkEvents ??= [];
-    if (this.#batches.size === 0) this.#batch = null;
-    else this.#batch ??= [];
+    if (this.#batches.size === 0) {
+      this.#batch = null;
+      this.#batchLength = 0;
+    } else this.#batch ??= [];
   }
 }
