@@ -20,8 +20,8 @@ export let surveyAscii = true;
 // half as much again, measured, and calling ASCII lines non-ASCII only sends them down the
 // exact UTF-8 path). Read four bytes at a time where the span allows: a typed array read
 // costs a map and a bounds check, so a loop over bytes spent about 27 instructions on each (a
-// fifth of all of non-ASCII text at 64-byte chunks, counted). A word with a byte below 0x0e gets the exact mask of its LFs and CRs,
-// whose places clz32 gives.
+// fifth of all of non-ASCII text at 64-byte chunks, counted). A word with a byte below 0x0e
+// gets the exact mask of its LFs and CRs, whose places clz32 gives.
 export function survey(bytes: Uint8Array, from: number): void {
   const n = bytes.length;
   if (n > SMALL_CHUNK) throw new RangeError(`survey() takes at most ${SMALL_CHUNK} bytes`);
@@ -75,8 +75,8 @@ export function survey(bytes: Uint8Array, from: number): void {
 const SCRATCH_WORDS = new Int32Array(SMALL_CHUNK / 4);
 const SCRATCH = new Uint8Array(SCRATCH_WORDS.buffer);
 
-// The fewest bytes for which survey() reads words (below, the view costs more than it
-// saves), and the bytes that firstLineEnd() and lastLineEnd() read one by one before words.
+// The bytes that firstLineEnd() and lastLineEnd() read one by one before words (a line end is
+// often near, and a view of words costs as much as reading about ten bytes).
 const WORDS_FROM = 16;
 
 // Which byte of a word comes first in memory.
