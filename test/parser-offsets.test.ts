@@ -7,6 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { createParser } from "../src/parser/index.js";
+import { SMALL_CHUNK, survey, surveyAscii, surveyFirst, surveyLast } from "../src/parser/lines.js";
 import type { EngineName } from "../src/parser/types.js";
 import { randomBytes, sseStream, utf8TextStream } from "./arbitraries.js";
 import type { OracleResult, Output } from "./oracle.js";
@@ -127,5 +128,29 @@ describe("engine js, one line end at every place in a chunk, at every alignment"
         }
       }
     }
+  });
+});
+
+describe("survey() of small chunks, one after another", () => {
+  // survey() reads words from a scratch copy that outlives each call: bytes of an earlier,
+  // longer chunk past this one's end, and this chunk's bytes before `from`, are not its own.
+  test("the first and last line ends in bytes[from, n) and whether they are ASCII", () => {
+    const chunk = fc
+      .array(fc.constantFrom(0x0a, 0x0d, 0x41, 0x80, 0xe3), { maxLength: SMALL_CHUNK })
+      .chain((bytes) => fc.tuple(fc.constant(Uint8Array.from(bytes)), fc.integer({ min: 0, max: bytes.length })));
+    fc.assert(
+      fc.property(fc.array(chunk, { minLength: 1, maxLength: 6 }), (chunks) => {
+        for (const [bytes, from] of chunks) {
+          const ends = [...bytes.keys()].filter((i) => i >= from && (bytes[i] === 0x0a || bytes[i] === 0x0d));
+          survey(bytes, from);
+          expect([surveyFirst, surveyLast, surveyAscii]).toEqual([
+            ends[0] ?? bytes.length,
+            ends.at(-1) ?? -1,
+            bytes.subarray(from).every((b) => b < 0x80),
+          ]);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
