@@ -204,7 +204,7 @@ export class EventQueue<T extends { readonly type: string }> extends Queue<T> im
     return this.#key === null ? this.#count : this.#byKey.size;
   }
 
-  /** `events` (never empty) becomes this queue's own. */
+  /** `events` (one chunk's, never empty) becomes this queue's own. */
   push(events: T[]): number {
     const types = this.#types;
     if (types !== null) events = events.filter((e) => types.has(e.type));
@@ -444,8 +444,8 @@ export class Consumers<Item> {
   }
 
   /**
-   * As `push`, for arrays that queues may keep and cut (batches): the last queue gets `items`
-   * itself, the others a copy each.
+   * As `push`, for arrays that queues may keep and cut (a chunk's events or records): the
+   * last queue gets `items` itself, the others a copy each.
    */
   pushArray(items: Item & unknown[]): number {
     if (this.#queues.size === 1) return this.push(items);
