@@ -50,7 +50,9 @@ function startServer() {
  */
 async function count(id, url, dataLength, dir) {
   const out = join(dir, `${id.replace("@", "-")}.callgrind`);
-  const env = { ...process.env };
+  // A full GC before each stream (see lib/e2e-client.mjs), as when the counts in bench/README.md
+  // were taken: they stay comparable.
+  const env = { ...process.env, BENCH_E2E_GC: "1" };
   const client = id.endsWith("@base") ? id.slice(0, -"@base".length) : id;
   if (id.endsWith("@base")) env.BENCH_DIST = env.BENCH_BASE_DIST;
   const child = spawn(

@@ -11,7 +11,9 @@
 //   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_ROUNDS=<max rounds>,
 //        BENCH_E2E_BUDGET=<s: no new round after this>, BENCH_REQUIRE_OURS=1,
 //        BENCH_IMPLS=wasm,iter (the two baselines and the floor are always kept),
-//        BENCH_E2E_CPU_PROF=<dir> (clients run with node --cpu-prof, profiles written there),
+//        BENCH_E2E_GC=1 (a full GC before each stream: the method before 2026-12-01, see
+//        lib/e2e-client.mjs), BENCH_E2E_CPU_PROF=<dir> (clients run with node --cpu-prof,
+//        profiles written there),
 //        BENCH_BASE_DIST=<checkout>/dist/index.js (also clients "wasm@base" and "iter@base" on
 //        that earlier build, to show what a change did to the speed)
 
@@ -28,6 +30,7 @@ const MIN_ROUNDS = Math.min(MAX_ROUNDS, 3);
 // this much has passed (after MIN_ROUNDS), and one stream may take at most STREAM_TIMEOUT.
 const BUDGET_MS = (Number(process.env.BENCH_E2E_BUDGET) || 240) * 1e3;
 const STREAM_TIMEOUT_MS = SMOKE ? 60_000 : 90_000;
+const FORCED_GC = process.env.BENCH_E2E_GC === "1";
 const BASELINE = "eventsource";
 const PEER = "http-esp";
 /** Client ids, in table order. */
@@ -162,7 +165,8 @@ export async function main() {
     const live = clients.filter((c) => !c.skip);
     console.log(
       `${server.events.toLocaleString("en-US")} market-tick events (${(server.bytes / 2 ** 20).toFixed(1)} MiB) per stream; ` +
-        `${live.length} clients, each in its own process; a warm-up stream each, then up to ${MAX_ROUNDS} rounds (at least ${MIN_ROUNDS}, none started after ${BUDGET_MS / 1e3} s)${SMOKE ? " (SMOKE)" : ""}`,
+        `${live.length} clients, each in its own process; a warm-up stream each, then up to ${MAX_ROUNDS} rounds (at least ${MIN_ROUNDS}, none started after ${BUDGET_MS / 1e3} s)` +
+        `${FORCED_GC ? "; a full GC before each stream (BENCH_E2E_GC=1)" : ""}${SMOKE ? " (SMOKE)" : ""}`,
     );
     for (const note of notes) console.log(`NOTE: ${note}`);
 
@@ -217,7 +221,7 @@ export async function main() {
     });
     console.log("");
     console.log(e2eTable(results) + "\n");
-    const out = { kind: "e2e", machine: info, loadAfter: machine().load, events: server.events, bytes: server.bytes, rounds, wallSeconds: (performance.now() - t0) / 1e3, notes, results };
+    const out = { kind: "e2e", machine: info, loadAfter: machine().load, events: server.events, bytes: server.bytes, rounds, forcedGc: FORCED_GC, wallSeconds: (performance.now() - t0) / 1e3, notes, results };
     writeJson(out);
     return out;
   } finally {

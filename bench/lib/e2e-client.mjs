@@ -7,8 +7,15 @@
 //   <- { run: true }  -> { ms, cpuUs, events, dataLength, bytes } | { error }
 //
 // Each run is one whole stream: open, receive every event (touching its type, data and last
-// event ID, as a user would), close at the last one. A full GC comes before each run, outside
-// the timed span, so that one stream's garbage is not collected on the next one's clock.
+// event ID, as a user would), close at the last one. By default nothing comes between runs, as
+// in a process that keeps receiving: what is measured is the warmed-up steady state. With
+// BENCH_E2E_GC=1 a full GC comes before each run (outside the timed span), the method before
+// 2026-12-01: it keeps one stream's garbage off the next one's clock, but it also frees the
+// last stream's source and sockets, and V8 then drops the optimized code that embedded them
+// ("weak objects" in --trace-deopt), so each stream re-optimizes its whole path (46-64
+// functions a stream against 2 without, --trace-opt) and regrows a young generation shrunk
+// to its minimum. That cost every client, the bytes-only floor included (85 -> 166 ns of CPU
+// per event), and no long-lived feed consumer ever pays it.
 
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
@@ -78,8 +85,7 @@ async function load() {
 }
 
 const client = await load();
-// BENCH_E2E_GC=0: no forced GC (a --cpu-prof run, whose GC figure must be the stream's own).
-const gc = process.env.BENCH_E2E_GC === "0" ? undefined : /** @type {(() => void) | undefined} */ (/** @type {any} */ (globalThis).gc);
+const gc = process.env.BENCH_E2E_GC === "1" ? /** @type {(() => void) | undefined} */ (/** @type {any} */ (globalThis).gc) : undefined;
 if (client.skip !== undefined || client.run === undefined) {
   process.send?.({ skip: client.skip, label: client.label, ours: client.ours });
 } else {
