@@ -4,7 +4,9 @@
 // up, switches counting on for itself, then reads `streams` more. What it counts is the client
 // process's user-space instructions (the kernel's socket work is not in it): the figure to judge
 // a change to the client path by on a loaded machine, where CPU time per event moves by up to
-// 2x; the timed e2e bench remains the one to report speed with.
+// 2x; the timed e2e bench remains the one to report speed with. Unlike the timed bench, it runs
+// a full GC before each stream (BENCH_E2E_GC=1), as when the counts in bench/README.md and the
+// README were taken: so its counts include each stream's re-optimization (see lib/e2e-client.mjs).
 //
 //   node bench/callgrind-e2e.mjs [--events 200000] [--streams 2] [--clients wasm,iter,eventsource] [--keep DIR]
 //

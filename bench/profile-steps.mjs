@@ -254,7 +254,9 @@ function startServer(events) {
 async function clientCpu(server, id, streams, extraArgs = []) {
   const child = fork(HERE("./lib/e2e-client.mjs"), [id, server.url, String(server.events), String(server.dataLength)], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
-    env: process.env,
+    // A profiled client gets no forced GC, even with BENCH_E2E_GC=1: its GC figure is then the
+    // streams' own.
+    env: extraArgs.includes("--cpu-prof") ? { ...process.env, BENCH_E2E_GC: "0" } : process.env,
     execArgv: ["--expose-gc", "--no-warnings", ...extraArgs],
   });
   const next = () => new Promise((resolve, reject) => child.once("message", (/** @type {any} */ m) => (m.error || m.skip ? reject(new Error(m.error ?? m.skip)) : resolve(m))));

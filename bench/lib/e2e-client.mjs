@@ -86,6 +86,7 @@ async function load() {
 
 const client = await load();
 const gc = process.env.BENCH_E2E_GC === "1" ? /** @type {(() => void) | undefined} */ (/** @type {any} */ (globalThis).gc) : undefined;
+if (process.env.BENCH_E2E_GC === "1" && gc === undefined) throw new Error("BENCH_E2E_GC=1 needs node --expose-gc");
 if (client.skip !== undefined || client.run === undefined) {
   process.send?.({ skip: client.skip, label: client.label, ours: client.ours });
 } else {

@@ -242,8 +242,9 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
         "Each client runs in a child process of its own and imports the built package (dist/) by its path; a stream is timed from the request to the last event (EventSources are closed at it). " +
         `After one warm-up stream per client, the clients take turns, one stream each per round in a rotating order: ${e2e.rounds} rounds. ` +
         "Figures are medians over the rounds, with the min-max; CPU is the client process's user+system time (`process.cpuUsage`: its own threads, GC included, not the server's). " +
-        (e2e.forcedGc
-          ? "A full GC ran before each stream (BENCH_E2E_GC=1), so each stream re-optimized its path and regrew its young generation (see bench/README.md). "
+        // results.json of runs before 2026-12-01 has no forcedGc: those runs all forced it.
+        (e2e.forcedGc !== false
+          ? "A full GC ran before each stream (BENCH_E2E_GC=1, or a run before 2026-12-01), so each stream re-optimized its path and regrew its young generation (see bench/README.md). "
           : "Nothing runs between a client's streams (no forced GC), as in a process that keeps receiving: the figures are the warmed-up steady state (see bench/README.md for the method before 2026-12-01). ") +
         "Ratios are of the medians; in brackets, the range of the same ratio taken round by round (streams of one round ran side by side). " +
         "The floor's events/s are the stream's events over the time to read its bytes.",

@@ -1,7 +1,8 @@
 /**
  * Which event types have listeners, so that a source makes a MessageEvent (and dispatches it)
- * only when someone can receive it: Node's MessageEvent plus dispatchEvent cost ~170 ns per
- * event, more than the parser, and a `batches()` consumer needs neither. EventTarget has no
+ * only when someone can receive it: making Node's Event and dispatching it cost about 100 ns per
+ * event end to end (listeners against `batches()`, README "Benchmarks"), more than the parser,
+ * and a `batches()` consumer needs neither. EventTarget has no
  * public way to ask (Node's `events.getEventListeners` is Node-only and builds an array per
  * call), so the source keeps this book from its own addEventListener/removeEventListener.
  *
