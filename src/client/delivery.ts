@@ -31,12 +31,11 @@ export class Delivery {
    * helper class for both measured 2,143 and 4,096.
    */
   #batchLength = 0;
-  /** The MessageEvents of the chunk being parsed, while an `events()` iterator exists. */
+  /** The MessageEvents of the chunk being parsed, while an `events()` iterator exists (else null). */
   #chunkEvents: EventSourceMessageEvent[] | null = null;
   #chunkEventsLength = 0;
   #dispatch = false;
   #builtInListeners = false;
-  #wantEvents = false;
   #makeEvents = false;
   /** Set by `end()`: the source is closed for good, and a later iterator ends at once. */
   #ended: { readonly failure: EventSourceError | null } | null = null;
@@ -69,13 +68,15 @@ export class Delivery {
     const type = parsed.type;
     // A server's `event: error` or `event: open` reaches the listeners of those types.
     const listened = this.#dispatch || (this.#builtInListeners && (type === "error" || type === "open"));
-    if (!listened && !this.#wantEvents) return;
+    if (!listened && this.#chunkEvents === null) return;
     // 4-6. A MessageEvent, type "message" or the event type buffer, with data, origin and
     // lastEventId.
     const event = makeMessageEvent(type, parsed.data, this.origin, parsed.lastEventId);
     if (listened) this.#target.dispatchEvent(event);
-    if (this.#wantEvents) {
-      const events = this.#chunkEvents!;
+    // Read after the listeners ran: one of them may have made the first iterator, or flushed
+    // the chunk's array by making another.
+    const events = this.#chunkEvents;
+    if (events !== null) {
       const i = this.#chunkEventsLength++;
       if (i < events.length) events[i] = event;
       else events.push(event);
@@ -140,8 +141,7 @@ export class Delivery {
   #routes(): void {
     this.#dispatch = this.book.messageTypes !== 0;
     this.#builtInListeners = this.book.builtInTypes !== 0;
-    this.#wantEvents = this.#events.size !== 0;
-    this.#makeEvents = this.#dispatch || this.#builtInListeners || this.#wantEvents;
+    this.#makeEvents = this.#dispatch || this.#builtInListeners || this.#events.size !== 0;
     if (this.#events.size === 0) {
       this.#chunkEvents = null;
       this.#chunkEventsLength = 0;
