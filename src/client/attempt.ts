@@ -1,12 +1,11 @@
 /**
  * One connection attempt: the abort controller of its request, its response once there is
- * one and the reading of its body, the idle watchdog and the pause state. Ending it (`end()`)
- * releases all of them; the source then starts a new attempt for a reconnection.
+ * one and the reading of its body into the source's Delivery, the idle watchdog and the pause
+ * state. Ending it (`end()`) releases all of them; the source then starts a new attempt for a
+ * reconnection.
  */
-import type { EventStreamParser } from "../parser/types.js";
 import type { Delivery } from "./delivery.js";
 import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
-import type { EventSourceStats } from "./events.js";
 import { MAX_TIMER_DELAY } from "./reconnect.js";
 import type { TransportResponse } from "./transport/types.js";
 
@@ -60,34 +59,22 @@ export class Attempt {
   }
 
   /**
-   * HTML constructor step 15.4: "interpret res's body line by line" (the response set in
-   * `response`). The end of the body or its error is handed to `failed`, unless the attempt
+   * Hands each chunk of the response's body (set in `response`) to `delivery`, until the
+   * attempt ends. The end of the body or its error is handed to `failed`, unless the attempt
    * has ended first.
    */
-  read(
-    parser: EventStreamParser,
-    stats: Pick<EventSourceStats, "events" | "bytes" | "lastEventAt">,
-    delivery: Delivery,
-    failed: (init: EventSourceErrorInit) => void,
-  ): void {
+  read(delivery: Delivery, failed: (init: EventSourceErrorInit) => void): void {
     const response = this.response;
     if (response === null) return;
     const watched = this.idleTimeout > 0;
     response.read({
       onData: (chunk) => {
         if (this.#ended) return;
-        // The clock is read per chunk only for the idle watchdog; without one, only for a
-        // chunk that carried events (stats.lastEventAt).
+        // The clock is read per chunk only for the idle watchdog (Delivery reads it itself
+        // for a chunk that carried events when this did not).
         let now = 0;
         if (watched) this.lastChunkAt = now = Date.now();
-        stats.bytes += chunk.byteLength;
-        const before = stats.events;
-        // One call per chunk; the parser calls back per event (see Delivery.deliver).
-        parser.feed(chunk);
-        if (stats.events !== before) {
-          stats.lastEventAt = watched ? now : Date.now();
-          delivery.flush();
-        }
+        delivery.chunk(chunk, now);
       },
       onEnd: () => {
         // 14. processEventSourceEndOfBody: "if res is not a network error, then reestablish
