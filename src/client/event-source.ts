@@ -78,6 +78,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   readonly #input: StreamInput | null;
   readonly #engineChoice: EngineChoice;
   readonly #idleTimeout: number;
+  readonly #eventTimeout: number;
   readonly #reconnect: ReconnectPolicy;
   readonly #hooks: Lifecycle;
   /** Stops watching the `signal` option (see watchAbort). */
@@ -135,6 +136,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 13. "Set ev's request to request."
     this.#request = new StreamRequest(urlRecord, input !== null ? { fetch: input.fetch } : options);
     this.#idleTimeout = finiteOption(options.idleTimeout, 0, "idleTimeout");
+    this.#eventTimeout = finiteOption(options.eventTimeout, 0, "eventTimeout");
     this.#reconnect = new ReconnectPolicy(reconnectSettings(options.reconnect));
     this.#hooks = new Lifecycle(options.on);
 
@@ -267,6 +269,24 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     this.#delivery.end(null);
   }
 
+  /**
+   * Drops the connection, or stops waiting for the next attempt, and connects again at once
+   * with `Last-Event-ID`, so the server resumes after the last event received: after a
+   * network change, say. No error event fires (the caller knows why); `open` fires again when
+   * the new connection opens. Inside a listener, the rest of the chunk is dropped, as with
+   * `close()`. No effect on a closed source or one made by `fromReadableStream`.
+   */
+  reconnect(): void {
+    if (this.#readyState === CLOSED || this.#input !== null) return;
+    if (this.#conn !== null) this.#detach(this.#conn);
+    this.#reconnect.cancel();
+    this.#reconnect.ended();
+    this.#delivery.parser.end();
+    this.#setReadyState(CONNECTING);
+    this.#reconnects++;
+    this.#connect();
+  }
+
   // ---------------------------------------------------------------- connection lifecycle
 
   /** HTML reestablish step 5: "Queue a task to run the following steps". */
@@ -274,9 +294,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 5.1 "If the EventSource object's readyState attribute is not set to CONNECTING, then
     // return."
     if (this.#readyState !== CONNECTING) return;
-    const conn: Attempt = new Attempt(this.#idleTimeout, () =>
-      this.#attemptFailed(conn, { code: "IDLE_TIMEOUT", message: `no data received for ${this.#idleTimeout} ms` }, true),
-    );
+    const conn: Attempt = new Attempt(this.#idleTimeout, this.#eventTimeout, (init) => this.#attemptFailed(conn, init, true));
     this.#conn = conn;
     this.#fetch(conn).catch((error: unknown) => {
       // Nothing in #fetch is expected to throw (listener exceptions are reported by
@@ -376,7 +394,10 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     }
     const next = policy.next(init, spec);
     if (next.final !== null) {
-      this.#fail(null, next.final);
+      // A 204 is the server's way to say "stop": the spec fails the connection (the error
+      // event fires), but for iterators it is the end of the stream, not a failure.
+      const noContent = next.final.code === "HTTP_STATUS" && next.final.status === 204;
+      this.#fail(null, next.final, noContent ? null : new EventSourceError(next.final));
       return;
     }
     // 1.2 "Set the readyState attribute to CONNECTING."

@@ -23,9 +23,17 @@ function response() {
   return { res, calls, sink: () => sink! };
 }
 
+/** Stands in for Delivery: records chunks, and takes a chunk that starts with "data" as an event. */
 function recorder() {
   const chunks: { text: string; now: number }[] = [];
-  const sink = { chunk: (bytes: Uint8Array, now: number) => chunks.push({ text: new TextDecoder().decode(bytes), now }) };
+  const sink = {
+    lastEventAt: null as number | null,
+    chunk(bytes: Uint8Array, now: number): void {
+      const text = new TextDecoder().decode(bytes);
+      chunks.push({ text, now });
+      if (text.startsWith("data")) this.lastEventAt = Date.now();
+    },
+  };
   return { delivery: sink as unknown as Delivery, chunks };
 }
 
@@ -34,7 +42,7 @@ afterEach(() => void vi.useRealTimers());
 describe("Attempt.read", () => {
   test("each chunk goes to delivery.chunk, with the clock read only when an idle watchdog needs it", () => {
     for (const idleTimeout of [0, 5000]) {
-      const attempt = new Attempt(idleTimeout, () => {});
+      const attempt = new Attempt(idleTimeout, 0, () => {});
       const { res, sink } = response();
       const { delivery, chunks } = recorder();
       attempt.response = res;
@@ -48,7 +56,7 @@ describe("Attempt.read", () => {
   });
 
   test("after end(), no chunk, end or error reaches the source", () => {
-    const attempt = new Attempt(0, () => {});
+    const attempt = new Attempt(0, 0, () => {});
     const { res, sink, calls } = response();
     const { delivery, chunks } = recorder();
     const failures: EventSourceErrorInit[] = [];
@@ -67,7 +75,7 @@ describe("Attempt.read", () => {
 
   test("the body's end is STREAM_ENDED, its error NETWORK with the cause", () => {
     for (const ending of ["end", "error"] as const) {
-      const attempt = new Attempt(0, () => {});
+      const attempt = new Attempt(0, 0, () => {});
       const { res, sink } = response();
       const failures: EventSourceErrorInit[] = [];
       attempt.response = res;
@@ -87,7 +95,7 @@ describe("Attempt's idle watchdog", () => {
   test("fires once no byte came for idleTimeout ms; each chunk moves the deadline", () => {
     vi.useFakeTimers();
     let idle = 0;
-    const attempt = new Attempt(1000, () => idle++);
+    const attempt = new Attempt(1000, 0, () => idle++);
     const { res, sink } = response();
     attempt.response = res;
     attempt.watchIdle();
@@ -104,7 +112,7 @@ describe("Attempt's idle watchdog", () => {
   test("does not fire while paused by backpressure, and re-arms on resume", () => {
     vi.useFakeTimers();
     let idle = 0;
-    const attempt = new Attempt(1000, () => idle++);
+    const attempt = new Attempt(1000, 0, () => idle++);
     const { res, calls } = response();
     attempt.response = res;
     attempt.watchIdle();
@@ -125,10 +133,60 @@ describe("Attempt's idle watchdog", () => {
   test("ending the attempt stops the watchdog", () => {
     vi.useFakeTimers();
     let idle = 0;
-    const attempt = new Attempt(1000, () => idle++);
+    const attempt = new Attempt(1000, 0, () => idle++);
     attempt.watchIdle();
     attempt.end();
     vi.advanceTimersByTime(5000);
     expect(idle).toBe(0);
+  });
+});
+
+describe("Attempt's event watchdog (eventTimeout)", () => {
+  test("heartbeats do not keep it quiet: no event for eventTimeout ms since the open is EVENT_TIMEOUT", () => {
+    vi.useFakeTimers();
+    const timeouts: EventSourceErrorInit[] = [];
+    const attempt = new Attempt(0, 1000, (init) => timeouts.push(init));
+    const { res, sink } = response();
+    attempt.response = res;
+    attempt.read(recorder().delivery, () => {});
+    for (let i = 0; i < 9; i++) {
+      vi.advanceTimersByTime(100);
+      sink().onData(new TextEncoder().encode(":\n"));
+    }
+    expect(timeouts).toEqual([]);
+    vi.advanceTimersByTime(100);
+    expect(timeouts.map((t) => t.code)).toEqual(["EVENT_TIMEOUT"]);
+    attempt.end();
+  });
+
+  test("each event moves the deadline; a pause by backpressure does not count", () => {
+    vi.useFakeTimers();
+    const timeouts: EventSourceErrorInit[] = [];
+    const attempt = new Attempt(0, 1000, (init) => timeouts.push(init));
+    const { res, sink } = response();
+    attempt.response = res;
+    attempt.read(recorder().delivery, () => {});
+    vi.advanceTimersByTime(800);
+    sink().onData(new TextEncoder().encode("data: x\n\n"));
+    vi.advanceTimersByTime(800);
+    expect(timeouts).toEqual([]);
+    attempt.pause();
+    vi.advanceTimersByTime(5000);
+    expect(timeouts).toEqual([]);
+    attempt.resume();
+    vi.advanceTimersByTime(999);
+    expect(timeouts).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(timeouts.map((t) => t.code)).toEqual(["EVENT_TIMEOUT"]);
+    attempt.end();
+  });
+
+  test("not armed before the body is read (the connect phase is idleTimeout's)", () => {
+    vi.useFakeTimers();
+    const timeouts: EventSourceErrorInit[] = [];
+    const attempt = new Attempt(0, 100, (init) => timeouts.push(init));
+    vi.advanceTimersByTime(1000);
+    expect(timeouts).toEqual([]);
+    attempt.end();
   });
 });
