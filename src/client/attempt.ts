@@ -1,18 +1,58 @@
 /**
  * One connection attempt: the abort controller of its request, its response once there is
- * one and the reading of its body, the idle watchdog and the pause state. Ending it (`end()`)
- * releases all of them; the source then starts a new attempt for a reconnection.
+ * one and the reading of its body into the source's Delivery, the watchdogs (`idleTimeout`,
+ * `eventTimeout`) and the pause state. Ending it (`end()`) releases all of them; the source
+ * then starts a new attempt for a reconnection.
  */
-import type { EventStreamParser } from "../parser/types.js";
 import type { Delivery } from "./delivery.js";
 import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
-import type { EventSourceStats } from "./events.js";
 import { MAX_TIMER_DELAY } from "./reconnect.js";
 import type { TransportResponse } from "./transport/types.js";
 
-/** Timers are objects with unref() on Node, numbers in browsers. */
-function unref(timer: ReturnType<typeof setTimeout>): void {
-  (timer as { unref?: () => void }).unref?.();
+/**
+ * Fires `expired` once `last()` (a `Date.now()` reading) is `timeout` ms old, unless `active()`
+ * says otherwise when it looks. Moving the deadline is a timestamp store by the caller (no
+ * clearTimeout/setTimeout per chunk): the timer re-arms itself for the remaining time when it
+ * fires early.
+ */
+class Watchdog {
+  #timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    readonly timeout: number,
+    readonly last: () => number,
+    readonly active: () => boolean,
+    readonly expired: () => void,
+  ) {}
+
+  get armed(): boolean {
+    return this.#timer !== null;
+  }
+
+  start(): void {
+    if (this.timeout !== 0) this.#arm(this.timeout);
+  }
+
+  stop(): void {
+    if (this.#timer === null) return;
+    clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(this.#check, Math.min(ms, MAX_TIMER_DELAY));
+    // Unref'd (Node's timers are objects with unref(), browsers' are numbers): the socket is
+    // what keeps the process alive, not this watchdog.
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  readonly #check = (): void => {
+    this.#timer = null;
+    if (!this.active()) return;
+    const quiet = Date.now() - this.last();
+    if (quiet >= this.timeout) this.expired();
+    else this.#arm(this.timeout - quiet);
+  };
 }
 
 export class Attempt {
@@ -20,17 +60,28 @@ export class Attempt {
   response: TransportResponse | null = null;
   /** `Date.now()` of the last activity (a response, a chunk), for the idle watchdog. */
   lastChunkAt = 0;
-  #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** `Date.now()` when the body started to be read or resumed, for the event watchdog. */
+  #readSince = 0;
+  #delivery: Delivery | null = null;
+  readonly #idle: Watchdog;
+  readonly #quiet: Watchdog;
   #paused = false;
   #ended = false;
 
   /**
-   * @param idleTimeout - ms without activity before `onIdle` (0: no watchdog).
+   * @param idleTimeout - ms without a byte (from the request on) before `onTimeout` (0: none).
+   * @param eventTimeout - ms without an event (from the open on) before `onTimeout` (0: none).
    */
-  constructor(
-    readonly idleTimeout: number,
-    readonly onIdle: () => void,
-  ) {}
+  constructor(idleTimeout: number, eventTimeout: number, onTimeout: (init: EventSourceErrorInit) => void) {
+    // Paused by us (backpressure) is neither idle nor quiet: both are re-armed on resume.
+    const active = (): boolean => !this.#ended && !this.#paused;
+    this.#idle = new Watchdog(idleTimeout, () => this.lastChunkAt, active, () =>
+      onTimeout({ code: "IDLE_TIMEOUT", message: `no data received for ${idleTimeout} ms` }),
+    );
+    this.#quiet = new Watchdog(eventTimeout, () => Math.max(this.#readSince, this.#delivery?.lastEventAt ?? 0), active, () =>
+      onTimeout({ code: "EVENT_TIMEOUT", message: `no event received for ${eventTimeout} ms` }),
+    );
+  }
 
   get paused(): boolean {
     return this.#paused;
@@ -38,56 +89,31 @@ export class Attempt {
 
   /** `idleTimeout`: a half-open TCP connection never errors; no byte for N ms does. */
   watchIdle(): void {
-    const timeout = this.idleTimeout;
-    if (timeout === 0) return;
     this.lastChunkAt = Date.now();
-    const check = (): void => {
-      this.#idleTimer = null;
-      if (this.#ended || this.#paused) return; // paused by us: not idle, re-armed on resume
-      const idle = Date.now() - this.lastChunkAt;
-      if (idle >= timeout) {
-        this.onIdle();
-      } else {
-        this.#idleTimer = setTimeout(check, Math.min(timeout - idle, MAX_TIMER_DELAY));
-        unref(this.#idleTimer);
-      }
-    };
-    // Reset per chunk is a timestamp store (no clearTimeout/setTimeout per chunk): the
-    // timer re-arms itself for the remaining time when it fires early.
-    this.#idleTimer = setTimeout(check, Math.min(timeout, MAX_TIMER_DELAY));
-    // Unref'd: the socket is what keeps the process alive, not this watchdog.
-    unref(this.#idleTimer);
+    this.#idle.start();
   }
 
   /**
-   * HTML constructor step 15.4: "interpret res's body line by line" (the response set in
-   * `response`). The end of the body or its error is handed to `failed`, unless the attempt
+   * Hands each chunk of the response's body (set in `response`) to `delivery`, until the
+   * attempt ends. The end of the body or its error is handed to `failed`, unless the attempt
    * has ended first.
    */
-  read(
-    parser: EventStreamParser,
-    stats: Pick<EventSourceStats, "events" | "bytes" | "lastEventAt">,
-    delivery: Delivery,
-    failed: (init: EventSourceErrorInit) => void,
-  ): void {
+  read(delivery: Delivery, failed: (init: EventSourceErrorInit) => void): void {
     const response = this.response;
     if (response === null) return;
-    const watched = this.idleTimeout > 0;
+    this.#delivery = delivery;
+    // `eventTimeout`: heartbeats keep a stalled feed's bytes coming; only events count.
+    this.#readSince = Date.now();
+    this.#quiet.start();
+    const watched = this.#idle.timeout > 0;
     response.read({
       onData: (chunk) => {
         if (this.#ended) return;
-        // The clock is read per chunk only for the idle watchdog; without one, only for a
-        // chunk that carried events (stats.lastEventAt).
+        // The clock is read per chunk only for the idle watchdog (Delivery reads it itself
+        // for a chunk that carried events when this did not).
         let now = 0;
         if (watched) this.lastChunkAt = now = Date.now();
-        stats.bytes += chunk.byteLength;
-        const before = stats.events;
-        // One call per chunk; the parser calls back per event (see Delivery.deliver).
-        parser.feed(chunk);
-        if (stats.events !== before) {
-          stats.lastEventAt = watched ? now : Date.now();
-          delivery.flush();
-        }
+        delivery.chunk(chunk, now);
       },
       onEnd: () => {
         // 14. processEventSourceEndOfBody: "if res is not a network error, then reestablish
@@ -113,16 +139,17 @@ export class Attempt {
     if (!this.#paused || this.response === null) return;
     this.#paused = false;
     this.response.resume();
-    if (this.#idleTimer === null) this.watchIdle();
+    // Time spent paused by us is neither idle nor quiet: both clocks start again.
+    this.lastChunkAt = this.#readSince = Date.now();
+    if (!this.#idle.armed) this.#idle.start();
+    if (!this.#quiet.armed) this.#quiet.start();
   }
 
   /** Ends the attempt: timer, body, in-flight request. */
   end(): void {
     this.#ended = true;
-    if (this.#idleTimer !== null) {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = null;
-    }
+    this.#idle.stop();
+    this.#quiet.stop();
     if (this.response !== null) {
       this.response.cancel();
       this.response = null;

@@ -1,21 +1,44 @@
 /**
- * Where a source's parsed events go: listeners (as MessageEvents, dispatched), `events()`
- * iterators (the same MessageEvents) and `batches()` iterators (the parser's plain records,
- * one array per chunk). The routes are worked out when listeners or iterators come and go
- * (see listeners.ts), so that per event there are only a few boolean tests: a source with
- * only `batches()` consumers makes no MessageEvent and dispatches nothing.
+ * The one place a source's body chunks go: `chunk()` feeds the parser, which calls this
+ * object back per event (it is the parser's callbacks: `onEvent`, `onRetry`, `onError`), and
+ * the events go on to listeners (as MessageEvents, dispatched), `events()` iterators (the same
+ * MessageEvents) and `batches()` iterators (the parser's plain records, one array per chunk);
+ * at the end of the chunk its events are handed to the iterators at once (`flush`). The
+ * routes are worked out when listeners or iterators come and go (see listeners.ts), so that
+ * per event there are only a few boolean tests: a source with only `batches()` consumers
+ * makes no MessageEvent and dispatches nothing.
  */
-import type { ParsedEvent } from "../parser/types.js";
-import type { EventSourceError } from "./errors.js";
+import { createParser } from "../parser/index.js";
+import type { ParseError } from "../parser/errors.js";
+import type { EventStreamParser, ParsedEvent, ParserCallbacks, ParserOptions } from "../parser/types.js";
+import { type EventSourceError, EventSourceErrorEvent } from "./errors.js";
 import { BatchQueue, Consumers, EventQueue } from "./event-queue.js";
-import type { EventSourceMessageEvent, EventSourceStats } from "./events.js";
+import type { EventSourceMessageEvent } from "./events.js";
 import { ListenerBook } from "./listeners.js";
 import { makeMessageEvent } from "./message-event.js";
 import type { ConsumerSettings } from "./options.js";
+import type { ReconnectPolicy } from "./reconnect.js";
 
-export class Delivery {
+export class Delivery implements ParserCallbacks {
+  /**
+   * The source is OPEN. HTML dispatch step 8: "Queue a task which, if the readyState attribute
+   * is set to a value other than CLOSED, dispatches the newly created event". Cleared by
+   * close() in a listener, it also skips the rest of that chunk.
+   */
+  open = false;
+  /** Events received on open connections (`stats.events`). */
+  events = 0;
+  /** Body bytes fed to the parser (`stats.bytes`). */
+  bytes = 0;
+  /** Events dropped by iterators' overflow policies (`stats.dropped`). */
+  dropped = 0;
+  /** Events the parser discarded (`stats.parseErrors`). */
+  parseErrors = 0;
+  /** `Date.now()` when the last chunk that carried events was parsed. */
+  lastEventAt: number | null = null;
+  readonly parser: EventStreamParser;
   readonly #target: EventTarget;
-  readonly #stats: Pick<EventSourceStats, "events" | "dropped">;
+  readonly #reconnect: ReconnectPolicy;
   readonly #events: Consumers<EventSourceMessageEvent[]>;
   readonly #batches: Consumers<ParsedEvent[]>;
   readonly book = new ListenerBook(() => this.#routes());
@@ -40,12 +63,30 @@ export class Delivery {
   /** Set by `end()`: the source is closed for good, and a later iterator ends at once. */
   #ended: { readonly failure: EventSourceError | null } | null = null;
 
-  /** @param onPressure - an iterator's fullness may have changed (see `full`). */
-  constructor(target: EventTarget, stats: Pick<EventSourceStats, "events" | "dropped">, onPressure: () => void) {
+  /**
+   * @param reconnect - takes the stream's `retry:` fields.
+   * @param onPressure - an iterator's fullness may have changed (see `full`).
+   */
+  constructor(target: EventTarget, parserOptions: ParserOptions, reconnect: ReconnectPolicy, onPressure: () => void) {
     this.#target = target;
-    this.#stats = stats;
+    this.#reconnect = reconnect;
     this.#events = new Consumers(onPressure);
     this.#batches = new Consumers(onPressure);
+    this.parser = createParser(this, parserOptions);
+  }
+
+  /**
+   * HTML constructor step 15.4, "interpret res's body line by line": one chunk of the body.
+   * `now` is `Date.now()` if the caller read the clock for this chunk, else 0.
+   */
+  chunk(bytes: Uint8Array, now: number): void {
+    this.bytes += bytes.byteLength;
+    const before = this.events;
+    this.parser.feed(bytes);
+    if (this.events !== before) {
+      this.lastEventAt = now !== 0 ? now : Date.now();
+      this.flush();
+    }
   }
 
   /** A "block" iterator is at its bound: the source should pause its socket. */
@@ -53,9 +94,10 @@ export class Delivery {
     return this.#events.full || this.#batches.full;
   }
 
-  /** One event of an open connection (HTML "dispatch the event", steps 4-8 for the DOM). */
-  deliver(parsed: ParsedEvent): void {
-    this.#stats.events++;
+  /** The parser dispatched an event (HTML "dispatch the event", steps 4-8 for the DOM). */
+  onEvent(parsed: ParsedEvent): void {
+    if (!this.open) return;
+    this.events++;
     const batch = this.#batch;
     if (batch !== null) {
       // Two sites, so that the store into the room made never has to grow the array: one
@@ -83,7 +125,25 @@ export class Delivery {
     }
   }
 
-  /** The chunk was parsed: its events go to the iterators. */
+  /**
+   * "If the field value consists of only ASCII digits, then interpret the field value as an
+   * integer in base ten, and set the event stream's reconnection time to that integer." - at
+   * once, when the line is read.
+   */
+  onRetry(ms: number): void {
+    if (this.open) this.#reconnect.reconnectionTime = ms;
+  }
+
+  /** The parser discarded an event (over `maxEventSize`); the connection goes on, still OPEN. */
+  onError(error: ParseError): void {
+    if (!this.open) return;
+    this.parseErrors++;
+    this.#target.dispatchEvent(
+      new EventSourceErrorEvent({ code: error.code, message: error.message, cause: error, willReconnect: false }),
+    );
+  }
+
+  /** The chunk was parsed (or the source is ending): its events go to the iterators. */
   flush(): void {
     this.#flushEvents();
     const batch = this.#batch;
@@ -93,7 +153,7 @@ export class Delivery {
     // Capped: a chunk of tiny events is no reason to keep a huge array ready.
     this.#batch = new Array<ParsedEvent>(Math.min(length, 8192));
     this.#batchLength = 0;
-    this.#stats.dropped += this.#batches.pushArray(batch);
+    this.dropped += this.#batches.pushArray(batch);
   }
 
   #flushEvents(): void {
@@ -103,7 +163,7 @@ export class Delivery {
     events.length = length;
     this.#chunkEvents = new Array<EventSourceMessageEvent>(Math.min(length, 8192));
     this.#chunkEventsLength = 0;
-    if (this.#events.size !== 0) this.#stats.dropped += this.#events.pushArray(events);
+    if (this.#events.size !== 0) this.dropped += this.#events.pushArray(events);
   }
 
   addEvents(settings: ConsumerSettings<EventSourceMessageEvent>, onReturn: () => void): EventQueue<EventSourceMessageEvent> {

@@ -13,6 +13,8 @@ export type EventSourceErrorCode =
   | "STREAM_ENDED"
   /** No byte arrived for `idleTimeout` ms: the connection was dropped. */
   | "IDLE_TIMEOUT"
+  /** No event arrived for `eventTimeout` ms (whatever bytes did): the connection was dropped. */
+  | "EVENT_TIMEOUT"
   /** An event over `maxEventSize` was discarded; the stream goes on. */
   | "EVENT_TOO_LARGE"
   /** More than `maxRedirects` redirects. */

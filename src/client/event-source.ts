@@ -7,14 +7,13 @@
  * Spec steps are quoted, numbered as in the HTML standard, at the lines that implement
  * them. Browser "tasks" map onto transport callbacks: each callback is one task.
  *
- * Hot path (one body chunk, see Attempt.read): one `parser.feed(chunk)`; per event, a
- * counter, then a `MessageEvent` and one `dispatchEvent` only when a listener or an
- * `events()` iterator can receive it (see Delivery), and a push of the parser's record into
- * the chunk's array when a `batches()` iterator exists. Nothing is allocated per line here.
+ * Hot path (one body chunk): the transport hands it to Attempt.read, which hands it to
+ * Delivery.chunk: one `parser.feed(chunk)`; per event (Delivery.onEvent), a counter, then a
+ * `MessageEvent` and one `dispatchEvent` only when a listener or an `events()` iterator can
+ * receive it, and a push of the parser's record into the chunk's array when a `batches()`
+ * iterator exists. Nothing is allocated per line here.
  */
-import { createParser } from "../parser/index.js";
-import type { ParseError } from "../parser/errors.js";
-import type { EngineChoice, EngineName, EventStreamParser, ParsedEvent } from "../parser/types.js";
+import type { EngineChoice, EngineName, ParsedEvent } from "../parser/types.js";
 import { watchAbort } from "./abort.js";
 import { Attempt } from "./attempt.js";
 import { EventSourceError, EventSourceErrorEvent, type EventSourceErrorInit, errorMessage } from "./errors.js";
@@ -77,19 +76,20 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   readonly #request: StreamRequest;
   /** Made by fromReadableStream: its one stream, and no reconnection. */
   readonly #input: StreamInput | null;
-  readonly #parser: EventStreamParser;
   readonly #engineChoice: EngineChoice;
   readonly #idleTimeout: number;
+  readonly #eventTimeout: number;
   readonly #reconnect: ReconnectPolicy;
   readonly #hooks: Lifecycle;
   /** Stops watching the `signal` option (see watchAbort). */
   readonly #unwatchAbort: (() => void) | undefined;
 
   #conn: Attempt | null = null;
-  // prettier-ignore
-  readonly #stats: Omit<EventSourceStats, "engine"> =
-    { events: 0, bytes: 0, connections: 0, reconnects: 0, dropped: 0, parseErrors: 0, lastEventAt: null };
-  readonly #delivery = new Delivery(this, this.#stats, () => this.#updateBackpressure());
+  /** Connections that opened, and reconnections started (`stats`; Delivery counts the rest). */
+  #connections = 0;
+  #reconnects = 0;
+  /** Where the body's chunks go: the parser, then listeners and iterators. */
+  readonly #delivery: Delivery;
   readonly #handlers = new EventHandlers(this, (type, listener, added) =>
     added ? this.#delivery.book.added(type, listener) : this.#delivery.book.removed(type, listener),
   );
@@ -136,39 +136,24 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 13. "Set ev's request to request."
     this.#request = new StreamRequest(urlRecord, input !== null ? { fetch: input.fetch } : options);
     this.#idleTimeout = finiteOption(options.idleTimeout, 0, "idleTimeout");
+    this.#eventTimeout = finiteOption(options.eventTimeout, 0, "eventTimeout");
     this.#reconnect = new ReconnectPolicy(reconnectSettings(options.reconnect));
     this.#hooks = new Lifecycle(options.on);
 
     // The parser is made now (engine selected at the first parser, never at import), so
     // that bad parser options throw here rather than in a later tick.
     this.#engineChoice = options.engine ?? "auto";
-    this.#parser = createParser(
-      {
-        // HTML dispatch step 8: "Queue a task which, if the readyState attribute is set to a
-        // value other than CLOSED, dispatches the newly created event". Also skips the rest
-        // of a chunk after close() in a listener.
-        onEvent: (event) => {
-          if (this.#readyState === OPEN) this.#delivery.deliver(event);
-        },
-        onRetry: (ms) => {
-          // "If the field value consists of only ASCII digits, then interpret the field value
-          // as an integer in base ten, and set the event stream's reconnection time to that
-          // integer." - at once, when the line is read.
-          if (this.#readyState !== CLOSED) this.#reconnect.reconnectionTime = ms;
-        },
-        onError: (error) => this.#parseError(error),
-      },
-      {
-        engine: options.engine,
-        maxEventSize: options.maxEventSize,
-        lastEventId: options.lastEventId ?? "",
-      },
+    this.#delivery = new Delivery(
+      this,
+      { engine: options.engine, maxEventSize: options.maxEventSize, lastEventId: options.lastEventId ?? "" },
+      this.#reconnect,
+      () => this.#updateBackpressure(),
     );
 
     const signal = options.signal;
     if (signal !== undefined) {
       if (signal.aborted) {
-        this.#readyState = CLOSED;
+        this.#setReadyState(CLOSED);
         this.#stop();
         this.#delivery.end(null);
         return;
@@ -200,7 +185,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * this is known at once; the `engine` option's "auto" resolves then.
    */
   get engine(): EngineName {
-    return this.#parser.engine;
+    return this.#delivery.parser.engine;
   }
 
   /** The `engine` option as given ("auto" by default). */
@@ -220,7 +205,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * the server resumes after that event, and nothing is lost.
    */
   get lastEventId(): string {
-    return this.#parser.lastEventId;
+    return this.#delivery.parser.lastEventId;
   }
 
   /**
@@ -233,7 +218,17 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
 
   /** A snapshot of counters; each read returns a new object. */
   get stats(): EventSourceStats {
-    return { ...this.#stats, engine: this.#parser.engine };
+    const delivery = this.#delivery;
+    return {
+      events: delivery.events,
+      bytes: delivery.bytes,
+      connections: this.#connections,
+      reconnects: this.#reconnects,
+      dropped: delivery.dropped,
+      parseErrors: delivery.parseErrors,
+      lastEventAt: delivery.lastEventAt,
+      engine: delivery.parser.engine,
+    };
   }
 
   get [Symbol.toStringTag](): string {
@@ -269,9 +264,27 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    */
   close(): void {
     if (this.#readyState === CLOSED && this.#conn === null && !this.#reconnect.waiting) return;
-    this.#readyState = CLOSED;
+    this.#setReadyState(CLOSED);
     this.#stop();
     this.#delivery.end(null);
+  }
+
+  /**
+   * Drops the connection, or stops waiting for the next attempt, and connects again at once
+   * with `Last-Event-ID`, so the server resumes after the last event received: after a
+   * network change, say. No error event fires (the caller knows why); `open` fires again when
+   * the new connection opens. Inside a listener, the rest of the chunk is dropped, as with
+   * `close()`. No effect on a closed source or one made by `fromReadableStream`.
+   */
+  reconnect(): void {
+    if (this.#readyState === CLOSED || this.#input !== null) return;
+    if (this.#conn !== null) this.#detach(this.#conn);
+    this.#reconnect.cancel();
+    this.#reconnect.ended();
+    this.#delivery.parser.end();
+    this.#setReadyState(CONNECTING);
+    this.#reconnects++;
+    this.#connect();
   }
 
   // ---------------------------------------------------------------- connection lifecycle
@@ -281,9 +294,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 5.1 "If the EventSource object's readyState attribute is not set to CONNECTING, then
     // return."
     if (this.#readyState !== CONNECTING) return;
-    const conn: Attempt = new Attempt(this.#idleTimeout, () =>
-      this.#attemptFailed(conn, { code: "IDLE_TIMEOUT", message: `no data received for ${this.#idleTimeout} ms` }, true),
-    );
+    const conn: Attempt = new Attempt(this.#idleTimeout, this.#eventTimeout, (init) => this.#attemptFailed(conn, init, true));
     this.#conn = conn;
     this.#fetch(conn).catch((error: unknown) => {
       // Nothing in #fetch is expected to throw (listener exceptions are reported by
@@ -299,7 +310,8 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // Armed before the headers function is awaited: the connect phase is bounded too, even
     // when that function never settles (a token service that hangs).
     conn.watchIdle();
-    const outcome = await this.#request.fetch(this.#parser.lastEventId, {
+    const delivery = this.#delivery;
+    const outcome = await this.#request.fetch(delivery.parser.lastEventId, {
       signal: conn.controller.signal,
       current: () => conn === this.#conn,
       responded: () => void (conn.lastChunkAt = Date.now()),
@@ -318,30 +330,27 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 15.4 "Otherwise, announce the connection and interpret res's body line by line."
     // Event "origin": "the serialization of the origin of the event stream's final URL
     // (i.e., the URL after redirects)".
-    this.#delivery.origin = this.#request.url.origin;
+    delivery.origin = this.#request.url.origin;
     this.#reconnect.opened();
-    this.#stats.connections++;
+    this.#connections++;
     // A new body is a new stream: a leading BOM is stripped again, nothing pending carries
     // over (the last event ID string does).
-    this.#parser.end();
+    delivery.parser.end();
     // "announce the connection [...] if the readyState attribute is set to a value other
     // than CLOSED, sets the readyState attribute to OPEN and fires an event named open".
-    this.#readyState = OPEN;
-    this.#hooks.opened(this.#request.url.href, response, this.#stats.connections);
+    this.#setReadyState(OPEN);
+    this.#hooks.opened(this.#request.url.href, response, this.#connections);
     if (conn !== this.#conn) return; // close() in the hook
     this.dispatchEvent(new Event("open"));
     if (conn !== this.#conn) return; // close() in an open listener
     this.#updateBackpressure();
-    conn.read(this.#parser, this.#stats, this.#delivery, (init) => this.#attemptFailed(conn, init, true));
+    conn.read(delivery, (init) => this.#attemptFailed(conn, init, true));
   }
 
-  #parseError(error: ParseError): void {
-    if (this.#readyState !== OPEN) return;
-    this.#stats.parseErrors++;
-    // The event was discarded; the connection goes on (willReconnect: false, still OPEN).
-    this.dispatchEvent(
-      new EventSourceErrorEvent({ code: error.code, message: error.message, cause: error, willReconnect: false }),
-    );
+  /** Delivery dispatches events only while the source is OPEN. */
+  #setReadyState(state: 0 | 1 | 2): void {
+    this.#readyState = state;
+    this.#delivery.open = state === OPEN;
   }
 
   /** Ends one attempt: timers, body, in-flight request. (Callers end the parser.) */
@@ -359,7 +368,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // end() stops the parser at once, so the rest of the chunk is not even parsed. Otherwise
     // its `id:` lines would still move lastEventId past events that were never dispatched,
     // and a resume from it would skip them. (Both engines allow end() from a callback.)
-    this.#parser.end();
+    this.#delivery.parser.end();
   }
 
   /**
@@ -373,7 +382,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     // 1.1 "If the readyState attribute is set to CLOSED, abort the task."
     if (this.#readyState === CLOSED) return;
     // "Once the end of the file is reached, any pending data must be discarded."
-    this.#parser.end();
+    this.#delivery.parser.end();
     const policy = this.#reconnect;
     policy.ended();
     if (this.#input !== null) {
@@ -385,18 +394,21 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     }
     const next = policy.next(init, spec);
     if (next.final !== null) {
-      this.#fail(null, next.final);
+      // A 204 is the server's way to say "stop": the spec fails the connection (the error
+      // event fires), but for iterators it is the end of the stream, not a failure.
+      const noContent = next.final.code === "HTTP_STATUS" && next.final.status === 204;
+      this.#fail(null, next.final, noContent ? null : new EventSourceError(next.final));
       return;
     }
     // 1.2 "Set the readyState attribute to CONNECTING."
-    this.#readyState = CONNECTING;
+    this.#setReadyState(CONNECTING);
     // 1.3 "Fire an event named error at the EventSource object."
     this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: true, delay: next.delay }));
     if (this.#readyState !== CONNECTING || policy.waiting) return;
     // 2-3. Wait (see ReconnectPolicy.wait), then 5. "Queue a task to run the following
     // steps" (5.1 is checked by #connect).
     policy.wait(next.delay, () => {
-      this.#stats.reconnects++;
+      this.#reconnects++;
       this.#connect();
     });
     this.#hooks.reconnecting(policy.attempts, next.delay, init, next.retryAfter);
@@ -411,7 +423,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   #fail(conn: Attempt | null, init: EventSourceErrorInit, failure: EventSourceError | null = new EventSourceError(init)): void {
     if (conn !== null) this.#detach(conn);
     if (this.#readyState === CLOSED) return;
-    this.#readyState = CLOSED;
+    this.#setReadyState(CLOSED);
     this.#stop();
     this.dispatchEvent(new EventSourceErrorEvent({ ...init, willReconnect: false }));
     this.#delivery.end(failure);

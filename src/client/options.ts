@@ -137,6 +137,12 @@ export interface EventSourceOptions {
    * absent: none; over 2^31 - 1 ms (about 24.8 days) is clamped to that.
    */
   idleTimeout?: number | undefined;
+  /**
+   * Reconnect (with `Last-Event-ID`) when no event has arrived for this many ms since the
+   * connection opened or the last event, whatever else keeps coming (`:` heartbeats from a
+   * proxy in front of a stalled server). Finite; 0 or absent: none; clamped like `idleTimeout`.
+   */
+  eventTimeout?: number | undefined;
   /** Aborting it closes the source (as `close()`: no event). */
   signal?: AbortSignal | undefined;
   /** The parser engine: "auto" (default), "wasm" or "js". */
