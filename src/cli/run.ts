@@ -85,8 +85,8 @@ export async function run(o: CliOptions, argv: readonly string[]): Promise<numbe
   let resolveExit!: (code: number) => void;
   const exit = new Promise<number>((resolve) => (resolveExit = resolve));
 
-  // The one way out: the first ending wins; output is flushed (unless its reader is gone),
-  // then the summary, the reason and where to resume go to stderr, in that order.
+  // The one way out: the first ending wins; output is flushed (unless stdout failed), then
+  // the summary, the reason and where to resume go to stderr, in that order.
   const finish = async (ending: Ending, { flush = true } = {}): Promise<void> => {
     if (ended !== undefined) return;
     ended = ending;
@@ -99,7 +99,8 @@ export async function run(o: CliOptions, argv: readonly string[]): Promise<numbe
     const lines = [
       ...(stats !== undefined ? [stats.summary(printed)] : []),
       ...(ending.message !== undefined ? [ending.message] : []),
-      ...(printed > 0 ? resumeLines(argv, lastPrintedId) : []),
+      // Unless stdout failed: what its reader got of the events written is not known then.
+      ...(printed > 0 && flush ? resumeLines(argv, lastPrintedId) : []),
     ];
     if (lines.length > 0) status.print(lines.join("\n"));
     resolveExit(ending.code);

@@ -46,7 +46,7 @@ describe.concurrent("eventsource-wasm <url>", () => {
     expect(r.stderr).toMatch(/^last event id: 1000\n/);
   });
 
-  test("a reader that goes away (| head) ends it with 0, no error", async () => {
+  test("a reader that goes away (| head) ends it quietly with 0", async () => {
     const feed = (await startFeedServer({})) as FeedServer;
     closeLater(feed.close);
     let closed = false;
@@ -59,7 +59,8 @@ describe.concurrent("eventsource-wasm <url>", () => {
       },
     });
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/^(last event id: \d+\nresume with: .*\n)?$/);
+    // Not even where to resume: what the reader got of the events written is not known.
+    expect(r.stderr).toBe("");
   });
 
   test.each([
@@ -116,11 +117,12 @@ describe.concurrent("--retry-status", () => {
   });
 });
 
-// `npm start` is examples/demo.mjs on the built CLI: the same, smaller.
-describe.concurrent("the demo", () => {
+// `npm start` is examples/demo.mjs on the built CLI: the same, smaller. One at a time: the
+// time-limited run must have started printing within its seconds on a busy machine.
+describe("the demo", () => {
   test.each([
     ["to the end", ["--events", "20000", "--drop-every", "6000"], /events {8}20,000 of 20,000\n/],
-    ["stopped by its time limit", ["--events", "100000", "--rate", "2000", "--seconds", "2"], /\(stopped early\)/],
+    ["stopped by its time limit", ["--events", "100000", "--rate", "2000", "--seconds", "3"], /\(stopped early\)/],
   ])("runs %s and checks exactly-once delivery", async (_name, args, expected) => {
     const r = await new Promise<RunResult>((done) => {
       const child = spawn(process.execPath, [join(ROOT, "examples", "demo.mjs"), ...args], {
