@@ -33,7 +33,6 @@ import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll } from "vitest";
-import { createParser } from "../../src/parser/index.js";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 const FILES = ["cli.js", "index.js", "parser.js", "nats.js"];
@@ -340,14 +339,3 @@ export const dataOf = (stdout: string): string[] =>
 
 /** The stderr lines a run that printed events with ids ends with (resume.ts). */
 export const RESUME_LINES = /last event id: .*\nresume with: eventsource-wasm --last-event-id .*\n$/;
-
-// "wasm" only once the WebAssembly engine is built into this tree.
-export const ENGINES = ["auto", "js", ...(wasmAvailable() ? ["wasm"] : [])];
-function wasmAvailable(): boolean {
-  try {
-    createParser({ onEvent() {} }, { engine: "wasm" });
-    return true;
-  } catch {
-    return false;
-  }
-}
