@@ -108,8 +108,8 @@ Options:
 Failed connection attempts are reported on stderr (the reason, the delay, the
 attempt number and the Last-Event-ID sent), once per change of reason.
 
-When it exits after printing events, whatever the reason, the last two lines of
-stderr say where to resume from:
+Whatever ends a run that printed events, the last two lines of stderr then say
+where to resume from (not when the last event had no id, or stdout was closed):
   last event id: <id of the last event printed>
   resume with: eventsource-wasm --last-event-id <id> <the same options and URL>
 

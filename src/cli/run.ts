@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { EventSource } from "../index.js";
 import type { CliOptions } from "./args.js";
-import { causeText, EXIT, failureEnding, tlsEnding, UsageError, type Ending } from "./exit.js";
+import { causeText, EXIT, failureEnding, tlsEnding, UsageError, type Ending, type ErrorFields } from "./exit.js";
 import { BatchWriter, colorEnabled, formatNdjson, formatPretty, type PrintableEvent } from "./output.js";
 import { proxyFor } from "./proxy.js";
 import { resumeLines } from "./resume.js";
@@ -142,7 +142,7 @@ export async function run(o: CliOptions, argv: readonly string[]): Promise<numbe
       await finish({ code: EXIT.OK });
     } catch (error) {
       // The source failed for good; buffered events were yielded before this.
-      await finish(failureEnding(error as Parameters<typeof failureEnding>[0], { verbose: o.verbose }));
+      await finish(failureEnding(error as ErrorFields, { verbose: o.verbose }));
     }
   })();
   return exit;
