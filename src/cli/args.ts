@@ -2,7 +2,7 @@
 // so the rules can be read, and tested, without starting anything.
 
 import { parseArgs } from "node:util";
-import type { EngineChoice } from "../parser/types.js";
+import type { EngineChoice } from "../index.js";
 import { proxyUrl } from "./proxy.js";
 
 export interface CliOptions {
@@ -15,6 +15,8 @@ export interface CliOptions {
   maxEventSize?: number;
   idleTimeout?: number;
   retries?: number;
+  /** --retry-status: HTTP statuses reconnected after, like a network error. */
+  retryStatuses?: number[];
   count?: number;
   method?: string;
   body?: string;
@@ -42,13 +44,26 @@ export type ParsedCli =
   | { kind: "version" }
   | { kind: "usage-error"; message: string };
 
+/** The subcommands and what each does, for --help; main.ts has a loader for each. */
+export const SUBCOMMANDS = {
+  ingest: "Read SSE feeds into NATS JetStream, exactly once.",
+} as const;
+export type Subcommand = keyof typeof SUBCOMMANDS;
+
+const COMMANDS = Object.entries(SUBCOMMANDS)
+  .map(([name, summary]) => `  ${name.padEnd(26)}${summary}\n`)
+  .join("");
+
 export const HELP = `Usage: eventsource-wasm [options] <url>
+       eventsource-wasm <command> [options]
 
 Connect to a Server-Sent Events stream and print every event on stdout, one JSON
 object per line: {"type":"message","data":"...","id":"..."}. Reconnects (with
 Last-Event-ID) when the connection drops, as a browser's EventSource does. A URL
 without a scheme (host:port/path) is http://.
 
+Commands ("eventsource-wasm <command> --help" for each):
+${COMMANDS}
 Options:
   -H, --header "Name: value"  Add a request header (repeatable).
       --last-event-id <id>    Send Last-Event-ID on the first connection (resume).
@@ -66,6 +81,9 @@ Options:
                               (milliseconds, or with a unit: 500ms, 30s, 2m).
       --retries <n>           Give up after n failed reconnection attempts in a row
                               (default: never give up; 0: do not reconnect).
+      --retry-status <list>   Reconnect after these HTTP statuses instead of exiting
+                              (e.g. 429,502,503,504; repeatable). A Retry-After
+                              header sets the delay.
   -X, --method <method>       HTTP method (default GET).
   -d, --data <body>           Request body (for POST and the like), sent again on
                               every reconnection. @file reads it from a file,
@@ -90,13 +108,18 @@ Options:
 Failed connection attempts are reported on stderr (the reason, the delay, the
 attempt number and the Last-Event-ID sent), once per change of reason.
 
+Whatever ends a run that printed events, the last two lines of stderr then say
+where to resume from (not when the last event had no id, or stdout was closed):
+  last event id: <id of the last event printed>
+  resume with: eventsource-wasm --last-event-id <id> <the same options and URL>
+
 Exit status (the reason is on stderr):
   0    --count reached, the reader of stdout went away (e.g. "| head"), or the
        server said it is done (HTTP 204).
   1    Another failure (e.g. writing the output).
   2    Bad usage: unknown option, bad value, missing or invalid URL, unreadable
        --data @file or --cacert file.
-  3    An HTTP status other than 200 (and 204).
+  3    An HTTP status other than 200 (and 204), unless --retry-status lists it.
   4    A response that is not text/event-stream.
   5    Reconnections ran out (--retries).
   6    TLS: the server's certificate was not accepted (see --cacert, -k).
@@ -110,6 +133,32 @@ Examples:
   eventsource-wasm --stats <url> > events.ndjson
   eventsource-wasm <url> | jq -r .data
 `;
+
+/** The options of `eventsource-wasm <url>`, for node:util's parseArgs. */
+export const CLI_OPTIONS = {
+  header: { type: "string", short: "H", multiple: true },
+  "last-event-id": { type: "string" },
+  event: { type: "string", short: "e", multiple: true },
+  pretty: { type: "boolean" },
+  count: { type: "string", short: "n" },
+  engine: { type: "string" },
+  "max-event-size": { type: "string" },
+  "idle-timeout": { type: "string" },
+  retries: { type: "string" },
+  "retry-status": { type: "string", multiple: true },
+  method: { type: "string", short: "X" },
+  data: { type: "string", short: "d" },
+  insecure: { type: "boolean", short: "k" },
+  cacert: { type: "string" },
+  proxy: { type: "string", short: "x" },
+  "no-color": { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  stats: { type: "boolean" },
+  "stats-interval": { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
 
 class UsageError extends Error {}
 
@@ -164,34 +213,7 @@ export function parseCli(argv: readonly string[]): ParsedCli {
 }
 
 function parseCliOrThrow(argv: readonly string[]): ParsedCli {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    strict: true,
-    options: {
-      header: { type: "string", short: "H", multiple: true },
-      "last-event-id": { type: "string" },
-      event: { type: "string", short: "e", multiple: true },
-      pretty: { type: "boolean" },
-      count: { type: "string", short: "n" },
-      engine: { type: "string" },
-      "max-event-size": { type: "string" },
-      "idle-timeout": { type: "string" },
-      retries: { type: "string" },
-      method: { type: "string", short: "X" },
-      data: { type: "string", short: "d" },
-      insecure: { type: "boolean", short: "k" },
-      cacert: { type: "string" },
-      proxy: { type: "string", short: "x" },
-      "no-color": { type: "boolean" },
-      quiet: { type: "boolean", short: "q" },
-      stats: { type: "boolean" },
-      "stats-interval": { type: "string" },
-      verbose: { type: "boolean", short: "v" },
-      help: { type: "boolean", short: "h" },
-      version: { type: "boolean", short: "V" },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: CLI_OPTIONS });
 
   if (values.help) return { kind: "help" };
   if (values.version) return { kind: "version" };
@@ -250,6 +272,7 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       maxEventSize: opt("max-event-size", values["max-event-size"], SIZE_UNITS, 1),
       idleTimeout: opt("idle-timeout", values["idle-timeout"], TIME_UNITS, 1),
       retries: opt("retries", values.retries, COUNT, 0),
+      ...retryStatusOption(values["retry-status"]),
       count: opt("count", values.count, COUNT, 1),
       method: values.method?.toUpperCase(),
       ...dataOption(values.data),
@@ -274,4 +297,22 @@ function dataOption(data: string | undefined): { body?: string; bodyFile?: strin
     return { bodyFile: data.slice(1) };
   }
   return { body: data };
+}
+
+/**
+ * --retry-status 502,503,504 (repeatable, the lists joined): statuses reconnected after. 200
+ * is not a failure, and a redirect with a Location is followed before any retry.
+ */
+function retryStatusOption(lists: string[] | undefined): { retryStatuses?: number[] } {
+  if (lists === undefined) return {};
+  const statuses = new Set<number>();
+  for (const item of lists.flatMap((list) => list.split(","))) {
+    const status = /^\s*(\d{3})\s*$/.exec(item)?.[1];
+    const n = Number(status);
+    if (status === undefined || n < 100 || n > 599 || n === 200) {
+      throw new UsageError(`invalid value for --retry-status: ${JSON.stringify(item)} (expected HTTP statuses other than 200, e.g. 502,503,504)`);
+    }
+    statuses.add(n);
+  }
+  return { retryStatuses: [...statuses] };
 }

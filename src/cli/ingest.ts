@@ -7,10 +7,8 @@ import { parseArgs } from "node:util";
 // Types only: the NATS entry is imported when `ingest` runs, so a plain `eventsource-wasm <url>`
 // never loads it (in dist/ it is ./nats.js, not bundled into cli.js).
 import type { FeedSpec, IngestOptions, IngestStats } from "../nats/index.js";
-
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
+import { EXIT, thrownMessage } from "./exit.js";
+import { onStopSignal } from "./signals.js";
 
 export const INGEST_HELP = `Usage: eventsource-wasm ingest --nats <url> --stream <name> --subject <prefix>
          --feed <name>=<url> [--feed ...] [--feeds <file>] [options]
@@ -172,11 +170,11 @@ export async function runIngest(argv: readonly string[]): Promise<number> {
   const parsed = parseIngest(argv, FEED_NAME);
   if (parsed.kind === "help") {
     process.stdout.write(INGEST_HELP);
-    return EXIT_OK;
+    return EXIT.OK;
   }
   if (parsed.kind === "usage-error") {
     process.stderr.write(`error: ${parsed.message}\nTry 'eventsource-wasm ingest --help' for usage.\n`);
-    return EXIT_USAGE;
+    return EXIT.USAGE;
   }
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const options: IngestOptions = parsed.verbose ? { ...parsed.options, onLog: log } : parsed.options;
@@ -184,18 +182,16 @@ export async function runIngest(argv: readonly string[]): Promise<number> {
   try {
     worker = await ingest(options);
   } catch (error) {
-    log(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return EXIT_FAILED;
+    log(thrownMessage(error));
+    return EXIT.FAILED;
   }
   if (parsed.verbose) log(`worker ${worker.workerId} started`);
   let timer: NodeJS.Timeout | undefined;
   if (parsed.stats) timer = setInterval(() => process.stderr.write(formatIngestStats(worker.stats())), parsed.statsInterval);
-  await new Promise<void>((resolve) => {
-    process.once("SIGTERM", resolve);
-    process.once("SIGINT", resolve);
-  });
+  // Either signal is a clean stop here (exit 0): the leases are released for other workers.
+  await new Promise<void>((resolve) => onStopSignal(() => resolve()));
   clearInterval(timer);
   await worker.stop();
   if (parsed.verbose) log(`worker ${worker.workerId} stopped; leases released`);
-  return EXIT_OK;
+  return EXIT.OK;
 }

@@ -1,7 +1,7 @@
-// The CLI's pure parts, in process: option parsing, formatting, the batching writer.
+// output.ts: event lines (NDJSON, --pretty), colour, the batching writer and the --stats
+// texts, in process; and, through the built command, the output as a reader gets it.
 import { EventEmitter } from "node:events";
 import { describe, expect, test } from "vitest";
-import { parseCli, type CliOptions } from "../src/cli/args.js";
 import {
   BatchWriter,
   colorEnabled,
@@ -12,67 +12,22 @@ import {
   RateMeter,
   type Sink,
   type StatsSample,
-} from "../src/cli/output.js";
-import { bypassesProxy, proxyFor } from "../src/cli/proxy.js";
+} from "../../src/cli/output.js";
+import { createParser } from "../../src/parser/index.js";
+import { hasScript, once, runCli, runInTerminal, serve, useCli } from "../support/cli.js";
 
-function options(argv: string[]): CliOptions {
-  const r = parseCli(argv);
-  if (r.kind !== "run") throw new Error(`expected run, got ${JSON.stringify(r)}`);
-  return r.options;
+useCli();
+
+// "wasm" only once the WebAssembly engine is built into this tree.
+const ENGINES = ["auto", "js", ...(wasmAvailable() ? ["wasm"] : [])];
+function wasmAvailable(): boolean {
+  try {
+    createParser({ onEvent() {} }, { engine: "wasm" });
+    return true;
+  } catch {
+    return false;
+  }
 }
-
-describe("parseCli", () => {
-  test("defaults", () => {
-    const o = options(["http://127.0.0.1:8080/feed"]);
-    expect(o).toMatchObject({ headers: {}, events: [], engine: "auto", pretty: false, stats: false, verbose: false });
-    expect(o.url.href).toBe("http://127.0.0.1:8080/feed");
-    expect(o.count ?? o.retries ?? o.maxEventSize ?? o.idleTimeout ?? o.lastEventId).toBeUndefined();
-  });
-
-  test.each([
-    ["--max-event-size", "1024", "maxEventSize", 1024],
-    ["--max-event-size", "64k", "maxEventSize", 65536],
-    ["--max-event-size", "2MiB", "maxEventSize", 2 * 1024 * 1024],
-    ["--max-event-size", "1g", "maxEventSize", 1024 ** 3],
-    ["--idle-timeout", "1500", "idleTimeout", 1500],
-    ["--idle-timeout", "500ms", "idleTimeout", 500],
-    ["--idle-timeout", "30s", "idleTimeout", 30_000],
-    ["--idle-timeout", "1.5s", "idleTimeout", 1500],
-    ["--idle-timeout", "2m", "idleTimeout", 120_000],
-    ["--retries", "0", "retries", 0],
-    ["--count", "3", "count", 3],
-    ["--stats-interval", "100ms", "statsInterval", 100],
-  ] as const)("%s %s", (flag, value, key, expected) => {
-    expect(options([flag, value, "http://x/"])[key]).toBe(expected);
-  });
-
-  test("headers: trimmed, repeated names joined, value may contain colons", () => {
-    const o = options(["-H", "Authorization: Bearer a:b", "-H", "X-A: 1", "-H", "x-a:2", "-H", "Empty:", "http://x/"]);
-    expect(o.headers).toEqual({ Authorization: "Bearer a:b", "X-A": "1, 2", Empty: "" });
-  });
-
-  test("flags and short forms", () => {
-    const o = options(["-e", "a", "--event", "b", "-n", "5", "-X", "post", "-d", "x=1", "-v", "--pretty", "--stats", "https://h/"]);
-    expect(o).toMatchObject({ events: ["a", "b"], count: 5, method: "POST", body: "x=1", verbose: true, pretty: true, stats: true });
-    expect(parseCli(["-h"]).kind).toBe("help");
-    expect(parseCli(["--version", "http://x/"]).kind).toBe("version");
-  });
-
-  test.each([
-    [["--count", "-1", "http://x/"]],
-    [["--count", "1.5", "http://x/"]],
-    [["--idle-timeout", "5h", "http://x/"]],
-    [["--max-event-size", "0", "http://x/"]],
-    [["--last-event-id", "a\nb", "http://x/"]],
-    [["-H", "Bad Name: x", "http://x/"]],
-    [["-H", ": x", "http://x/"]],
-    [["-e", "", "http://x/"]],
-    [["--pretty=yes", "http://x/"]],
-    [["ws://x/"]],
-  ])("usage error: %j", (argv) => {
-    expect(parseCli(argv).kind).toBe("usage-error");
-  });
-});
 
 describe("formatting", () => {
   test("NDJSON escapes like JSON.stringify and keeps key order", () => {
@@ -235,64 +190,70 @@ describe("colorEnabled", () => {
   });
 });
 
-describe("proxy selection", () => {
-  const u = (s: string) => new URL(s);
-  test("by scheme, lower case first, ALL_PROXY last; a proxy without scheme is http://", () => {
-    const env = { HTTPS_PROXY: "secure:3128", http_proxy: "http://lower:1", HTTP_PROXY: "http://upper:2", ALL_PROXY: "http://all:9" };
-    expect(proxyFor(u("https://a.example/"), undefined, env)).toBe("http://secure:3128");
-    expect(proxyFor(u("http://a.example/"), undefined, env)).toBe("http://lower:1");
-    expect(proxyFor(u("https://a.example/"), undefined, { ALL_PROXY: "http://all:9" })).toBe("http://all:9");
-    expect(proxyFor(u("https://a.example/"), undefined, {})).toBeNull();
-    expect(proxyFor(u("https://a.example/"), "flag:8080", env)).toBe("http://flag:8080");
-    expect(proxyFor(u("https://a.example/"), "", env)).toBeNull();
+
+const STREAM = [
+  "retry: 10\n",
+  ": a comment\n",
+  "data: hello\n\n",
+  "event: greet\nid: 7\ndata: multi\ndata: line\n\n",
+  'data: {"quote":"\\"q\\"","tab":"\t"} é 🙂\n\n',
+  "event: other\ndata:\n\n",
+  "id\ndata: id reset\n\n",
+  "data: unfinished event, never dispatched",
+].join("");
+
+describe.concurrent("the built command's output", () => {
+  // Every engine: the CLI is also an end-to-end check of the parser under it.
+  test.each(ENGINES)("prints every event, named ones included, as exact NDJSON; 204 ends it with 0 (--engine %s)", async (engine) => {
+    const s = await serve(once(STREAM));
+    const r = await runCli([s.url, "--engine", engine]);
+    // The last event had no id (an empty `id` reset it): nothing to resume from, so nothing said.
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        '{"type":"message","data":"hello","id":""}',
+        '{"type":"greet","data":"multi\\nline","id":"7"}',
+        '{"type":"message","data":"{\\"quote\\":\\"\\\\\\"q\\\\\\"\\",\\"tab\\":\\"\\t\\"} é 🙂","id":"7"}',
+        '{"type":"other","data":"","id":"7"}',
+        '{"type":"message","data":"id reset","id":""}',
+        "",
+      ].join("\n"),
+    );
+    // Each line is JSON with exactly the keys type, data, id.
+    for (const line of r.stdout.trimEnd().split("\n")) expect(Object.keys(JSON.parse(line))).toEqual(["type", "data", "id"]);
+    expect(s.requests[0]!.headers.accept).toBe("text/event-stream");
   });
 
-  test.each([
-    ["example.com", "https://example.com/", true],
-    ["example.com", "https://api.example.com/", true],
-    [".example.com", "https://api.example.com/", true],
-    ["*.example.com", "https://api.example.com/", true],
-    ["example.com", "https://notexample.com/", false],
-    ["127.0.0.1", "http://127.0.0.1:8080/", true],
-    ["127.0.0.1:8080", "http://127.0.0.1:8080/", true],
-    ["127.0.0.1:9090", "http://127.0.0.1:8080/", false],
-    ["localhost:443", "https://localhost/", true],
-    ["::1", "http://[::1]:8080/", true],
-    ["[::1]:8080", "http://[::1]:8080/", true],
-    ["*", "http://anything/", true],
-    [" other , EXAMPLE.com ", "http://example.com/", true],
-    ["", "http://example.com/", false],
-  ])("NO_PROXY=%j for %s: %s", (noProxy, url, bypass) => {
-    expect(bypassesProxy(u(url), noProxy)).toBe(bypass);
-    expect(proxyFor(u(url), "http://p:1", { no_proxy: noProxy })).toBe(bypass ? null : "http://p:1");
+  test("--pretty prints a readable block per event", async () => {
+    const s = await serve(once(STREAM));
+    const r = await runCli([s.url, "--pretty", "--count", "2", "--engine", "js"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\d\d:\d\d:\d\d\.\d{3} message\n {2}hello\n\d\d:\d\d:\d\d\.\d{3} greet #7\n {2}multi\n {2}line\n$/);
+  });
+
+  // Into a pipe without it, --pretty has no colour: the exact text of the test above.
+  test("FORCE_COLOR colours --pretty even into a pipe", async () => {
+    const s = await serve(once("retry: 10\ndata: x\n\n"));
+    const r = await runCli([s.url, "--pretty"], { env: { FORCE_COLOR: "1" } });
+    expect(r.stdout).toContain("\x1b[1;36mmessage");
   });
 });
 
-describe("parseCli: the new flags", () => {
-  test("-k, --cacert, -x, -q, --no-color", () => {
-    const o = options(["-k", "--cacert", "ca.pem", "-x", "proxy:3128", "-q", "--no-color", "https://h/"]);
-    expect(o).toMatchObject({ insecure: true, caFile: "ca.pem", proxy: "proxy:3128", quiet: true, noColor: true });
-    expect(options(["http://h/"])).toMatchObject({ insecure: false, quiet: false, noColor: false });
-    expect(parseCli(["-x", "socks5://p:1080", "http://h/"])).toMatchObject({ kind: "usage-error", message: expect.stringMatching(/--proxy/) });
-    expect(parseCli(["-x", "https://p:3128", "http://h/"]).kind).toBe("usage-error");
-    expect(options(["-x", "http://u:p@p:3128", "http://h/"]).proxy).toBe("http://u:p@p:3128");
-  });
-
-  test("-d @file and @- name a file (read later); other values are the body", () => {
-    expect(options(["-d", "@body.json", "http://h/"])).toMatchObject({ bodyFile: "body.json" });
-    expect(options(["-d", "@-", "http://h/"])).toMatchObject({ bodyFile: "-" });
-    const plain = options(["-d", "a=@b", "http://h/"]);
-    expect(plain.body).toBe("a=@b");
-    expect(plain.bodyFile).toBeUndefined();
-    expect(parseCli(["-d", "@", "http://h/"]).kind).toBe("usage-error");
-  });
-
+describe.runIf(hasScript).concurrent("the built command's output on a terminal", () => {
   test.each([
-    ["localhost:8080/feed", "http://localhost:8080/feed"],
-    ["127.0.0.1:9/x?y=1", "http://127.0.0.1:9/x?y=1"],
-    ["example.com/stream", "http://example.com/stream"],
-    ["https://example.com/s", "https://example.com/s"],
-  ])("%s is %s", (given, href) => {
-    expect(options([given]).url.href).toBe(href);
+    // The rest of the rules are colorEnabled's, above: here that the terminal is asked, and
+    // that the flag and the environment reach it. Node reports no colours under CI=...
+    // (tty.hasColors), whatever the terminal.
+    ["a colour terminal", { CI: undefined }, [], true],
+    ["TERM=dumb", { TERM: "dumb" }, [], false],
+    ["--no-color over FORCE_COLOR", { FORCE_COLOR: "1" }, ["--no-color"], false],
+  ] as const)("--pretty colours: %s", async (_name, env, flags, coloured) => {
+    const s = await serve(once("retry: 10\nid: 1\ndata: x\n\n"));
+    const r = await runInTerminal([s.url, "--pretty", ...flags], { env });
+    expect(r.code).toBe(0);
+    expect(r.output).toMatch(/message.*#1.*\n {2}x\n/);
+    expect(r.output.includes("\x1b[1;36mmessage")).toBe(coloured);
+    if (!coloured) expect(r.output).not.toMatch(/\x1b\[\d/);
   });
 });
