@@ -354,10 +354,12 @@ function stop(child) {
 
 /** WebKitGTK: WebKitWebDriver (W3C WebDriver over HTTP, called with fetch) under Xvfb. */
 async function webkitBrowser() {
-  const libs = readdirSync("/usr/lib").map((d) => join("/usr/lib", d)).filter((d) => existsSync(d) && !d.endsWith(".so"));
-  const mini = libs
-    .flatMap((d) => ["webkit2gtk-4.1", "webkit2gtk-4.0", "webkitgtk-6.0"].map((v) => join(d, v, "MiniBrowser")))
-    .find((p) => existsSync(p));
+  // The browser WebKitWebDriver starts: Debian ships it in /usr/lib/<multiarch>/<API version>/.
+  const mini =
+    process.env.MINIBROWSER_PATH ??
+    readdirSync("/usr/lib")
+      .flatMap((arch) => ["webkit2gtk-4.1", "webkit2gtk-4.0", "webkitgtk-6.0"].map((api) => join("/usr/lib", arch, api, "MiniBrowser")))
+      .find((path) => existsSync(path));
   if (!existsSync(WEBKIT_DRIVER) || mini === undefined) throw new Error("WebKitWebDriver or MiniBrowser missing (apt-get install -y webkit2gtk-driver)");
   const children = [];
   const close = async (session) => {
