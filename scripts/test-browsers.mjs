@@ -9,177 +9,15 @@
 // WebDriver BiDi), WebKitGTK through WebKitWebDriver (plain WebDriver over HTTP) under Xvfb.
 // Give browser names (chromium, firefox, webkit) as arguments to run only those. Every step
 // is bounded in time; everything started here is stopped here. Exits non-zero on a failure.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isDeepStrictEqual } from "node:util";
+import { cases, check, STREAM } from "../test/browsers/cases.mjs";
+import { bounded, LAUNCH_MS, puppeteerBrowser, STEP_MS, webkitBrowser } from "../test/browsers/drivers.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const FIREFOX = process.env.FIREFOX_PATH ?? "/usr/bin/firefox-esr";
-const WEBKIT_DRIVER = process.env.WEBKIT_DRIVER_PATH ?? "/usr/bin/WebKitWebDriver";
-const LAUNCH_MS = 60_000;
-const STEP_MS = 20_000;
 const SUITE_MS = 270_000;
-
-// --- the cases ------------------------------------------------------------------------------
-
-const STREAM =
-  "data: one\n\nevent: tick\ndata: two\ndata: lines\nid: 1\n\ndata: é ✓ 😀\n\n: a comment\r\ndata: crlf\r\n\r\n" +
-  "id\ndata: reset\n\nevent: end\ndata: bye\n\n";
-const streamEvents = (o) => [
-  ["message", "one", "", o],
-  ["tick", "two\nlines", "1", o],
-  ["message", "é ✓ 😀", "1", o],
-  ["message", "crlf", "1", o],
-  ["message", "reset", "", o],
-  ["end", "bye", "", o],
-];
-const echo = (fields) => JSON.stringify({ method: "GET", body: "", contentType: null, token: null, ...fields });
-
-/**
- * Each variant is one source. `expect`: `events` (exact), `preflights` (a count, or [min]),
- * `gets` (requests that were not preflights), `acrh` (every preflight's
- * Access-Control-Request-Headers), `engine`, `timedOut`, `requests` (the requests' ports and
- * paths: "B /redirect, C /seq"), `showRequests` (in the table). `differs`: an outcome that
- * the native EventSource does not share, and why.
- */
-function cases(B, C) {
-  const b = `http://127.0.0.1:${B}`;
-  const c = `http://127.0.0.1:${C}`;
-  const reconnected = (data) => [["message", "first", "7", b], ["message", data, "7", b], ["end", "bye", "7", b]];
-  return [
-    {
-      name: "events",
-      variants: [
-        { name: "native", impl: "native", path: "/events", expect: { events: streamEvents(b), preflights: 0, gets: 1 } },
-        { name: "ours", path: "/events", expect: { events: streamEvents(b), preflights: 0, gets: 1, engine: "wasm" } },
-      ],
-    },
-    {
-      name: "redirect 307 to a third origin",
-      variants: ["native", "ours"].map((impl) => ({
-        name: impl,
-        impl,
-        path: "/redirect",
-        expect: {
-          events: [["message", "first", "", c], ["message", "second", "", c], ["end", "bye", "", c]],
-          preflights: 0,
-          showRequests: true,
-          // Reconnections go to the final URL, as the spec's request keeps its redirected URL
-          // list (whatwg/html#503) and Chromium does; Firefox and WebKit go back to the URL
-          // given, so the native one's requests are shown, not checked.
-          ...(impl === "ours" ? { requests: "B /redirect, C /seq, C /seq" } : {}),
-        },
-      })),
-    },
-    {
-      name: "cookies",
-      cookie: "esw=1; path=/; SameSite=Lax",
-      variants: [
-        { name: "native", impl: "native", path: "/cookie", expect: { events: [["message", "(none)", "", b], ["end", "bye", "", b]] } },
-        { name: "ours", path: "/cookie", expect: { events: [["message", "(none)", "", b], ["end", "bye", "", b]] } },
-        ...["native", "ours"].map((impl) => ({
-          name: `${impl} withCredentials`,
-          impl,
-          path: "/cookie",
-          init: { withCredentials: true },
-          expect: { events: [["message", "esw=1", "", b], ["end", "bye", "", b]], preflights: 0 },
-        })),
-      ],
-    },
-    {
-      name: "drop and reconnection",
-      variants: [
-        { name: "native", impl: "native", path: "/drop", cutAfter: 1, expect: { events: reconnected("header=7 query=(none)"), preflights: 0, gets: 2 } },
-        {
-          name: "ours, lastEventIdQuery",
-          path: "/drop",
-          cutAfter: 1,
-          init: { lastEventIdQuery: "lastEventId" },
-          expect: { events: reconnected("header=(none) query=7"), preflights: 0, gets: 2 },
-        },
-        {
-          name: "ours, preflight allowed",
-          path: "/drop",
-          preflight: true,
-          cutAfter: 1,
-          expect: { events: reconnected("header=7 query=(none)"), preflights: 1, acrh: "last-event-id", gets: 2 },
-        },
-        {
-          name: "ours, preflight refused",
-          path: "/drop",
-          cutAfter: 1,
-          deadline: 2500,
-          differs: "a script's request with Last-Event-ID is preflighted; the feed refuses it",
-          expect: { events: [["message", "first", "7", b]], preflights: [1], gets: 1, timedOut: true },
-        },
-      ],
-    },
-    {
-      name: "custom header (ours only)",
-      variants: [
-        {
-          name: "ours, preflight allowed",
-          path: "/echo",
-          preflight: true,
-          init: { headers: { "X-Token": "t1" } },
-          expect: { events: [["message", echo({ token: "t1" }), "", b], ["end", "bye", "", b]], preflights: 1, acrh: "x-token" },
-        },
-        {
-          name: "ours, preflight refused",
-          path: "/echo",
-          deadline: 1500,
-          init: { headers: { "X-Token": "t1" } },
-          expect: { events: [], preflights: [1], gets: 0, acrh: "x-token", timedOut: true },
-        },
-      ],
-    },
-    {
-      name: "POST (ours only)",
-      variants: [
-        {
-          name: "ours, JSON, preflight allowed",
-          path: "/echo",
-          preflight: true,
-          init: { method: "POST", body: '{"a":1}', headers: { "content-type": "application/json" } },
-          expect: {
-            events: [["message", echo({ method: "POST", body: '{"a":1}', contentType: "application/json" }), "", b], ["end", "bye", "", b]],
-            preflights: 1,
-            acrh: "content-type",
-          },
-        },
-        {
-          name: "ours, text, no preflight",
-          path: "/echo",
-          init: { method: "POST", body: "hello" },
-          expect: {
-            events: [["message", echo({ method: "POST", body: "hello", contentType: "text/plain;charset=UTF-8" }), "", b], ["end", "bye", "", b]],
-            preflights: 0,
-          },
-        },
-      ],
-    },
-    {
-      name: "dedicated worker",
-      variants: [
-        { name: "native", impl: "native", worker: true, path: "/events", expect: { events: streamEvents(b), preflights: 0 } },
-        { name: "ours", worker: true, path: "/events", expect: { events: streamEvents(b), preflights: 0, engine: "wasm" } },
-      ],
-    },
-    {
-      name: "CSP without wasm-unsafe-eval",
-      csp: "default-src 'self'; connect-src 'self' http://127.0.0.1:*",
-      variants: [
-        { name: "native", impl: "native", path: "/events", expect: { events: streamEvents(b), preflights: 0 } },
-        { name: "ours", path: "/events", expect: { events: streamEvents(b), preflights: 0, engine: "js" } },
-      ],
-    },
-  ];
-}
 
 // --- servers --------------------------------------------------------------------------------
 
@@ -286,141 +124,6 @@ function listen(handler) {
   return new Promise((ok) => server.listen(0, "127.0.0.1", () => ok(server)));
 }
 
-// --- browsers -------------------------------------------------------------------------------
-
-function bounded(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms / 1000} s`)), ms))),
-  ]);
-}
-
-/** Chromium or Firefox through puppeteer-core: one page, navigated once per case. */
-async function puppeteerBrowser(name) {
-  const { default: puppeteer } = await import("puppeteer-core");
-  const profile = name === "chromium" ? mkdtempSync(join(tmpdir(), "esw-chromium-")) : null;
-  const options =
-    name === "chromium"
-      ? {
-          browser: "chrome",
-          executablePath: CHROMIUM,
-          userDataDir: profile,
-          args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        }
-      : { browser: "firefox", executablePath: FIREFOX };
-  const cleanup = () => profile && rmSync(profile, { recursive: true, force: true });
-  let browser;
-  try {
-    browser = await puppeteer.launch({ ...options, headless: true, timeout: LAUNCH_MS, protocolTimeout: STEP_MS });
-  } catch (error) {
-    cleanup();
-    throw error;
-  }
-  let tab;
-  try {
-    tab = await bounded(browser.newPage(), STEP_MS, "new page");
-  } catch (error) {
-    await browser.close().catch(() => {});
-    cleanup();
-    throw error;
-  }
-  let consoleErrors = [];
-  tab.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
-  tab.on("pageerror", (e) => consoleErrors.push(String(e?.message ?? e)));
-  return {
-    name,
-    version: await browser.version(),
-    open: (url) => tab.goto(url, { timeout: STEP_MS, waitUntil: "load" }),
-    takeConsole() {
-      const out = consoleErrors;
-      consoleErrors = [];
-      return out;
-    },
-    async close() {
-      await bounded(browser.close(), STEP_MS, "closing").catch(() => browser.process()?.kill("SIGKILL"));
-      cleanup();
-    },
-  };
-}
-
-function stop(child) {
-  if (child.exitCode === null && child.signalCode === null) {
-    try {
-      process.kill(-child.pid, "SIGKILL"); // its process group: the driver's browser too
-    } catch {}
-  }
-}
-
-/** WebKitGTK: WebKitWebDriver (W3C WebDriver over HTTP, called with fetch) under Xvfb. */
-async function webkitBrowser() {
-  // The browser WebKitWebDriver starts: Debian ships it in /usr/lib/<multiarch>/<API version>/.
-  const mini =
-    process.env.MINIBROWSER_PATH ??
-    readdirSync("/usr/lib")
-      .flatMap((arch) => ["webkit2gtk-4.1", "webkit2gtk-4.0", "webkitgtk-6.0"].map((api) => join("/usr/lib", arch, api, "MiniBrowser")))
-      .find((path) => existsSync(path));
-  if (!existsSync(WEBKIT_DRIVER) || mini === undefined) throw new Error("WebKitWebDriver or MiniBrowser missing (apt-get install -y webkit2gtk-driver)");
-  const children = [];
-  const close = async (session) => {
-    if (session) await bounded(call("DELETE", `/session/${session}`), 10_000, "closing").catch(() => {});
-    for (const child of children.reverse()) stop(child);
-  };
-  let base;
-  async function call(method, path, body) {
-    const res = await fetch(base + path, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(LAUNCH_MS),
-    });
-    const json = await res.json();
-    if (!res.ok) throw new Error(`WebDriver ${method} ${path}: ${json.value?.error} ${json.value?.message ?? ""}`);
-    return json.value;
-  }
-  try {
-    const xvfb = spawn("Xvfb", ["-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp"], {
-      stdio: ["ignore", "ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    children.push(xvfb);
-    const display = await bounded(
-      new Promise((ok, fail) => {
-        xvfb.stdio[3].on("data", (d) => ok(String(d).trim()));
-        xvfb.on("exit", (code) => fail(new Error(`Xvfb exited (${code})`)));
-        xvfb.on("error", fail);
-      }),
-      STEP_MS,
-      "Xvfb",
-    );
-    const probe = await listen(() => {});
-    const port = probe.address().port;
-    await new Promise((ok) => probe.close(ok));
-    const driver = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env: { ...process.env, DISPLAY: `:${display}` }, stdio: "ignore", detached: true });
-    children.push(driver);
-    base = `http://127.0.0.1:${port}`;
-    const started = Date.now();
-    while (!(await fetch(`${base}/status`).then((r) => r.ok, () => false))) {
-      if (Date.now() - started > STEP_MS) throw new Error("WebKitWebDriver did not start");
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
-    const { sessionId, capabilities } = await call("POST", "/session", {
-      capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary: mini, args: ["--automation"] } } },
-    });
-    await call("POST", `/session/${sessionId}/timeouts`, { pageLoad: STEP_MS, script: STEP_MS });
-    return {
-      name: "webkit",
-      version: `WebKitGTK ${capabilities.browserVersion}`,
-      open: (url) => call("POST", `/session/${sessionId}/url`, { url }),
-      takeConsole: () => null, // classic WebDriver has no console log
-      close: () => close(sessionId),
-    };
-  } catch (error) {
-    await close();
-    throw error;
-  }
-}
-
 // --- running and checking -------------------------------------------------------------------
 
 let runs = 0;
@@ -450,42 +153,6 @@ async function runCase(browser, c, origins) {
   } finally {
     reports.delete(run);
   }
-}
-
-/** Problems with one variant's outcome (empty: as expected), and a short summary. */
-function check(v, outcome) {
-  const log = feedLog.get(v.key) ?? [];
-  const preflights = log.filter((e) => e.method === "OPTIONS");
-  const gets = log.filter((e) => e.method !== "OPTIONS");
-  if (outcome === undefined) return { problems: ["no outcome"], summary: "no outcome" };
-  if (outcome.unavailable) return { problems: [], summary: "n/a (no EventSource here)", unavailable: true };
-  if (outcome.thrown) return { problems: [`threw ${outcome.thrown}`], summary: "threw" };
-  const e = v.expect;
-  const problems = [];
-  if (e.events && !isDeepStrictEqual(outcome.events, e.events)) {
-    problems.push(`events ${JSON.stringify(outcome.events)}, expected ${JSON.stringify(e.events)}`);
-  }
-  if (Array.isArray(e.preflights) ? preflights.length < e.preflights[0] : e.preflights !== undefined && preflights.length !== e.preflights) {
-    problems.push(`${preflights.length} preflights, expected ${Array.isArray(e.preflights) ? `at least ${e.preflights[0]}` : e.preflights}`);
-  }
-  if (e.gets !== undefined && gets.length !== e.gets) problems.push(`${gets.length} requests, expected ${e.gets}`);
-  for (const p of preflights) if (e.acrh !== undefined && p.acrh !== e.acrh) problems.push(`preflight for headers "${p.acrh}", expected "${e.acrh}"`);
-  if (e.engine !== undefined && outcome.engine !== e.engine) problems.push(`engine ${outcome.engine}, expected ${e.engine}`);
-  if (outcome.timedOut !== (e.timedOut ?? false)) problems.push(outcome.timedOut ? "timed out" : "ended, expected to time out");
-  const requests = gets.map((x) => x.at).join(", ");
-  if (e.requests !== undefined && requests !== e.requests) problems.push(`requests ${requests}, expected ${e.requests}`);
-  const summary = [
-    `${outcome.events.length} ev`,
-    `${gets.length} req`,
-    `${preflights.length} pf`,
-    outcome.errors.length ? `${outcome.errors.length} err` : null,
-    outcome.engine,
-    outcome.timedOut ? "no end" : null,
-    e.showRequests ? `requests: ${requests}` : null,
-  ]
-    .filter(Boolean)
-    .join(", ");
-  return { problems, summary };
 }
 
 async function main() {
@@ -528,7 +195,7 @@ async function main() {
           }
           const outcomes = r.got?.results ?? {};
           for (const v of r.variants) {
-            const { problems, summary } = check(v, outcomes[v.key]);
+            const { problems, summary } = check(v, outcomes[v.key], feedLog.get(v.key) ?? []);
             const row = `${c.name} / ${v.name}`;
             if (!table.has(row)) table.set(row, {});
             table.get(row)[name] = `${problems.length ? "FAIL" : "ok"}: ${summary}${v.differs && !problems.length ? " (differs from native)" : ""}`;
