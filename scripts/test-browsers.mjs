@@ -168,11 +168,15 @@ async function main() {
   const notes = [];
   let failed = 0;
   const openBrowsers = new Set();
-  const watchdog = setTimeout(() => {
-    console.log(`FAIL: the suite ran over ${SUITE_MS / 1000} s`);
-    for (const b of openBrowsers) void b.close();
-    process.exit(1);
-  }, SUITE_MS);
+  // Over time, or interrupted: close what is open (the WebKit driver and Xvfb would outlive
+  // this process), then leave.
+  const abandon = (why) => {
+    console.log(`FAIL: ${why}`);
+    const closing = [...openBrowsers].map((b) => bounded(b.close(), 10_000, "closing"));
+    void Promise.allSettled(closing).then(() => process.exit(1));
+  };
+  const watchdog = setTimeout(() => abandon(`the suite ran over ${SUITE_MS / 1000} s`), SUITE_MS);
+  for (const signal of ["SIGINT", "SIGTERM"]) process.once(signal, () => abandon(signal));
   try {
     for (const name of names) {
       const started = Date.now();
