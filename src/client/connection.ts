@@ -84,7 +84,9 @@ function forEachHeader(headers: HeadersLike, fn: (name: string, value: string) =
  *
  * - HTML constructor step 10: "User agents may set (`Accept`, `text/event-stream`)".
  * - Step 11: "Set request's cache mode to "no-store"": there is no cache here, but
- *   intermediaries get `Cache-Control: no-cache` (what browsers send for no-store).
+ *   intermediaries get `Cache-Control: no-cache` (what browsers send for no-store), unless
+ *   `cacheHeaders` is false: a browser's fetch adds them itself past its CORS checks, and
+ *   from a script they would cost every cross-origin request a preflight.
  * - `Last-Event-ID` is always ours: a user value would fight the spec's.
  */
 export function buildRequestHeaders(
@@ -93,15 +95,16 @@ export function buildRequestHeaders(
   dropSensitive: boolean,
   dropBodyHeaders: boolean,
   extraSensitive?: ReadonlySet<string>,
+  cacheHeaders = true,
 ): Record<string, string> {
-  const out: Record<string, string> = {
-    accept: "text/event-stream",
+  const out: Record<string, string> = { accept: "text/event-stream" };
+  if (cacheHeaders) {
     // Fetch, HTTP-network-or-cache fetch, for the "no-store" cache mode an EventSource
     // request has: "If httpRequest's header list does not contain `Pragma`, then append
     // (`Pragma`, `no-cache`)", and the same for `Cache-Control` (for HTTP/1.0 caches).
-    "cache-control": "no-cache",
-    pragma: "no-cache",
-  };
+    out["cache-control"] = "no-cache";
+    out.pragma = "no-cache";
+  }
   if (user !== undefined && user !== null) {
     forEachHeader(user, (name, value) => {
       const lower = name.toLowerCase();

@@ -115,7 +115,11 @@ export interface GiveUpInfo {
 }
 
 export interface EventSourceOptions {
-  /** As in browsers: stored and reported. Node has no cookie jar; send cookies via `headers`. */
+  /**
+   * As in browsers: in a page or worker, cookies (and HTTP auth) go with a cross-origin
+   * request (fetch's `credentials: "include"`; else `"same-origin"`). Elsewhere it is only
+   * stored and reported: Node has no cookie jar; send cookies via `headers`.
+   */
   withCredentials?: boolean | undefined;
   /** Extra request headers, or a function (sync or async) called before every (re)connect. */
   headers?: HeadersLike | (() => HeadersLike | Promise<HeadersLike>) | undefined;
@@ -130,6 +134,14 @@ export interface EventSourceOptions {
   fetch?: FetchLike | undefined;
   /** The initial last event ID: sent as `Last-Event-ID` from the first request on. */
   lastEventId?: string | undefined;
+  /**
+   * Send the last event ID as this query parameter of the URL (e.g. `"lastEventId"` gives
+   * `?lastEventId=42`) instead of the `Last-Event-ID` header. For cross-origin sources in
+   * browsers: a script's request with that header always needs a CORS preflight (the
+   * native EventSource's does not), which the server must answer with
+   * `Access-Control-Allow-Headers: last-event-id`. The server must read the parameter.
+   */
+  lastEventIdQuery?: string | undefined;
   reconnect?: ReconnectOptions | undefined;
   /**
    * Ms without receiving a byte after which the connection is dropped and re-made, from the
@@ -282,6 +294,15 @@ export function finiteOption(value: unknown, fallback: number, name: string, min
   const n = numberOption(value, fallback, name, min);
   if (!Number.isFinite(n)) throw new RangeError(`${name} must be finite, got ${n}`);
   return n;
+}
+
+/** `lastEventIdQuery`: a non-empty parameter name, or null for the header. */
+export function lastEventIdQueryOption(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(`lastEventIdQuery must be a non-empty string (a query parameter name), got ${value === "" ? '""' : typeof value}`);
+  }
+  return value;
 }
 
 export function hooksOption(on: EventSourceHooks | undefined): EventSourceHooks {

@@ -14,9 +14,9 @@ import {
   REDIRECT_STATUSES,
 } from "./connection.js";
 import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
-import { type EventSourceOptions, numberOption } from "./options.js";
+import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
 import { configuredTransport, defaultTransport } from "./transport/default.js";
-import { fetchTransport } from "./transport/fetch.js";
+import { fetchTransport, inBrowser } from "./transport/fetch.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
 /** How one fetch ended: an event stream to read, or an error and whether to retry. */
@@ -49,6 +49,14 @@ export class StreamRequest {
   readonly #transport: Transport;
   readonly #maxRedirects: number;
   readonly #onRequest: EventSourceOptions["onRequest"];
+  readonly #withCredentials: boolean;
+  /** The query parameter that carries the last event ID instead of the header, or null. */
+  readonly #idParam: string | null;
+  /**
+   * In a page or worker, over fetch: the request a native EventSource makes (no cache
+   * headers, which would cost a CORS preflight), and the browser follows redirects.
+   */
+  readonly #browser: boolean;
   /** The origin whose 401 challenge the URL's credentials answered: sent there from then on. */
   #authOrigin: string | null = null;
 
@@ -65,8 +73,11 @@ export class StreamRequest {
       // connect directly, or with the default trust, where the caller asked otherwise.
       throw new TypeError("the tls and proxy options configure the Node transport: with `fetch`, configure that fetch");
     }
+    this.#browser = !(options.tls || options.proxy) && inBrowser();
+    this.#withCredentials = Boolean(options.withCredentials);
+    this.#idParam = lastEventIdQueryOption(options.lastEventIdQuery);
     this.#transport = options.fetch
-      ? fetchTransport(options.fetch)
+      ? fetchTransport(options.fetch, { browser: this.#browser })
       : options.tls || options.proxy
         ? configuredTransport({ tls: options.tls, proxy: options.proxy })
         : defaultTransport;
@@ -96,8 +107,17 @@ export class StreamRequest {
       // 5.2-5.3: "If the EventSource object's last event ID string is not the empty
       // string, then [...] Set (`Last-Event-ID`, lastEventIDValue) in request's header
       // list." (The initial `lastEventId` option makes the first request a resumption.)
-      const headers = buildRequestHeaders(userHeaders, lastEventId, this.#dropSensitive, this.#dropBodyHeaders, this.#sensitive);
-      if (lastEventId !== "" && !("last-event-id" in headers) && !warned) {
+      // Or, as asked, in the query instead.
+      const idParam = this.#idParam;
+      const headers = buildRequestHeaders(
+        userHeaders,
+        idParam === null ? lastEventId : "",
+        this.#dropSensitive,
+        this.#dropBodyHeaders,
+        this.#sensitive,
+        !this.#browser,
+      );
+      if (idParam === null && lastEventId !== "" && !("last-event-id" in headers) && !warned) {
         warned = true;
         attempt.warn({
           code: "LAST_EVENT_ID_NOT_SENT",
@@ -107,7 +127,8 @@ export class StreamRequest {
       }
       // URL credentials are not sent up front: as Fetch does, only in answer to a 401 (below).
       const hasCredentials = url.username !== "" || url.password !== "";
-      const target = hasCredentials ? withoutCredentials(url) : url;
+      let target = hasCredentials ? withoutCredentials(url) : url;
+      if (idParam !== null && lastEventId !== "") target = withQueryParam(target, idParam, lastEventId);
       if (hasCredentials && this.#authOrigin === url.origin && !("authorization" in headers)) {
         headers.authorization = basicAuthorization(url);
       }
@@ -119,6 +140,7 @@ export class StreamRequest {
           headers,
           body: this.#body,
           signal: attempt.signal,
+          withCredentials: this.#withCredentials,
         });
       } catch (error) {
         // Closed, or superseded (an idle timeout): that path already reported.
@@ -134,6 +156,13 @@ export class StreamRequest {
         return null;
       }
       attempt.responded();
+      // A browser followed redirects itself: reconnections go where it ended, as a native
+      // EventSource's request does, and events carry that origin.
+      if (response.url !== undefined && response.url !== target.href) {
+        const final = new URL(response.url);
+        if (final.origin !== url.origin) this.#dropSensitive = true;
+        this.url = final;
+      }
 
       const status = response.status;
       // Fetch, HTTP-network-or-cache fetch: "If response's status is 401 [...] If request's
@@ -208,6 +237,32 @@ export class StreamRequest {
         throw error;
       });
     }
+  }
+}
+
+/**
+ * The URL with `name=value` in its query, replacing any such parameter. The rest of the query
+ * keeps its bytes (URLSearchParams would re-encode it all: `%20` becomes `+`).
+ */
+function withQueryParam(url: URL, name: string, value: string): URL {
+  const out = new URL(url.href);
+  const kept = out.search
+    .slice(1)
+    .split("&")
+    .filter((pair) => pair !== "" && queryName(pair) !== name);
+  // Form-encoded, as servers read a query (an id with a lone surrogate gets U+FFFD).
+  kept.push(new URLSearchParams([[name, value]]).toString());
+  out.search = `?${kept.join("&")}`;
+  return out;
+}
+
+function queryName(pair: string): string {
+  const eq = pair.indexOf("=");
+  const raw = (eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
   }
 }
 

@@ -1,16 +1,16 @@
 /**
  * The transport used when no `fetch` option is given, in browsers, workers and other runtimes
  * without `node:http`: the global `fetch`, looked up per request so that a polyfill installed
- * after import is used.
+ * after import is used. In a page or a worker it asks for a native EventSource's request.
  */
-import { fetchTransport } from "./fetch.js";
-import type { NodeTransportOptions, Transport } from "./types.js";
+import { fetchTransport, inBrowser } from "./fetch.js";
+import type { FetchLike, NodeTransportOptions, Transport } from "./types.js";
 
 export const defaultTransport: Transport = (request) => {
   if (typeof globalThis.fetch !== "function") {
     return Promise.reject(new TypeError("no global fetch: pass the `fetch` option"));
   }
-  return fetchTransport(globalThis.fetch as unknown as import("./types.js").FetchLike)(request);
+  return fetchTransport(globalThis.fetch as unknown as FetchLike, { browser: inBrowser() })(request);
 };
 
 /**

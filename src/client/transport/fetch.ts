@@ -1,10 +1,33 @@
 /** A transport over any WHATWG `fetch` (see types.ts for the interface). */
-import type { FetchLike, FetchLikeReader, Transport } from "./types.js";
+import type { FetchLike, FetchLikeInit, FetchLikeReader, FetchLikeResponse, Transport } from "./types.js";
 
-/** A transport over a WHATWG `fetch`. Redirects are not followed by fetch (`"manual"`). */
-export function fetchTransport(fetchFn: FetchLike): Transport {
+/**
+ * Whether this global is a page or a worker (jsdom and happy-dom count as pages). There fetch
+ * applies CORS: a `"manual"` redirect is an opaque response with status 0, and a request
+ * header that is not CORS-safelisted costs a preflight. Deno, workerd and Node show a redirect
+ * as it is, and have no CORS.
+ */
+export function inBrowser(): boolean {
+  const g = globalThis as { document?: unknown; importScripts?: unknown };
+  return (typeof g.document === "object" && g.document !== null) || typeof g.importScripts === "function";
+}
+
+export interface FetchTransportOptions {
+  /**
+   * Ask fetch for what a native EventSource's request is (see inBrowser): the browser follows
+   * redirects and the response gives the final URL; credentials from `withCredentials`.
+   */
+  browser?: boolean;
+}
+
+/**
+ * A transport over a WHATWG `fetch`. Off the browser, redirects are not followed by fetch
+ * (`"manual"`): the connection layer applies Fetch's rules itself.
+ */
+export function fetchTransport(fetchFn: FetchLike, options: FetchTransportOptions = {}): Transport {
+  const browser = options.browser === true;
   return async (request) => {
-    const res = await fetchFn(request.url.href, {
+    const init: FetchLikeInit = {
       method: request.method,
       headers: request.headers,
       // A body over a SharedArrayBuffer is not a fetch BodyInit; copy it (rare, and once).
@@ -12,12 +35,19 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
         request.body === null || typeof request.body === "string" || request.body.buffer instanceof ArrayBuffer
           ? (request.body as string | Uint8Array<ArrayBuffer> | null)
           : new Uint8Array(request.body),
-      redirect: "manual",
+      redirect: browser ? "follow" : "manual",
       // HTML: "Set request's cache mode to no-store" (a fetch with a cache must not answer
-      // from it; it also makes Fetch add Pragma and Cache-Control, which we send anyway).
+      // from it; Fetch then adds Pragma and Cache-Control itself, past the CORS checks).
       cache: "no-store",
       signal: request.signal,
-    });
+    };
+    if (browser) {
+      // HTML EventSource constructor steps 6-8: a potential-CORS request, Anonymous or (with
+      // withCredentials) Use Credentials: mode "cors", credentials "same-origin" or "include".
+      init.credentials = request.withCredentials === true ? "include" : "same-origin";
+      init.mode = "cors";
+    }
+    const res = await send(fetchFn, request.url.href, init);
     const body = bodyOf(res.body);
     let reader: FetchLikeReader | null = null;
     let cancelled = false;
@@ -27,6 +57,7 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
       bodyError: typeof body === "string" ? body : undefined,
       status: res.status,
       statusText: res.statusText,
+      url: res.redirected === true && typeof res.url === "string" && res.url !== "" ? res.url : undefined,
       header: (name) => res.headers.get(name),
       headers() {
         const headers = new Headers();
@@ -106,6 +137,31 @@ export function fetchTransport(fetchFn: FetchLike): Transport {
       },
     };
   };
+}
+
+/** Fetches that threw on the `cache` field: asked without it from then on. */
+const refusesCache = new WeakSet<FetchLike>();
+
+/**
+ * fetch, and once more without `cache` if the platform refuses that field: workerd on an
+ * older compatibility date throws "The 'cache' field on 'RequestInitializerDict' is not
+ * implemented" on every call, which would otherwise be a network error retried forever.
+ */
+async function send(fetchFn: FetchLike, url: string, init: FetchLikeInit): Promise<FetchLikeResponse> {
+  if (refusesCache.has(fetchFn)) delete init.cache;
+  try {
+    return await fetchFn(url, init);
+  } catch (error) {
+    if (init.cache === undefined || !isCacheFieldRefusal(error)) throw error;
+    refusesCache.add(fetchFn);
+    delete init.cache;
+    return fetchFn(url, init);
+  }
+}
+
+function isCacheFieldRefusal(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : "";
+  return /\bcache\b/i.test(message) && /not (?:yet )?(?:implemented|supported)|unsupported/i.test(message);
 }
 
 /**

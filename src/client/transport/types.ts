@@ -1,14 +1,15 @@
 /**
  * Transports: one HTTP request/response exchange, no redirect handling (the connection
  * layer follows redirects itself, so that it can enforce the limit, rewrite the method and
- * strip credentials on an origin change).
+ * strip credentials on an origin change), except fetch in a browser (below).
  *
  * Implementations share this small interface:
  * - `nodeTransport` (node.ts): `node:http` / `node:https`, the default on Node: on this
  *   project's benchmark it moves the same bytes with less CPU than Node's built-in fetch, and
  *   it can pause the socket for backpressure. The only file that imports `node:` modules.
  * - `fetchTransport(fetch)` (fetch.ts): any WHATWG `fetch` (the user's `fetch` option, and
- *   the default off Node).
+ *   the default off Node). In a page or a worker it lets the browser follow redirects (a
+ *   `"manual"` redirect is opaque there) and reports the final URL.
  *
  * Body chunks are handed over as they arrive, one callback per chunk: the parser is fed
  * once per chunk, never per line.
@@ -21,14 +22,27 @@
  */
 export type FetchLike = (input: string, init: FetchLikeInit) => Promise<FetchLikeResponse>;
 
-/** The subset of `RequestInit` this library passes to a user `fetch`. */
+/**
+ * The subset of `RequestInit` this library passes to a user `fetch`. In a page or a worker
+ * the browser follows redirects (`"follow"`: `"manual"` would give an opaque response there)
+ * and `credentials` and `mode` are those of a native EventSource; elsewhere (Node, Deno,
+ * workerd) redirects are `"manual"`, followed by this library, and those two are left out.
+ */
 export interface FetchLikeInit {
   method: string;
   headers: Record<string, string>;
   body?: string | Uint8Array<ArrayBuffer> | null;
-  redirect: "manual";
-  /** The cache mode of an EventSource request (HTML: "Set request's cache mode to no-store"). */
-  cache: "no-store";
+  redirect: "manual" | "follow";
+  /**
+   * The cache mode of an EventSource request (HTML: "Set request's cache mode to no-store").
+   * Left out once this fetch refused the field (workerd on a compatibility date from before
+   * it had the field throws "The 'cache' field on 'RequestInitializerDict' is not implemented").
+   */
+  cache?: "no-store";
+  /** Pages and workers only: `"include"` with `withCredentials`, else `"same-origin"`. */
+  credentials?: "include" | "same-origin";
+  /** Pages and workers only. */
+  mode?: "cors";
   signal: AbortSignal;
 }
 
@@ -43,6 +57,10 @@ export interface FetchLikeResponse {
    * run time and fails the connection (UNREADABLE_BODY) instead of opening it.
    */
   body: unknown;
+  /** The final URL; read only when `redirected` is true. */
+  url?: string;
+  /** True when the fetch followed a redirect (only in pages and workers, where it follows them). */
+  redirected?: boolean;
 }
 
 /**
@@ -62,6 +80,8 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body: string | Uint8Array | null;
   signal: AbortSignal;
+  /** The source's `withCredentials`: cookies cross-origin, where the platform has them (a browser). */
+  withCredentials?: boolean | undefined;
 }
 
 /** Receives the body. Exactly one of `onEnd` / `onError` is called, once, unless cancelled. */
@@ -79,6 +99,11 @@ export interface TransportResponse {
   readonly bodyError?: string | undefined;
   readonly status: number;
   readonly statusText: string;
+  /**
+   * The final URL, when the transport followed redirects itself (fetch in a page or worker);
+   * undefined when it did not, and the request's URL is the response's.
+   */
+  readonly url?: string | undefined;
   /** One header value (names are case-insensitive), or null. */
   header(name: string): string | null;
   /** All response headers, as a WHATWG `Headers` (built on demand: only error events need it). */
