@@ -16,6 +16,19 @@ const coreExternal: Plugin = {
 };
 const natsExternal = [/^@nats-io\//];
 
+// `eventsource-wasm/shared` is for pages and workers: it reaches the core through
+// `../index.js`, which in dist/ is the web build beside it (./web.js or ./web.cjs), the one a
+// page's own `import "eventsource-wasm"` resolves to, not a second copy inlined.
+const webCoreExternal: Plugin = {
+  name: "web-core-external",
+  setup(build) {
+    const file = build.initialOptions.format === "cjs" ? "./web.cjs" : "./web.js";
+    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
+      args.importer.includes(`${sep}src${sep}shared${sep}`) ? { path: file, external: true } : undefined,
+    );
+  },
+};
+
 const root = dirname(fileURLToPath(import.meta.url));
 const parserDir = resolve(root, "src/parser") + sep;
 const cliDir = resolve(root, "src/cli") + sep;
@@ -128,6 +141,8 @@ export default defineConfig([
   // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
   // src/cli/main.ts): ESM only and no types, since nothing imports it.
   { ...common, platform: "node", entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, external: natsExternal, esbuildPlugins: [cliUsesLibrary()] },
+  // `eventsource-wasm/shared`: one connection shared by the tabs of an origin.
+  { ...common, platform: "browser", entry: { shared: "src/shared/index.ts" }, format: ["esm", "cjs"], dts: true, esbuildPlugins: [webCoreExternal] },
   // `eventsource-wasm/nats`: the NATS packages are optional peer dependencies, kept external.
   { ...common, platform: "node", entry: { nats: "src/nats/index.ts" }, format: ["esm", "cjs"], dts: true, external: natsExternal, esbuildPlugins: [coreExternal] },
 ]);
