@@ -14,6 +14,7 @@ export interface CliOptions {
   engine: EngineChoice;
   maxEventSize?: number;
   idleTimeout?: number;
+  eventTimeout?: number;
   retries?: number;
   /** --retry-status: HTTP statuses reconnected after, like a network error. */
   retryStatuses?: number[];
@@ -79,6 +80,8 @@ Options:
                               skipped, with a warning on stderr; the stream goes on.
       --idle-timeout <time>   Reconnect when no byte arrives for this long
                               (milliseconds, or with a unit: 500ms, 30s, 2m).
+      --event-timeout <time>  Reconnect when no event arrives for this long, even
+                              if heartbeats do (the same units).
       --retries <n>           Give up after n failed reconnection attempts in a row
                               (default: never give up; 0: do not reconnect).
       --retry-status <list>   Reconnect after these HTTP statuses instead of exiting
@@ -144,6 +147,7 @@ export const CLI_OPTIONS = {
   engine: { type: "string" },
   "max-event-size": { type: "string" },
   "idle-timeout": { type: "string" },
+  "event-timeout": { type: "string" },
   retries: { type: "string" },
   "retry-status": { type: "string", multiple: true },
   method: { type: "string", short: "X" },
@@ -271,6 +275,7 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       engine,
       maxEventSize: opt("max-event-size", values["max-event-size"], SIZE_UNITS, 1),
       idleTimeout: opt("idle-timeout", values["idle-timeout"], TIME_UNITS, 1),
+      eventTimeout: opt("event-timeout", values["event-timeout"], TIME_UNITS, 1),
       retries: opt("retries", values.retries, COUNT, 0),
       ...retryStatusOption(values["retry-status"]),
       count: opt("count", values.count, COUNT, 1),

@@ -49,6 +49,7 @@ function openSource(o: CliOptions, report: ConnectionReport, signal: AbortSignal
     engine: o.engine,
     maxEventSize: o.maxEventSize,
     idleTimeout: o.idleTimeout,
+    eventTimeout: o.eventTimeout,
     ...(Object.keys(reconnect).length > 0 ? { reconnect } : {}),
     ...(o.method !== undefined ? { method: o.method } : {}),
     ...(body !== undefined ? { body } : {}),

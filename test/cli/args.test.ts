@@ -32,6 +32,7 @@ describe("parseCli", () => {
     ["--idle-timeout", "30s", "idleTimeout", 30_000],
     ["--idle-timeout", "1.5s", "idleTimeout", 1500],
     ["--idle-timeout", "2m", "idleTimeout", 120_000],
+    ["--event-timeout", "45s", "eventTimeout", 45_000],
     ["--retries", "0", "retries", 0],
     ["--count", "3", "count", 3],
     ["--stats-interval", "100ms", "statsInterval", 100],

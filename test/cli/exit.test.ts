@@ -17,6 +17,7 @@ const STATUS_OF: Record<EventSourceErrorCode, number> = {
   NETWORK: 1,
   STREAM_ENDED: 1,
   IDLE_TIMEOUT: 1,
+  EVENT_TIMEOUT: 1,
   EVENT_TOO_LARGE: 1,
   HEADERS: 1,
   ABORTED: 1,
