@@ -112,8 +112,12 @@ export async function run(o: CliOptions, argv: readonly string[]): Promise<numbe
 
   source.addEventListener("open", () => report.open(source.engine));
   // Fatal errors end the iterator (below); here what the stream survives.
+  // A 204 fails the source without making the iterator throw (the server's "stop"): kept
+  // here for the ending below.
+  let failed: ErrorFields | undefined;
   source.addEventListener("error", (e) => {
     if (ended !== undefined) return;
+    if (source.readyState === source.CLOSED) failed = e;
     const tls = e.willReconnect ? tlsEnding(e) : undefined;
     if (tls !== undefined) void finish(tls);
     else report.error(e, source.lastEventId);
@@ -139,8 +143,8 @@ export async function run(o: CliOptions, argv: readonly string[]): Promise<numbe
         if (o.count !== undefined && printed >= o.count) break;
         if (writer.isBlocked) await writer.waitForDrain();
       }
-      // The iterator ends when the source was closed (by us: signal, EPIPE), or --count.
-      await finish({ code: EXIT.OK });
+      // The iterator ends when the source was closed (by us: signal, EPIPE), by a 204, or --count.
+      await finish(failed !== undefined ? failureEnding(failed, { verbose: o.verbose }) : { code: EXIT.OK });
     } catch (error) {
       // The source failed for good; buffered events were yielded before this.
       await finish(failureEnding(error as ErrorFields, { verbose: o.verbose }));
