@@ -190,8 +190,9 @@ const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
 /**
  * The failures a reconnection would only meet again, found anywhere on the `cause` chain (a
  * fetch wraps the socket's error in a TypeError): a refused certificate or a TLS handshake
- * the server rejected (`ERR_SSL_*`: an unknown CA alert, TLS spoken to a plain HTTP port),
- * and a body that cannot be decoded (ours, or zlib's error under a fetch: `Z_DATA_ERROR`, brotli's `ERR__ERROR_*`).
+ * the server rejected (`ERR_SSL_*` or OpenSSL's EPROTO: an unknown CA alert, TLS spoken to
+ * a plain HTTP port), and a body that cannot be decoded (ours, or zlib's error under a
+ * fetch: `Z_DATA_ERROR`, brotli's `ERR__ERROR_*`).
  * A timeout (`ERR_TLS_HANDSHAKE_TIMEOUT`) is not one of them: it is a network error.
  */
 export function permanentFailure(error: unknown): "TLS" | "CONTENT_ENCODING" | null {
@@ -202,6 +203,8 @@ export function permanentFailure(error: unknown): "TLS" | "CONTENT_ENCODING" | n
       const code = (e as { code?: unknown }).code;
       if (typeof code === "string") {
         if (CERTIFICATE_ERRORS.has(code) || code.startsWith("ERR_SSL_")) return "TLS";
+        // Node 20 reports some handshake failures as a write's EPROTO with OpenSSL's text.
+        if (code === "EPROTO" && /SSL routines/.test(String((e as { message?: unknown }).message))) return "TLS";
         if (code === "Z_DATA_ERROR" || code.startsWith("ERR__ERROR_")) return "CONTENT_ENCODING";
       }
       e = (e as { cause?: unknown }).cause;
