@@ -1,4 +1,5 @@
-// End to end on a gzipped feed (issue 20): the e2e bench's market-tick stream, served once
+// End to end on a gzipped feed (issue 20): a stream of ~57 B ticks (BENCH_GZIP_CORPUS=ticks:
+// the e2e bench's ~115 B market ticks), served once
 // with `Content-Encoding: gzip` (flushed every 64 KiB of events) and once as it is, by two
 // server processes; each client runs in a process of its own (lib/e2e-client.mjs) on one of
 // the two feeds. Rounds as in e2e.bench.mjs: a warm-up stream each, then every client once
@@ -10,7 +11,8 @@
 //   - ours, batches(), gzip, vs ours, batches(), uncompressed: >= 0.7x events/s.
 //
 //   node bench/gzip.bench.mjs [--json out.json]
-//   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_ROUNDS=<max rounds>, BENCH_E2E_BUDGET=<s>
+//   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_ROUNDS=<max rounds>, BENCH_E2E_BUDGET=<s>,
+//        BENCH_GZIP_CORPUS=ticks
 
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -42,7 +44,8 @@ const CLIENTS = /** @type {const} */ ([
 
 /** @param {string} mode @returns {Promise<Feed & { stop: () => void }>} */
 function startServer(mode) {
-  const child = fork(HERE("./lib/sse-server.mjs"), [String(N), mode], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const corpus = process.env.BENCH_GZIP_CORPUS === "ticks" ? [] : ["short"];
+  const child = fork(HERE("./lib/sse-server.mjs"), [String(N), mode, ...corpus], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => reject(new Error(`server exited early (${code})`)));

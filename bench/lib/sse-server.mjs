@@ -1,20 +1,37 @@
 // The e2e bench's server, run in a child process (so its CPU is not the client's):
 // serves a fixed market-ticks stream of N events on 127.0.0.1, then ends the response.
 //
-//   fork("bench/lib/sse-server.mjs", [String(events), "gzip"?]) -> message { port, bytes, wireBytes, events, dataLength }
+//   fork("bench/lib/sse-server.mjs", [String(events), "gzip" | "plain", "short"?])
+//   -> message { port, bytes, wireBytes, events, dataLength }
 //
+// "short": ~57 B ticks (`id`, `event: tick`, `data: {"s":"NVDA","p":123.45}`) instead of
+// marketTicks' ~115 B: the size of issue 20's gzip measurements.
 // With "gzip", the body is `Content-Encoding: gzip`, flushed (Z_SYNC_FLUSH) after every 64 KiB
 // of events, as a compressing server that streams does; compressed once, before listening, so
 // that every stream costs the server the same.
 
 import { createServer } from "node:http";
 import { constants, createGzip } from "node:zlib";
-import { marketTicks, cutChunks } from "../fixtures.mjs";
+import { marketTicks, cutChunks, prng } from "../fixtures.mjs";
 
 const events = Number(process.argv[2]);
 const gzip = process.argv[3] === "gzip";
-if (!(events > 0)) throw new Error("usage: sse-server.mjs <events> [gzip]");
-const corpus = marketTicks({ events });
+if (!(events > 0)) throw new Error("usage: sse-server.mjs <events> [gzip|plain] [short]");
+const corpus = process.argv[4] === "short" ? shortTicks(events) : marketTicks({ events });
+
+/** @param {number} n */
+function shortTicks(n) {
+  const rand = prng(0xc0ffee);
+  const symbols = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "ORCL"];
+  const parts = [];
+  let dataLength = 0;
+  for (let i = 1; i <= n; i++) {
+    const data = `{"s":"${symbols[Math.floor(rand() * symbols.length)]}","p":${(100 + rand() * 900).toFixed(2)}}`;
+    dataLength += data.length;
+    parts.push(`id: ${i}\nevent: tick\ndata: ${data}\n\n`);
+  }
+  return { bytes: Buffer.from(parts.join("")), events: n, dataLength };
+}
 // Written in 64 KiB pieces, waiting for drain: what a fast real server does.
 const pieces = gzip ? await gzipFlushed(cutChunks(corpus.bytes, 64 * 1024)) : cutChunks(corpus.bytes, 64 * 1024);
 
