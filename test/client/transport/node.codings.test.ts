@@ -121,6 +121,19 @@ describe("decoding", () => {
     expect(source.readyState).toBe(EventSource.OPEN);
   });
 
+  test("a user's `accept-encoding: gzip` (issue 20: 0 events before) gets a gzip stream, decoded", async () => {
+    const server = await startServer((req, res) => {
+      if (!String(req.headers["accept-encoding"]).includes("gzip")) return void res.writeHead(406).end();
+      const s = compressedStream(res, "gzip");
+      void s.write(events(3));
+    });
+    const source = open(server.url, { headers: { "accept-encoding": "gzip" }, compression: false });
+    const got = record(source);
+    await until(() => got.length === 3);
+    expect(server.requests[0]!.headers["accept-encoding"]).toBe("gzip");
+    expect(got[0]).toBe(`event 1 ${"x".repeat(40)}`);
+  });
+
   test("a coding the client did not ask for is decoded (as fetch does)", async () => {
     const server = await startServer((_req, res) => {
       const s = compressedStream(res, "br");
