@@ -219,6 +219,29 @@ describe("decoding", () => {
     expect(got.slice(0, 2).map((d) => d.split(" ")[1])).toEqual(["1", "2"]);
   });
 
+  test("a stalled consumer stops the decoder: what a small compressed body inflates to waits undecoded", async () => {
+    const total = 20_000; // 1 KiB events: 20 MiB decoded, a few KiB compressed
+    const server = await startServer((_req, res) => {
+      const s = compressedStream(res, "gzip");
+      let text = "";
+      for (let i = 1; i <= total; i++) text += `id: ${i}\ndata: ${"x".repeat(1024)}\n\n`;
+      void s.write(text);
+    });
+    const source = open(server.url, { reconnect: { maxAttempts: 0 } });
+    const iterator = source.events({ bufferSize: 10 });
+    await iterator.next();
+    await new Promise((r) => setTimeout(r, 300)); // the whole body has arrived by now
+    // Decoded so far: about the iterator's bound plus a decoder chunk or two, not 20 MiB.
+    expect(source.stats.bytes).toBeLessThan(1 << 20);
+    let n = 1;
+    for (;;) {
+      const { value } = await iterator.next();
+      n++;
+      if (Number(value!.lastEventId) === total) break;
+    }
+    expect(n).toBe(total);
+  });
+
   test("the block overflow policy pauses a compressed stream; nothing is lost", async () => {
     const total = 5000;
     const server = await startServer((_req, res) => {
