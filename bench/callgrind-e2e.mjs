@@ -9,6 +9,11 @@
 // README were taken: so its counts include each stream's re-optimization (see lib/e2e-client.mjs).
 //
 //   node bench/callgrind-e2e.mjs [--events 200000] [--streams 2] [--clients wasm,iter,eventsource] [--keep DIR]
+//                                [--feed plain|gzip] [--short]
+//
+// --feed gzip serves the stream gzipped (flushed every 64 KiB, see lib/sse-server.mjs): the
+// decoder's work (zlib's threads included) is in the count. --short: ~55 B ticks instead of
+// the ~115 B market ticks (the gzip bench's feed).
 //
 // --keep DIR keeps each client's callgrind file there (<client>.callgrind), for
 // `callgrind_annotate` (builtins and C++ by name; JIT code shows as "???").
@@ -30,6 +35,8 @@ const { values } = parseArgs({
     warmup: { type: "string", default: "2" },
     clients: { type: "string", default: "floor,http-esp,wasm,iter,batches,eventsource" },
     keep: { type: "string" },
+    feed: { type: "string", default: "plain" },
+    short: { type: "boolean", default: false },
   },
 });
 const events = Number(values.events);
@@ -39,7 +46,8 @@ const here = (/** @type {string} */ p) => fileURLToPath(new URL(p, import.meta.u
 
 /** @returns {Promise<{ child: import("node:child_process").ChildProcess, url: string, dataLength: number }>} */
 function startServer() {
-  const child = fork(here("./lib/sse-server.mjs"), [String(events)], { stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const args = [String(events), values.feed, ...(values.short ? ["short"] : [])];
+  const child = fork(here("./lib/sse-server.mjs"), args, { stdio: ["ignore", "ignore", "inherit", "ipc"] });
   return new Promise((resolve, reject) => {
     child.once("error", reject);
     child.once("message", (/** @type {any} */ m) => resolve({ child, url: `http://127.0.0.1:${m.port}/`, dataLength: m.dataLength }));
@@ -61,7 +69,7 @@ async function count(id, url, dataLength, dir) {
     "valgrind",
     ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, "--single-threaded", "--expose-gc",
       here("./lib/e2e-client.mjs"), client, url, String(events), String(dataLength)],
-    { stdio: ["ignore", "ignore", "pipe", "ipc"], env },
+    { stdio: ["ignore", "ignore", "pipe", "ipc"], env: { ...env, BENCH_FEED_GZIP: values.feed === "gzip" ? "1" : "0" } },
   );
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += d));
@@ -98,7 +106,7 @@ if (process.env.BENCH_BASE_DIST) ids.push(...["wasm", "iter"].filter((c) => ids.
 const server = await startServer();
 const dir = values.keep ?? mkdtempSync(join(tmpdir(), "callgrind-e2e-"));
 try {
-  console.log(`${events.toLocaleString("en-US")} market ticks per stream, ${streams} measured streams after ${warmup} warm-up ones; client instructions per event (user space, GC included)`);
+  console.log(`${events.toLocaleString("en-US")} ${values.short ? "short ticks" : "market ticks"} per stream (${values.feed}), ${streams} measured streams after ${warmup} warm-up ones; client instructions per event (user space, GC included)`);
   /** @type {Map<string, { label: string, perEvent: number }>} */
   const results = new Map();
   // One at a time: valgrind is single-threaded, and the counts do not depend on the load.

@@ -239,13 +239,13 @@ describe("tls and proxy options (Node transport)", () => {
     return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
   }
 
-  test("without tls settings a self-signed certificate is a network error; tls.ca or rejectUnauthorized: false connect", async () => {
+  test("without tls settings a self-signed certificate is a TLS error; tls.ca or rejectUnauthorized: false connect", async () => {
     const url = await httpsServer();
     const bad = open(url);
     const errs = errors(bad);
     await until(() => errs.length >= 1);
     bad.close();
-    expect(errs[0]!.code).toBe("NETWORK");
+    expect(errs[0]!.code).toBe("TLS");
     expect(errs[0]!.message).toMatch(/self[- ]signed/i);
 
     for (const tls of [{ ca: readFileSync(join(TLS_DIR, "cert.pem"), "utf8") }, { rejectUnauthorized: false }]) {

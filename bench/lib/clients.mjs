@@ -4,6 +4,7 @@
 // user would, and returns a tally that the caller can check against the stream.
 
 import http from "node:http";
+import { createGunzip } from "node:zlib";
 
 /** @typedef {{ events: number, dataLength: number, touched: number, bytes?: number }} Tally */
 
@@ -83,18 +84,27 @@ export async function batches(source, n) {
 }
 
 /**
- * A plain GET on node:http; `onChunk` sees every body chunk; resolves at the end.
+ * A plain GET on node:http; `onChunk` sees every body chunk; resolves at the end. A gzip body
+ * goes through `zlib.createGunzip()` as most code writes it (its default 16 KiB output chunks),
+ * unless `raw` (the floor: the bytes as they came).
  * @param {string} url
  * @param {(chunk: Buffer) => void} onChunk
+ * @param {boolean} [raw]
  * @returns {Promise<void>}
  */
-export function get(url, onChunk) {
+export function get(url, onChunk, raw = false) {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, (res) => {
-        res.on("data", onChunk);
-        res.on("end", resolve);
-        res.on("error", reject);
+      .get(url, { agent: false, headers: { "accept-encoding": "gzip" } }, (res) => {
+        /** @type {import("node:stream").Readable} */
+        let body = res;
+        if (!raw && res.headers["content-encoding"] === "gzip") {
+          body = res.pipe(createGunzip());
+          res.on("error", reject);
+        }
+        body.on("data", onChunk);
+        body.on("end", resolve);
+        body.on("error", reject);
       })
       .on("error", reject);
   });

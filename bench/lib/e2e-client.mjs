@@ -43,13 +43,14 @@ async function load() {
         floor: true,
         run: async () => {
           let bytes = 0;
-          await get(url, (chunk) => (bytes += chunk.length));
+          await get(url, (chunk) => (bytes += chunk.length), true);
           return { events: NaN, dataLength: NaN, touched: 0, bytes };
         },
       };
     case "http-esp": {
       const { createParser } = await import("eventsource-parser");
-      return { label: `node:http + eventsource-parser ${major("eventsource-parser")}`, ours: false, run: () => httpParser(url, createParser) };
+      const label = `node:http${process.env.BENCH_FEED_GZIP === "1" ? " + createGunzip()" : ""} + eventsource-parser ${major("eventsource-parser")}`;
+      return { label, ours: false, run: () => httpParser(url, createParser) };
     }
     case "eventsource": {
       const { EventSource } = await import("eventsource");

@@ -1,21 +1,64 @@
 // The e2e bench's server, run in a child process (so its CPU is not the client's):
 // serves a fixed market-ticks stream of N events on 127.0.0.1, then ends the response.
 //
-//   fork("bench/lib/sse-server.mjs", [String(events)]) -> message { port, bytes, events, dataLength }
+//   fork("bench/lib/sse-server.mjs", [String(events), "gzip" | "plain", "short"?])
+//   -> message { port, bytes, wireBytes, events, dataLength }
+//
+// "short": ~57 B ticks (`id`, `event: tick`, `data: {"s":"NVDA","p":123.45}`) instead of
+// marketTicks' ~115 B: the size of issue 20's gzip measurements.
+// With "gzip", the body is `Content-Encoding: gzip`, flushed (Z_SYNC_FLUSH) after every 64 KiB
+// of events, as a compressing server that streams does; compressed once, before listening, so
+// that every stream costs the server the same.
 
 import { createServer } from "node:http";
-import { marketTicks, cutChunks } from "../fixtures.mjs";
+import { constants, createGzip } from "node:zlib";
+import { marketTicks, cutChunks, prng } from "../fixtures.mjs";
 
 const events = Number(process.argv[2]);
-if (!(events > 0)) throw new Error("usage: sse-server.mjs <events>");
-const corpus = marketTicks({ events });
+const gzip = process.argv[3] === "gzip";
+if (!(events > 0)) throw new Error("usage: sse-server.mjs <events> [gzip|plain] [short]");
+const corpus = process.argv[4] === "short" ? shortTicks(events) : marketTicks({ events });
+
+/** @param {number} n */
+function shortTicks(n) {
+  const rand = prng(0xc0ffee);
+  const symbols = ["AAPL", "MSFT", "GOOG", "AMZN", "NVDA", "META", "TSLA", "ORCL"];
+  const parts = [];
+  let dataLength = 0;
+  for (let i = 1; i <= n; i++) {
+    const data = `{"s":"${symbols[Math.floor(rand() * symbols.length)]}","p":${(100 + rand() * 900).toFixed(2)}}`;
+    dataLength += data.length;
+    parts.push(`id: ${i}\nevent: tick\ndata: ${data}\n\n`);
+  }
+  return { bytes: Buffer.from(parts.join("")), events: n, dataLength };
+}
 // Written in 64 KiB pieces, waiting for drain: what a fast real server does.
-const pieces = cutChunks(corpus.bytes, 64 * 1024);
+const pieces = gzip ? await gzipFlushed(cutChunks(corpus.bytes, 64 * 1024)) : cutChunks(corpus.bytes, 64 * 1024);
+
+/** @param {Buffer[]} input @returns {Promise<Buffer[]>} one compressed piece per input piece */
+async function gzipFlushed(input) {
+  const z = createGzip();
+  /** @type {Buffer[]} */
+  let out = [];
+  z.on("data", (/** @type {Buffer} */ c) => out.push(c));
+  const pieces = [];
+  for (const piece of input) {
+    z.write(piece);
+    await new Promise((resolve) => z.flush(constants.Z_SYNC_FLUSH, () => resolve(undefined)));
+    pieces.push(Buffer.concat(out));
+    out = [];
+  }
+  z.end();
+  await new Promise((resolve) => z.once("end", resolve));
+  pieces.push(Buffer.concat(out));
+  return pieces;
+}
 
 const server = createServer((req, res) => {
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-store",
+    ...(gzip ? { "content-encoding": "gzip" } : {}),
   }); // chunked, like a live feed
   let i = 0;
   const pump = () => {
@@ -33,6 +76,7 @@ const server = createServer((req, res) => {
 server.keepAliveTimeout = 1000;
 server.listen(0, "127.0.0.1", () => {
   const address = /** @type {import("node:net").AddressInfo} */ (server.address());
-  process.send?.({ port: address.port, bytes: corpus.bytes.length, events: corpus.events, dataLength: corpus.dataLength });
+    const wireBytes = pieces.reduce((n, p) => n + p.length, 0);
+  process.send?.({ port: address.port, bytes: corpus.bytes.length, wireBytes, events: corpus.events, dataLength: corpus.dataLength });
 });
 process.on("disconnect", () => process.exit(0));

@@ -1,5 +1,5 @@
 /** The errors a source reports: the `error` event, and what a failed iterator throws. */
-import type { TransportResponse } from "./transport/types.js";
+import { ContentEncodingError, type TransportResponse } from "./transport/types.js";
 
 /** Why an `error` event was fired. */
 export type EventSourceErrorCode =
@@ -33,7 +33,19 @@ export type EventSourceErrorCode =
    * The last event ID has a character a header value cannot carry (a control character):
    * the request goes on without `Last-Event-ID` (willReconnect: true, nothing is closed).
    */
-  | "LAST_EVENT_ID_NOT_SENT";
+  | "LAST_EVENT_ID_NOT_SENT"
+  /**
+   * The response's `Content-Encoding` names a coding this runtime cannot decode, or the
+   * compressed body is corrupt: failed for good (the same server would send the same bytes),
+   * unless `reconnect.shouldRetry` says otherwise.
+   */
+  | "CONTENT_ENCODING"
+  /**
+   * The server's certificate was refused (untrusted, expired, for another host) or the TLS
+   * handshake failed: failed for good, unless `reconnect.shouldRetry` says otherwise. Pass
+   * the server's CA as `tls.ca`.
+   */
+  | "TLS";
 
 export interface EventSourceErrorInit {
   message: string;
@@ -47,6 +59,8 @@ export interface EventSourceErrorInit {
   attempts?: number | undefined;
   /** willReconnect only: ms until the reconnection attempt starts. */
   delay?: number | undefined;
+  /** HTTP_STATUS only: the start of the response body, as text (see `ERROR_BODY_LIMIT`). */
+  body?: string | undefined;
 }
 
 /**
@@ -68,6 +82,11 @@ export class EventSourceErrorEvent extends Event {
   /** When the source reconnects: ms until the attempt starts (the reconnection time, backed off). */
   readonly delay: number | undefined;
   /**
+   * HTTP_STATUS only: the first `ERROR_BODY_LIMIT` bytes of the response body, decoded as
+   * UTF-8 (a 429's or 503's JSON often says why); undefined when none arrived in time.
+   */
+  readonly body: string | undefined;
+  /**
    * True: the source is CONNECTING and will try again after the reconnection delay.
    * False: it is CLOSED for good - except EVENT_TOO_LARGE, where the connection stays OPEN.
    */
@@ -83,6 +102,7 @@ export class EventSourceErrorEvent extends Event {
     this.cause = init.cause;
     this.attempts = init.attempts;
     this.delay = init.delay;
+    this.body = init.body;
     this.willReconnect = init.willReconnect ?? false;
   }
 }
@@ -96,6 +116,8 @@ export class EventSourceError extends Error {
   readonly headers: Headers | undefined;
   /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
   readonly attempts: number | undefined;
+  /** HTTP_STATUS only: the start of the response body, as text (see EventSourceErrorEvent). */
+  readonly body: string | undefined;
 
   constructor(init: EventSourceErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -104,6 +126,7 @@ export class EventSourceError extends Error {
     this.statusText = init.statusText;
     this.headers = init.headers;
     this.attempts = init.attempts;
+    this.body = init.body;
   }
 }
 
@@ -131,4 +154,111 @@ export function errorMessage(error: unknown, depth = 0): string {
 
 export function responseInfo(response: TransportResponse): Pick<EventSourceErrorInit, "status" | "statusText" | "headers"> {
   return { status: response.status, statusText: response.statusText, headers: response.headers() };
+}
+
+/**
+ * OpenSSL's certificate verification failures, as Node names them (`X509_V_ERR_*` without
+ * the prefix), and Node's own host name check. A retry would meet the same certificate.
+ */
+const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_CRL",
+  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
+  "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
+  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
+  "CERT_SIGNATURE_FAILURE",
+  "CRL_SIGNATURE_FAILURE",
+  "CERT_NOT_YET_VALID",
+  "CERT_HAS_EXPIRED",
+  "CRL_NOT_YET_VALID",
+  "CRL_HAS_EXPIRED",
+  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
+  "ERROR_IN_CERT_NOT_AFTER_FIELD",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "CERT_CHAIN_TOO_LONG",
+  "CERT_REVOKED",
+  "INVALID_CA",
+  "PATH_LENGTH_EXCEEDED",
+  "INVALID_PURPOSE",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "HOSTNAME_MISMATCH",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/**
+ * The failures a reconnection would only meet again, found anywhere on the `cause` chain (a
+ * fetch wraps the socket's error in a TypeError): a refused certificate or a TLS handshake
+ * the server rejected (`ERR_SSL_*` or OpenSSL's EPROTO: an unknown CA alert, TLS spoken to
+ * a plain HTTP port), and a body that cannot be decoded (ours, or zlib's error under a
+ * fetch: `Z_DATA_ERROR`, brotli's `ERR__ERROR_*`).
+ * A timeout (`ERR_TLS_HANDSHAKE_TIMEOUT`) is not one of them: it is a network error.
+ */
+export function permanentFailure(error: unknown): "TLS" | "CONTENT_ENCODING" | null {
+  try {
+    let e = error;
+    for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
+      if (e instanceof ContentEncodingError) return "CONTENT_ENCODING";
+      const code = (e as { code?: unknown }).code;
+      if (typeof code === "string") {
+        if (CERTIFICATE_ERRORS.has(code) || code.startsWith("ERR_SSL_")) return "TLS";
+        // Node 20 reports some handshake failures as a write's EPROTO with OpenSSL's text.
+        if (code === "EPROTO" && /SSL routines/.test(String((e as { message?: unknown }).message))) return "TLS";
+        if (code === "Z_DATA_ERROR" || code.startsWith("ERR__ERROR_")) return "CONTENT_ENCODING";
+      }
+      e = (e as { cause?: unknown }).cause;
+    }
+  } catch {
+    // A getter that throws: nothing to learn from it.
+  }
+  return null;
+}
+
+/** How much of an error response's body `error.body` keeps, in bytes. */
+export const ERROR_BODY_LIMIT = 4096;
+/** How long an error response's body is waited for, in ms: a stalled body never holds up the error. */
+export const ERROR_BODY_TIME = 1000;
+
+/**
+ * The first `ERROR_BODY_LIMIT` bytes of an error response's body as text (UTF-8, a character
+ * cut at the limit left out), whatever arrived within `ERROR_BODY_TIME` ms; the response is
+ * cancelled after. Never rejects; an abort of `signal` ends it at once.
+ */
+export function readErrorBody(response: TransportResponse, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve) => {
+    const bytes = new Uint8Array(ERROR_BODY_LIMIT);
+    let size = 0;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal.removeEventListener("abort", finish);
+      response.cancel();
+      // `stream: true` holds back a character the limit cut, instead of a U+FFFD.
+      resolve(new TextDecoder().decode(bytes.subarray(0, size), { stream: true }));
+    };
+    const timer = setTimeout(finish, ERROR_BODY_TIME);
+    (timer as { unref?: () => void }).unref?.();
+    if (signal.aborted) return finish();
+    signal.addEventListener("abort", finish);
+    try {
+      response.read({
+        onData(chunk) {
+          if (done) return;
+          const n = Math.min(chunk.byteLength, ERROR_BODY_LIMIT - size);
+          bytes.set(chunk.subarray(0, n), size);
+          size += n;
+          if (size === ERROR_BODY_LIMIT) finish();
+        },
+        onEnd: finish,
+        onError: finish,
+      });
+    } catch {
+      finish();
+    }
+  });
 }

@@ -185,6 +185,14 @@ export interface EventSourceOptions {
    * authentication retry) with the URL, method and headers about to be sent: for logging.
    */
   onRequest?: ((request: { url: string; method: string; headers: Record<string, string> }) => void) | undefined;
+  /**
+   * The Node transport asks for compressed responses (`Accept-Encoding: gzip, deflate, br`,
+   * and zstd where the runtime has it) unless this is false. A compressed response is
+   * decoded either way. Turn it off behind a proxy that compresses but buffers what it
+   * compresses (nginx `gzip on` with proxy buffering): events would arrive late. Node only,
+   * and not with `fetch` (which negotiates on its own). Default true.
+   */
+  compression?: boolean | undefined;
 }
 
 /** The options `EventSource.fromReadableStream` takes (the rest are about the network). */
@@ -302,6 +310,12 @@ export function lastEventIdQueryOption(value: unknown): string | null {
   if (typeof value !== "string" || value === "") {
     throw new TypeError(`lastEventIdQuery must be a non-empty string (a query parameter name), got ${value === "" ? '""' : typeof value}`);
   }
+  return value;
+}
+
+export function compressionOption(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== "boolean") throw new TypeError(`compression must be a boolean, got ${typeof value}`);
   return value;
 }
 

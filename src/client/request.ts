@@ -13,8 +13,8 @@ import {
   normalizeMethod,
   REDIRECT_STATUSES,
 } from "./connection.js";
-import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
-import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
+import { errorMessage, type EventSourceErrorInit, permanentFailure, readErrorBody, responseInfo } from "./errors.js";
+import { compressionOption, type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
 import { configuredTransport, defaultTransport } from "./transport/default.js";
 import { fetchTransport, inBrowser } from "./transport/fetch.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
@@ -68,18 +68,19 @@ export class StreamRequest {
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
-    if (options.fetch && (options.tls || options.proxy)) {
+    const compression = compressionOption(options.compression);
+    if (options.fetch && (options.tls || options.proxy || !compression)) {
       // A fetch has its own way (a dispatcher, an agent): silently ignoring these would
       // connect directly, or with the default trust, where the caller asked otherwise.
-      throw new TypeError("the tls and proxy options configure the Node transport: with `fetch`, configure that fetch");
+      throw new TypeError("the tls, proxy and compression options configure the Node transport: with `fetch`, configure that fetch");
     }
     this.#browser = !(options.tls || options.proxy) && inBrowser();
     this.#withCredentials = Boolean(options.withCredentials);
     this.#idParam = lastEventIdQueryOption(options.lastEventIdQuery);
     this.#transport = options.fetch
       ? fetchTransport(options.fetch, { browser: this.#browser })
-      : options.tls || options.proxy
-        ? configuredTransport({ tls: options.tls, proxy: options.proxy })
+      : options.tls || options.proxy || !compression
+        ? configuredTransport({ tls: options.tls, proxy: options.proxy, compression })
         : defaultTransport;
     this.#onRequest = options.onRequest;
     this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
@@ -148,6 +149,10 @@ export class StreamRequest {
         // 15.1 "If res is an aborted network error, then fail the connection." We did not
         // abort it (the attempt would no longer be current): the user's fetch did.
         if (isAbortError(error)) return fail({ code: "ABORTED", message: "the request was aborted", cause: error });
+        // A refused certificate would be refused again: failed, unless shouldRetry asks.
+        if (permanentFailure(error) === "TLS") {
+          return fail({ code: "TLS", message: `TLS with ${url.host} failed: ${errorMessage(error)}`, cause: error });
+        }
         // 15.2 "Otherwise, if res is a network error, then reestablish the connection".
         return retry({ code: "NETWORK", message: `request to ${url.href} failed: ${errorMessage(error)}`, cause: error });
       }
@@ -201,11 +206,16 @@ export class StreamRequest {
     // 15.3 "Otherwise, if res's status is not 200, or if res's `Content-Type` is not
     // `text/event-stream`, then fail the connection."
     if (response.status !== 200) {
-      response.cancel();
+      // The body often says why (a 429's or 503's JSON): its start goes in `error.body`.
+      let body: string | undefined;
+      if (response.codingError === undefined) body = await readErrorBody(response, attempt.signal);
+      else response.cancel();
+      if (!attempt.current()) return null;
       return fail({
         code: "HTTP_STATUS",
         message: `unexpected response status ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`,
         ...responseInfo(response),
+        body,
       });
     }
     const contentType = response.header("content-type");
@@ -216,6 +226,10 @@ export class StreamRequest {
         message: `unexpected Content-Type ${contentType === null ? "(none)" : JSON.stringify(contentType)}, expected text/event-stream`,
         ...responseInfo(response),
       });
+    }
+    if (response.codingError !== undefined) {
+      response.cancel();
+      return fail({ code: "CONTENT_ENCODING", message: response.codingError, ...responseInfo(response) });
     }
     // A user fetch's body that is not a stream: open would be followed by a read that
     // cannot start. Failed for good: the same fetch would give the same kind of body.

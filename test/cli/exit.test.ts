@@ -18,6 +18,8 @@ const STATUS_OF: Record<EventSourceErrorCode, number> = {
   STREAM_ENDED: 1,
   IDLE_TIMEOUT: 1,
   EVENT_TIMEOUT: 1,
+  TLS: 6,
+  CONTENT_ENCODING: 1,
   EVENT_TOO_LARGE: 1,
   HEADERS: 1,
   ABORTED: 1,

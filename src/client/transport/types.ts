@@ -97,6 +97,11 @@ export interface TransportResponse {
    * whose body is not a stream): the connection must not be announced then.
    */
   readonly bodyError?: string | undefined;
+  /**
+   * Why the body cannot be decoded, when the transport knows from the head: a
+   * `Content-Encoding` it has no decoder for. The connection fails (CONTENT_ENCODING).
+   */
+  readonly codingError?: string | undefined;
   readonly status: number;
   readonly statusText: string;
   /**
@@ -139,6 +144,17 @@ export type ProxyOption = string | URL | ((target: URL) => string | URL | null |
 export interface NodeTransportOptions {
   tls?: TlsOptions | undefined;
   proxy?: ProxyOption | undefined;
+  /** false: send no `Accept-Encoding` (a response that is compressed anyway is still decoded). */
+  compression?: boolean | undefined;
+}
+
+/**
+ * A compressed body that cannot be decoded (corrupt, or cut inside a block the decoder
+ * cannot skip). `cause` is the decoder's error.
+ */
+export class ContentEncodingError extends Error {
+  override readonly name = "ContentEncodingError";
+  readonly code = "CONTENT_ENCODING";
 }
 
 /** The error a transport rejects with or reports when the request's signal aborted it. */
