@@ -5,7 +5,7 @@
  * then starts a new attempt for a reconnection.
  */
 import type { Delivery } from "./delivery.js";
-import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
+import { errorMessage, type EventSourceErrorInit, permanentFailure, responseInfo } from "./errors.js";
 import { MAX_TIMER_DELAY } from "./reconnect.js";
 import type { TransportResponse } from "./transport/types.js";
 
@@ -98,7 +98,7 @@ export class Attempt {
    * attempt ends. The end of the body or its error is handed to `failed`, unless the attempt
    * has ended first.
    */
-  read(delivery: Delivery, failed: (init: EventSourceErrorInit) => void): void {
+  read(delivery: Delivery, failed: (init: EventSourceErrorInit, spec: boolean) => void): void {
     const response = this.response;
     if (response === null) return;
     this.#delivery = delivery;
@@ -119,11 +119,17 @@ export class Attempt {
         // 14. processEventSourceEndOfBody: "if res is not a network error, then reestablish
         // the connection." (The source ends the parser: "Once the end of the file is
         // reached, any pending data must be discarded".)
-        if (!this.#ended) failed({ code: "STREAM_ENDED", message: "the server ended the stream", ...responseInfo(response) });
+        if (!this.#ended) failed({ code: "STREAM_ENDED", message: "the server ended the stream", ...responseInfo(response) }, true);
       },
       onError: (error) => {
         if (this.#ended) return;
-        failed({ code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error, ...responseInfo(response) });
+        // A body that cannot be decoded would be as undecodable after a reconnection: the
+        // connection fails (unless the reconnect policy says otherwise).
+        if (permanentFailure(error) === "CONTENT_ENCODING") {
+          failed({ code: "CONTENT_ENCODING", message: `the response body cannot be decoded: ${errorMessage(error)}`, cause: error, ...responseInfo(response) }, false);
+        } else {
+          failed({ code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error, ...responseInfo(response) }, true);
+        }
       },
     });
   }

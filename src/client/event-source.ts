@@ -344,7 +344,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
     this.dispatchEvent(new Event("open"));
     if (conn !== this.#conn) return; // close() in an open listener
     this.#updateBackpressure();
-    conn.read(delivery, (init) => this.#attemptFailed(conn, init, true));
+    conn.read(delivery, (init, spec) => this.#attemptFailed(conn, init, spec));
   }
 
   /** Delivery dispatches events only while the source is OPEN. */

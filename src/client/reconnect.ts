@@ -114,6 +114,7 @@ export class ReconnectPolicy {
         status: failure.status,
         statusText: failure.statusText,
         headers: failure.headers,
+        body: failure.body,
         cause: new EventSourceError(failure),
       };
     }

@@ -311,12 +311,15 @@ describe("a body that cannot be decoded", () => {
       sse(res, { "content-encoding": "gzip" });
       res.write(Buffer.from("garbage garbage garbage"));
     });
-    const source = open(server.url, { reconnect: { maxAttempts: 0 } });
+    // No maxAttempts: the failure itself must stop the reconnections.
+    const source = open(server.url);
     const error = await once<import("../../../src/index.js").EventSourceErrorEvent>(source, "error");
-    // The code is CONTENT_ENCODING (not retried) once the attempt classifies body errors as
-    // request.ts classifies request errors (permanentFailure); until then NETWORK, with the cause.
+    expect(error.code).toBe("CONTENT_ENCODING");
+    expect(error.willReconnect).toBe(false);
+    expect(source.readyState).toBe(2);
     expect(permanentFailure(error.cause)).toBe("CONTENT_ENCODING");
     expect(error.message).toMatch(/gzip body cannot be decoded/);
+    expect(server.requests).toHaveLength(1);
   });
 });
 
