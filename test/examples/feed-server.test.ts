@@ -3,7 +3,7 @@
 // on the client under test.
 import { request } from "node:http";
 import { afterEach, describe, expect, test } from "vitest";
-import { startFeedServer, tickEvent, type FeedServer } from "../examples/feed-server.mjs";
+import { startFeedServer, tickEvent, type FeedServer } from "../../examples/feed-server.mjs";
 
 interface Fetched {
   status: number;

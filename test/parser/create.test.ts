@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { createParser, DEFAULT_MAX_EVENT_SIZE, ParseError } from "../src/index.js";
-import type { EngineName } from "../src/parser/types.js";
-import { collect, cut, enc, everyByte } from "./collect.js";
-import { oracleParse } from "./oracle.js";
-import { specCases } from "./spec-cases.js";
-import { cutPoints, maxEventSize, randomBytes, sseStream, usualEvents, utf8TextStream, withBoundNearSize } from "./arbitraries.js";
+import { createParser, DEFAULT_MAX_EVENT_SIZE, ParseError } from "../../src/index.js";
+import type { EngineName } from "../../src/parser/types.js";
+import { collect, cut, enc, everyByte } from "../support/collect.js";
+import { oracleParse } from "../support/oracle.js";
+import { specCases } from "../support/spec-cases.js";
+import { cutPoints, maxEventSize, randomBytes, sseStream, usualEvents, utf8TextStream, withBoundNearSize } from "../support/arbitraries.js";
 
 // Every engine that this runtime can run. The WASM engine's own tests check that it is the
 // one chosen on Node; here both must simply give the same answers.

@@ -6,7 +6,7 @@ import {
   isEventStreamContentType,
   normalizeMethod,
   utf8AsLatin1,
-} from "../src/client/connection.js";
+} from "../../src/client/connection.js";
 
 describe("isEventStreamContentType (MIME type essence, case-insensitive, parameters allowed)", () => {
   test.each([

@@ -4,9 +4,9 @@
  * twin, against a local server), for both parser engines.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import { EventSource, EventSourceError } from "../src/index.js";
-import { sleep, sse, startServer, until } from "./helpers/server.js";
-import { closeSources, track } from "./helpers/sources.js";
+import { EventSource, EventSourceError } from "../../src/index.js";
+import { sleep, sse, startServer, until } from "../support/server.js";
+import { closeSources, track } from "../support/sources.js";
 
 afterEach(closeSources);
 

@@ -3,9 +3,9 @@
  * lifecycle hooks, against real node:http servers on 127.0.0.1.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import { EventSource, type GiveUpInfo, type OpenInfo, type ReconnectInfo, type RetryContext } from "../src/index.js";
-import { sse, startServer, until } from "./helpers/server.js";
-import { closeSources, errors, open } from "./helpers/sources.js";
+import { EventSource, type GiveUpInfo, type OpenInfo, type ReconnectInfo, type RetryContext } from "../../src/index.js";
+import { sse, startServer, until } from "../support/server.js";
+import { closeSources, errors, open } from "../support/sources.js";
 
 afterEach(closeSources);
 

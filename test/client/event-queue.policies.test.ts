@@ -5,9 +5,9 @@
  */
 import { getEventListeners, setMaxListeners } from "node:events";
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { EventSource, type ParsedEvent } from "../src/index.js";
-import { sleep, sse, startServer, until } from "./helpers/server.js";
-import { closeSources, open } from "./helpers/sources.js";
+import { EventSource, type ParsedEvent } from "../../src/index.js";
+import { sleep, sse, startServer, until } from "../support/server.js";
+import { closeSources, open } from "../support/sources.js";
 
 afterEach(async () => {
   await closeSources();
@@ -41,8 +41,8 @@ async function take<T>(it: AsyncIterator<T>, count: number): Promise<T[]> {
 // Every MessageEvent a source makes comes from makeMessageEvent (src/client/message-event.ts,
 // which on Node builds it without the global constructor): counted there.
 const messageEvents = vi.hoisted(() => ({ made: 0 }));
-vi.mock("../src/client/message-event.js", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../src/client/message-event.js")>();
+vi.mock("../../src/client/message-event.js", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../src/client/message-event.js")>();
   return {
     ...real,
     makeMessageEvent: (...args: Parameters<typeof real.makeMessageEvent>) => {

@@ -1,5 +1,5 @@
-import { createParser } from "../src/parser/index.js";
-import type { EngineName } from "../src/parser/types.js";
+import { createParser } from "../../src/parser/index.js";
+import type { EngineName } from "../../src/parser/types.js";
 import type { OracleResult, Output } from "./oracle.js";
 
 export const enc = new TextEncoder();

@@ -1,15 +1,15 @@
 // The WASM engine (its SIMD build, where the runtime has SIMD) against the oracle and the
-// TypeScript engine, on the cases that are its own: see fixtures/wasm-suites.ts; plus
+// TypeScript engine, on the cases that are its own: see support/wasm-suites.ts; plus
 // callbacks that re-enter, the committed build, and runtimes without WebAssembly.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
-import { createParser } from "../src/parser/index.js";
-import { wasmBuild, wasmUnavailableReason } from "../src/parser/wasm.js";
-import { bundleSource } from "./fixtures/wasm-bundle.js";
-import { wasmSuites } from "./fixtures/wasm-suites.js";
+import { createParser } from "../../src/parser/index.js";
+import { wasmBuild, wasmUnavailableReason } from "../../src/parser/wasm.js";
+import { bundleSource } from "../support/wasm-bundle.js";
+import { wasmSuites } from "../support/wasm-suites.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
+const root = fileURLToPath(new URL("../..", import.meta.url));
 
 test("WebAssembly works here, so the engine under test really is WASM, SIMD build", () => {
   expect(wasmUnavailableReason()).toBeUndefined();

@@ -6,12 +6,12 @@
 // Judged by the oracle and the WASM engine.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { createParser } from "../src/parser/index.js";
-import { SMALL_CHUNK, survey, surveyAscii, surveyFirst, surveyLast } from "../src/parser/lines.js";
-import type { EngineName } from "../src/parser/types.js";
-import { randomBytes, sseStream, utf8TextStream } from "./arbitraries.js";
-import type { OracleResult, Output } from "./oracle.js";
-import { oracleParse } from "./oracle.js";
+import { createParser } from "../../src/parser/index.js";
+import { SMALL_CHUNK, survey, surveyAscii, surveyFirst, surveyLast } from "../../src/parser/lines.js";
+import type { EngineName } from "../../src/parser/types.js";
+import { randomBytes, sseStream, utf8TextStream } from "../support/arbitraries.js";
+import type { OracleResult, Output } from "../support/oracle.js";
+import { oracleParse } from "../support/oracle.js";
 
 // Chunk sizes around the word-reading threshold and up to the small-chunk limit.
 const chunkSizes = fc.array(fc.oneof(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 25, max: 300 }), fc.integer({ min: 257, max: 1500 })), {

@@ -10,11 +10,11 @@ import {
   EventSourceErrorEvent,
   type EventSourceMessageEvent,
   type EventSourceOptions,
-} from "../src/index.js";
-import { ParseError } from "../src/parser/errors.js";
-import { fetchTransport } from "../src/client/transport/fetch.js";
-import { lastEventIdOf, once, sleep, sse, startRawServer, startServer, until } from "./helpers/server.js";
-import { closeSources, errors, open, record } from "./helpers/sources.js";
+} from "../../src/index.js";
+import { ParseError } from "../../src/parser/errors.js";
+import { fetchTransport } from "../../src/client/transport/fetch.js";
+import { lastEventIdOf, once, sleep, sse, startRawServer, startServer, until } from "../support/server.js";
+import { closeSources, errors, open, record } from "../support/sources.js";
 
 afterEach(closeSources);
 

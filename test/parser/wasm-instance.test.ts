@@ -4,7 +4,7 @@
 // with --expose-gc, where nothing else shares the heap.
 import { execFileSync } from "node:child_process";
 import { beforeAll, expect, test } from "vitest";
-import { bundleSource } from "./fixtures/wasm-bundle.js";
+import { bundleSource } from "../support/wasm-bundle.js";
 
 let bundle: string;
 beforeAll(async () => {

@@ -6,11 +6,11 @@ import fc from "fast-check";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ParseError, ParserStream, createParser, type ParsedEvent } from "../src/index.js";
-import type { EngineName } from "../src/parser/types.js";
-import { cut, enc } from "./collect.js";
-import { oracleParse, type Output } from "./oracle.js";
-import { cutPoints, maxEventSize, randomBytes, sseStream, utf8TextStream } from "./arbitraries.js";
+import { ParseError, ParserStream, createParser, type ParsedEvent } from "../../src/index.js";
+import type { EngineName } from "../../src/parser/types.js";
+import { cut, enc } from "../support/collect.js";
+import { oracleParse, type Output } from "../support/oracle.js";
+import { cutPoints, maxEventSize, randomBytes, sseStream, utf8TextStream } from "../support/arbitraries.js";
 
 const engines: EngineName[] = (["js", "wasm"] as const).filter((engine) => {
   try {

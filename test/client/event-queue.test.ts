@@ -4,9 +4,9 @@
  * and the pause and resume of the stream under "block".
  */
 import { afterEach, expect, test } from "vitest";
-import { EventSource, type EventSourceMessageEvent } from "../src/index.js";
-import { until } from "./helpers/server.js";
-import { closeSources, track } from "./helpers/sources.js";
+import { EventSource, type EventSourceMessageEvent } from "../../src/index.js";
+import { until } from "../support/server.js";
+import { closeSources, track } from "../support/sources.js";
 
 afterEach(closeSources);
 

@@ -4,9 +4,9 @@
 
 import { describe, expect, test } from "vitest";
 import { createParser as createEventsourceParser } from "eventsource-parser";
-import { createParser } from "../src/index.js";
-import type { EngineName, ParsedEvent } from "../src/parser/types.js";
-import { oracleParse } from "./oracle.js";
+import { createParser } from "../../src/index.js";
+import type { EngineName, ParsedEvent } from "../../src/parser/types.js";
+import { oracleParse } from "../support/oracle.js";
 import {
   DEFAULT_SEED,
   WORKLOADS,
@@ -19,7 +19,7 @@ import {
   prng,
   utf8Text,
   type Corpus,
-} from "../bench/fixtures.mjs";
+} from "../../bench/fixtures.mjs";
 
 const SIZE = 48 * 1024;
 

@@ -4,12 +4,12 @@
 // at load).
 import fc from "fast-check";
 import { afterAll, beforeAll, expect, test, vi } from "vitest";
-import { cut, enc } from "./collect.js";
-import { oracleParse, type Output } from "./oracle.js";
-import { specCases } from "./spec-cases.js";
-import { cutPoints, maxEventSize, sseStream, utf8TextStream, withBoundNearSize } from "./arbitraries.js";
+import { cut, enc } from "../support/collect.js";
+import { oracleParse, type Output } from "../support/oracle.js";
+import { specCases } from "../support/spec-cases.js";
+import { cutPoints, maxEventSize, sseStream, utf8TextStream, withBoundNearSize } from "../support/arbitraries.js";
 
-type ParserModule = typeof import("../src/parser/index.js");
+type ParserModule = typeof import("../../src/parser/index.js");
 let mod: ParserModule;
 const saved = process.getBuiltinModule;
 const savedBuffer = globalThis.Buffer;
@@ -19,7 +19,7 @@ beforeAll(async () => {
   vi.resetModules();
   (globalThis as { Buffer?: unknown }).Buffer = undefined;
   try {
-    mod = await import("../src/parser/index.js");
+    mod = await import("../../src/parser/index.js");
   } finally {
     globalThis.Buffer = savedBuffer;
   }

@@ -7,10 +7,10 @@
 // in one load up to 8 bytes, and more events in a chunk than the record table holds.
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { createParser } from "../src/index.js";
-import { wasmBuild } from "../src/parser/wasm.js";
-import { collect, cut, enc } from "./collect.js";
-import { type Output, oracleParse } from "./oracle.js";
+import { createParser } from "../../src/index.js";
+import { wasmBuild } from "../../src/parser/wasm.js";
+import { collect, cut, enc } from "../support/collect.js";
+import { type Output, oracleParse } from "../support/oracle.js";
 
 const agrees = (text: string, chunks: (b: Uint8Array) => Uint8Array[] = (b) => [b], max = Infinity) => {
   const bytes = enc.encode(text);

@@ -8,13 +8,13 @@ import { connect, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { Readable } from "node:stream";
 import { afterEach, describe, expect, test } from "vitest";
-import { EventSource } from "../src/index.js";
-import type { FetchLike } from "../src/client/transport/types.js";
-import { configuredTransport } from "../src/client/transport/default.web.js";
-import { lastEventIdOf, once, sleep, sse, startServer, until } from "./helpers/server.js";
-import { closeSources, errors, open, record } from "./helpers/sources.js";
+import { EventSource } from "../../src/index.js";
+import type { FetchLike } from "../../src/client/transport/types.js";
+import { configuredTransport } from "../../src/client/transport/default.web.js";
+import { lastEventIdOf, once, sleep, sse, startServer, until } from "../support/server.js";
+import { closeSources, errors, open, record } from "../support/sources.js";
 
-const TLS_DIR = resolve(import.meta.dirname, "fixtures", "tls");
+const TLS_DIR = resolve(import.meta.dirname, "..", "fixtures", "tls");
 const closers: (() => void)[] = [];
 
 afterEach(async () => {
