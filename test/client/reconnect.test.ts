@@ -1,9 +1,9 @@
 /**
- * The opt-in retry policy (retryStatuses, Retry-After, shouldRetry, resetAfter) and the
- * lifecycle hooks, against real node:http servers on 127.0.0.1.
+ * The reconnect policy (src/client/reconnect.ts): the opt-in retries (retryStatuses,
+ * Retry-After, shouldRetry, resetAfter) against real node:http servers on 127.0.0.1.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import { EventSource, type GiveUpInfo, type OpenInfo, type ReconnectInfo, type RetryContext } from "../../src/index.js";
+import { EventSource, type GiveUpInfo, type ReconnectInfo, type RetryContext } from "../../src/index.js";
 import { sse, startServer, until } from "../support/server.js";
 import { closeSources, errors, open } from "../support/sources.js";
 
@@ -170,27 +170,5 @@ describe("resetAfter", () => {
     s.close();
     // A fifth attempt may come before close(): the first four tell the story.
     expect(reconnects.slice(0, 4).map((r) => r.attempt)).toEqual([1, 2, 1, 2]);
-  });
-});
-
-describe("hooks", () => {
-  test("open: final URL after redirects, status, headers, connection count", async () => {
-    const server = await startServer((req, res) => {
-      if (req.url === "/") {
-        res.writeHead(302, { location: "/feed" });
-        res.end();
-        return;
-      }
-      sse(res, { "x-feed": "ticks" });
-      res.end("data: x\n\n");
-    });
-    const opened: OpenInfo[] = [];
-    const s = open(server.url, { reconnect: { initialDelay: 5 }, on: { open: (info) => opened.push(info) } });
-    await until(() => opened.length === 2);
-    expect(opened.map((o) => [o.url, o.status, o.headers.get("x-feed"), o.connections])).toEqual([
-      [`${server.origin}/feed`, 200, "ticks", 1],
-      [`${server.origin}/feed`, 200, "ticks", 2],
-    ]);
-    expect(() => open(server.url, { on: { open: 1 as never } })).toThrow(TypeError);
   });
 });
