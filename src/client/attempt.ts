@@ -7,7 +7,7 @@ import type { EventStreamParser } from "../parser/types.js";
 import type { Delivery } from "./delivery.js";
 import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
 import type { EventSourceStats } from "./events.js";
-import { MAX_TIMER_DELAY } from "./reconnect.js";
+import { MAX_TIMER_DELAY } from "./timers.js";
 import type { TransportResponse } from "./transport/types.js";
 
 /** Timers are objects with unref() on Node, numbers in browsers. */
