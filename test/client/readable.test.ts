@@ -1,9 +1,11 @@
 /**
  * `EventSource.fromReadableStream` (WHATWG proposal whatwg/html#12272): the cases of
  * web-platform-tests `eventsource/eventsource-from-readable-stream.any.js` (and its fetch()
- * twin, against a local server), for both parser engines.
+ * twin, against a local server), for both parser engines; and StreamInput, the transport
+ * that hands the stream over once (src/client/readable.ts).
  */
 import { afterEach, describe, expect, test } from "vitest";
+import { STREAM_URL, StreamInput } from "../../src/client/readable.js";
 import { EventSource, EventSourceError } from "../../src/index.js";
 import { sleep, sse, startServer, until } from "../support/server.js";
 import { closeSources, track } from "../support/sources.js";
@@ -156,5 +158,51 @@ describe.each(["wasm", "js"] as const)("fromReadableStream (%s engine)", (engine
     const s = from(response.body!);
     const e = (await next(s, "message")) as MessageEvent;
     expect([e.data, s.lastEventId, s.reconnectionTime]).toEqual(["hello", "42", 5000]);
+  });
+});
+
+describe("StreamInput", () => {
+  const fetchOf = (input: StreamInput) => input.fetch(STREAM_URL, { method: "GET", headers: {}, redirect: "manual" } as never);
+
+  test("its fetch answers once: 200, text/event-stream, a body whose reader is the stream's; then it refuses", async () => {
+    const input = new StreamInput(fromString("data: x\n\n"));
+    const response = await fetchOf(input);
+    expect([response.status, response.statusText, response.headers.get("content-type")]).toEqual([200, "", "text/event-stream"]);
+    const reader = (response.body as { getReader(): ReadableStreamDefaultReader<Uint8Array> }).getReader();
+    const { value } = await reader.read();
+    expect(new TextDecoder().decode(value)).toBe("data: x\n\n");
+    await expect(fetchOf(input)).rejects.toThrow(new TypeError("the stream of this source was read already"));
+  });
+
+  test("the stream is locked from construction; release() before the fetch cancels it, and then fetch refuses", async () => {
+    let cancelled: unknown = "no";
+    const stream = new ReadableStream({ cancel: (reason) => void (cancelled = reason) });
+    const input = new StreamInput(stream);
+    expect(stream.locked).toBe(true);
+    input.release();
+    await until(() => cancelled !== "no");
+    expect(cancelled).toBeUndefined();
+    await expect(fetchOf(input)).rejects.toThrow(TypeError);
+  });
+
+  test("release() after the fetch leaves the stream to the reader that has it", async () => {
+    let cancels = 0;
+    const input = new StreamInput(new ReadableStream({ cancel: () => void cancels++ }));
+    await fetchOf(input);
+    input.release();
+    await sleep(10);
+    expect(cancels).toBe(0);
+  });
+
+  test("not a ReadableStream, or a locked one, is a TypeError at once; it reads as about:event-stream", () => {
+    for (const bad of [null, undefined, "data: x", {}, { getReader: 1 }]) {
+      expect(() => new StreamInput(bad), String(bad)).toThrow(
+        new TypeError("EventSource.fromReadableStream: the argument is not a ReadableStream"),
+      );
+    }
+    const locked = fromString("");
+    locked.getReader();
+    expect(() => new StreamInput(locked)).toThrow(new TypeError("EventSource.fromReadableStream: the stream is locked"));
+    expect(String(new StreamInput(fromString("")))).toBe("about:event-stream");
   });
 });
