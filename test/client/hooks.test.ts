@@ -1,13 +1,83 @@
 /**
- * The lifecycle hooks (the `on` option, src/client/hooks.ts) against real node:http servers
- * on 127.0.0.1.
+ * The lifecycle hooks (the `on` option, src/client/hooks.ts): Lifecycle on its own, then
+ * through EventSource against real node:http servers on 127.0.0.1.
  */
 import { afterEach, describe, expect, test } from "vitest";
-import type { OpenInfo } from "../../src/index.js";
+import { EventSourceError } from "../../src/client/errors.js";
+import { Lifecycle } from "../../src/client/hooks.js";
+import type { GiveUpInfo, OpenInfo, ReconnectInfo } from "../../src/index.js";
 import { sse, startServer, until } from "../support/server.js";
 import { closeSources, open } from "../support/sources.js";
 
 afterEach(closeSources);
+
+/** Runs `body` with uncaught exceptions captured instead of failing the test run. */
+async function reported(body: () => void): Promise<unknown[]> {
+  const errors: unknown[] = [];
+  const saved = process.listeners("uncaughtException");
+  process.removeAllListeners("uncaughtException");
+  process.on("uncaughtException", (e) => errors.push(e));
+  try {
+    body();
+    await new Promise((r) => setTimeout(r, 0));
+  } finally {
+    process.removeAllListeners("uncaughtException");
+    for (const l of saved) process.on("uncaughtException", l);
+  }
+  return errors;
+}
+
+describe("Lifecycle", () => {
+  const response = { status: 200, statusText: "OK", headers: () => new Headers({ "x-feed": "1" }) } as never;
+  const failure = { code: "HTTP_STATUS" as const, message: "status 503", status: 503 };
+
+  test("each hook is called with its info", () => {
+    const calls: [string, unknown][] = [];
+    const hooks = new Lifecycle({
+      open: (info: OpenInfo) => calls.push(["open", [info.url, info.status, info.headers.get("x-feed"), info.connections]]),
+      reconnect: (info: ReconnectInfo) =>
+        calls.push(["reconnect", [info.attempt, info.delay, info.reason, info.error.message, info.error.status, info.retryAfter]]),
+      giveUp: (info: GiveUpInfo) => calls.push(["giveUp", [info.attempts, info.error.code]]),
+    });
+    hooks.opened("http://127.0.0.1:1/feed", response, 3);
+    hooks.reconnecting(2, 1500, failure, 1000);
+    hooks.gaveUp(5, new EventSourceError({ code: "MAX_ATTEMPTS", message: "gave up" }));
+    expect(calls).toEqual([
+      ["open", ["http://127.0.0.1:1/feed", 200, "1", 3]],
+      ["reconnect", [2, 1500, "HTTP_STATUS", "status 503", 503, 1000]],
+      ["giveUp", [5, "MAX_ATTEMPTS"]],
+    ]);
+  });
+
+  test("without hooks nothing is called; a hook that throws is reported, and the caller goes on", async () => {
+    const none = new Lifecycle(undefined);
+    expect(() => none.opened("http://127.0.0.1:1/", response, 1)).not.toThrow();
+    const boom = new Error("hook failed");
+    const hooks = new Lifecycle({
+      open: () => {
+        throw boom;
+      },
+      reconnect: () => {
+        throw boom;
+      },
+    });
+    let after = 0;
+    const errors = await reported(() => {
+      hooks.opened("http://127.0.0.1:1/", response, 1);
+      after++;
+      hooks.reconnecting(1, 10, failure, undefined);
+      after++;
+      hooks.gaveUp(1, new EventSourceError(failure));
+      after++;
+    });
+    expect(after).toBe(3);
+    expect(errors).toEqual([boom, boom]);
+  });
+
+  test("a hook that is not a function is refused where the source is made", () => {
+    expect(() => new Lifecycle({ reconnect: 5 } as never)).toThrow(new TypeError("on.reconnect must be a function"));
+  });
+});
 
 describe("hooks", () => {
   test("open: final URL after redirects, status, headers, connection count", async () => {
