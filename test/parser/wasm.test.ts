@@ -1,15 +1,13 @@
 // The WASM engine (its SIMD build, where the runtime has SIMD) against the oracle and the
 // TypeScript engine, on the cases that are its own: see support/wasm-suites.ts; plus
-// callbacks that re-enter, the committed build, and runtimes without WebAssembly.
+// callbacks that re-enter and runtimes without WebAssembly. (The committed build is checked
+// in wasm-build.integration.test.ts.)
 import { execFileSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, test } from "vitest";
 import { createParser } from "../../src/parser/index.js";
 import { wasmBuild, wasmUnavailableReason } from "../../src/parser/wasm.js";
 import { bundleSource } from "../support/wasm-bundle.js";
 import { wasmSuites } from "../support/wasm-suites.js";
-
-const root = fileURLToPath(new URL("../..", import.meta.url));
 
 test("WebAssembly works here, so the engine under test really is WASM, SIMD build", () => {
   expect(wasmUnavailableReason()).toBeUndefined();
@@ -103,10 +101,6 @@ describe("callbacks that re-enter", () => {
     expect(seen).toEqual([["a", "1"], ["c", "s"]]);
   });
 });
-
-test("the committed .wasm is what assembly/ builds to", () => {
-  execFileSync(process.execPath, ["scripts/build-wasm.mjs", "--check"], { cwd: root, stdio: "pipe" });
-}, 60_000);
 
 describe("without WebAssembly (child processes)", () => {
   let bundle: string;
