@@ -8,24 +8,9 @@ import { Lifecycle } from "../../src/client/hooks.js";
 import type { GiveUpInfo, OpenInfo, ReconnectInfo } from "../../src/index.js";
 import { sse, startServer, until } from "../support/server.js";
 import { closeSources, open } from "../support/sources.js";
+import { uncaughtDuring } from "../support/uncaught.js";
 
 afterEach(closeSources);
-
-/** Runs `body` with uncaught exceptions captured instead of failing the test run. */
-async function reported(body: () => void): Promise<unknown[]> {
-  const errors: unknown[] = [];
-  const saved = process.listeners("uncaughtException");
-  process.removeAllListeners("uncaughtException");
-  process.on("uncaughtException", (e) => errors.push(e));
-  try {
-    body();
-    await new Promise((r) => setTimeout(r, 0));
-  } finally {
-    process.removeAllListeners("uncaughtException");
-    for (const l of saved) process.on("uncaughtException", l);
-  }
-  return errors;
-}
 
 describe("Lifecycle", () => {
   const response = { status: 200, statusText: "OK", headers: () => new Headers({ "x-feed": "1" }) } as never;
@@ -62,7 +47,7 @@ describe("Lifecycle", () => {
       },
     });
     let after = 0;
-    const errors = await reported(() => {
+    const errors = await uncaughtDuring(() => {
       hooks.opened("http://127.0.0.1:1/", response, 1);
       after++;
       hooks.reconnecting(1, 10, failure, undefined);

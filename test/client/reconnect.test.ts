@@ -12,6 +12,7 @@ import { MAX_TIMER_DELAY } from "../../src/client/timers.js";
 import { EventSource, type GiveUpInfo, type ReconnectInfo, type RetryContext } from "../../src/index.js";
 import { sse, startServer, until } from "../support/server.js";
 import { closeSources, errors, open } from "../support/sources.js";
+import { uncaughtDuring } from "../support/uncaught.js";
 
 afterEach(closeSources);
 
@@ -176,18 +177,7 @@ describe("ReconnectPolicy", () => {
     );
     expect(delayOf(policy.next(status(404), false))).toBe(10);
     expect(delayOf(policy.next(network, true))).toBe(10);
-    const uncaught: unknown[] = [];
-    const onUncaught = (error: unknown) => uncaught.push(error);
-    const listeners = process.listeners("uncaughtException");
-    process.removeAllListeners("uncaughtException");
-    process.on("uncaughtException", onUncaught);
-    try {
-      expect(delayOf(policy.next(status(500), false))).toBe("HTTP_STATUS");
-      await new Promise((r) => setTimeout(r, 0));
-    } finally {
-      process.off("uncaughtException", onUncaught);
-      for (const l of listeners) process.on("uncaughtException", l);
-    }
+    const uncaught = await uncaughtDuring(() => expect(delayOf(policy.next(status(500), false))).toBe("HTTP_STATUS"));
     expect(asked).toEqual([
       [404, 1, false],
       [undefined, 2, true],
