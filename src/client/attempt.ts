@@ -6,7 +6,7 @@
  */
 import type { Delivery } from "./delivery.js";
 import { errorMessage, type EventSourceErrorInit, permanentFailure, responseInfo } from "./errors.js";
-import { MAX_TIMER_DELAY } from "./reconnect.js";
+import { MAX_TIMER_DELAY } from "./timers.js";
 import type { TransportResponse } from "./transport/types.js";
 
 /**

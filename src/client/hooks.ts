@@ -5,7 +5,7 @@
  */
 import { EventSourceError, type EventSourceErrorInit } from "./errors.js";
 import { type EventSourceHooks, hooksOption } from "./options.js";
-import { reportException } from "./reconnect.js";
+import { reportException } from "./report.js";
 import type { TransportResponse } from "./transport/types.js";
 
 export class Lifecycle {

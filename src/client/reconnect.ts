@@ -6,13 +6,8 @@
  */
 import { EventSourceError, type EventSourceErrorInit } from "./errors.js";
 import type { ReconnectSettings } from "./options.js";
-
-/**
- * Node's setTimeout turns any delay above 2^31 - 1 ms (about 24.8 days) into 1 ms: a longer
- * reconnection time (the spec sets no bound on `retry:`) or idle timeout would make the timer
- * fire at once, again and again. Every timer here waits at most this long instead.
- */
-export const MAX_TIMER_DELAY = 2 ** 31 - 1;
+import { reportException } from "./report.js";
+import { MAX_TIMER_DELAY } from "./timers.js";
 
 /**
  * With `factor` > 1, backoff grows from at least this many ms: from a reconnection time of 0
@@ -29,7 +24,11 @@ export class ReconnectPolicy {
   #openedAt = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(readonly settings: ReconnectSettings) {
+  /** `random`: a number in [0, 1) for the jitter; a test gives its own. */
+  constructor(
+    readonly settings: ReconnectSettings,
+    readonly random: () => number = Math.random,
+  ) {
     this.reconnectionTime = settings.initialDelay;
   }
 
@@ -68,7 +67,8 @@ export class ReconnectPolicy {
     if (!retry) return { final };
     const retryAfter = this.#retryAfter(failure);
     this.attempts++;
-    return { final: null, delay: this.#nextDelay(retryAfter), retryAfter };
+    const delay = reconnectDelay(this.attempts, this.settings, this.reconnectionTime, retryAfter, this.random);
+    return { final: null, delay, retryAfter };
   }
 
   /**
@@ -146,35 +146,32 @@ export class ReconnectPolicy {
     const at = Date.parse(value);
     return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
   }
-
-  /**
-   * The delay before reconnection attempt number `attempts` (1 = the first). A server's
-   * `Retry-After` (ms) replaces the computed delay, capped by `maxDelay`.
-   */
-  #nextDelay(retryAfter?: number): number {
-    if (retryAfter !== undefined) return Math.min(retryAfter, this.settings.maxDelay, MAX_TIMER_DELAY);
-    const { maxDelay, factor, jitter } = this.settings;
-    const base = this.reconnectionTime;
-    let delay = base;
-    if (factor > 1 && this.attempts > 1) {
-      const grown = Math.max(base, MIN_BACKOFF_BASE) * factor ** (this.attempts - 1);
-      // maxDelay caps the backoff, never the reconnection time itself (a server's `retry`).
-      delay = Math.min(grown, Math.max(maxDelay, base));
-    }
-    // Clamped before the jitter: a `retry:` of hundreds of digits is Infinity, and
-    // Infinity - Infinity * jitter would be NaN (which setTimeout also takes as 1 ms).
-    delay = Math.min(delay, MAX_TIMER_DELAY);
-    if (jitter > 0) delay -= delay * jitter * Math.random();
-    return delay;
-  }
 }
 
 /**
- * Reports an exception from user code (a hook) the way EventTarget reports a listener's: as
- * an uncaught exception, out of the current call, so the source's own steps go on.
+ * The delay in ms before reconnection attempt number `attempt` (1 = the first in a row),
+ * from the reconnection time (`initialDelay` or the server's `retry:`) and, when the failed
+ * response had one, its `Retry-After` in ms, which replaces the computed delay, capped by
+ * `maxDelay`. `random` gives a number in [0, 1) for the jitter (`Math.random`).
  */
-export function reportException(error: unknown): void {
-  queueMicrotask(() => {
-    throw error;
-  });
+export function reconnectDelay(
+  attempt: number,
+  settings: Pick<ReconnectSettings, "maxDelay" | "factor" | "jitter">,
+  reconnectionTime: number,
+  retryAfter: number | undefined,
+  random: () => number,
+): number {
+  if (retryAfter !== undefined) return Math.min(retryAfter, settings.maxDelay, MAX_TIMER_DELAY);
+  const { maxDelay, factor, jitter } = settings;
+  let delay = reconnectionTime;
+  if (factor > 1 && attempt > 1) {
+    const grown = Math.max(reconnectionTime, MIN_BACKOFF_BASE) * factor ** (attempt - 1);
+    // maxDelay caps the backoff, never the reconnection time itself (a server's `retry`).
+    delay = Math.min(grown, Math.max(maxDelay, reconnectionTime));
+  }
+  // Clamped before the jitter: a `retry:` of hundreds of digits is Infinity, and
+  // Infinity - Infinity * jitter would be NaN (which setTimeout also takes as 1 ms).
+  delay = Math.min(delay, MAX_TIMER_DELAY);
+  if (jitter > 0) delay -= delay * jitter * random();
+  return delay;
 }

@@ -3,8 +3,8 @@
 // and a 204 (the server's "stop"), each against a real node:http server on 127.0.0.1.
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource, type EventSourceErrorEvent } from "../../src/index.js";
-import { lastEventIdOf, once, sleep, sse, startServer, until } from "../helpers/server.js";
-import { closeSources, errors, open, record } from "../helpers/sources.js";
+import { lastEventIdOf, once, sleep, sse, startServer, until } from "../support/server.js";
+import { closeSources, errors, open, record } from "../support/sources.js";
 
 afterEach(closeSources);
 

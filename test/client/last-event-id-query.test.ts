@@ -2,8 +2,8 @@
 // (a cross-origin source in a browser then reconnects without a CORS preflight).
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource } from "../../src/index.js";
-import { sse, startServer, until } from "../helpers/server.js";
-import { closeSources, open, record } from "../helpers/sources.js";
+import { sse, startServer, until } from "../support/server.js";
+import { closeSources, open, record } from "../support/sources.js";
 
 afterEach(closeSources);
 

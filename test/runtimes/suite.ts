@@ -2,8 +2,8 @@
 // bundles it with the spec cases; `eventsource-wasm` itself is resolved by each runtime, or
 // by esbuild for the browser, through the package's "exports"). Only web APIs here: the
 // same code runs in Node, Bun, Deno, a page and a worker.
-import { specCases } from "../spec-cases.js";
-import type { Output } from "../oracle.js";
+import { specCases } from "../support/spec-cases.js";
+import type { Output } from "../support/oracle.js";
 
 type Library = typeof import("eventsource-wasm");
 type ParserLibrary = typeof import("eventsource-wasm/parser");

@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { fetchTransport, inBrowser } from "../../../src/client/transport/fetch.js";
 import type { FetchLike, FetchLikeInit, TransportRequest } from "../../../src/client/transport/types.js";
-import { sse, startServer, until } from "../../helpers/server.js";
-import { closeSources, open, record } from "../../helpers/sources.js";
+import { sse, startServer, until } from "../../support/server.js";
+import { closeSources, open, record } from "../../support/sources.js";
 
 afterEach(closeSources);
 

@@ -10,8 +10,8 @@ import { EventSource } from "../../../src/index.js";
 import { permanentFailure } from "../../../src/client/errors.js";
 import { ACCEPT_ENCODING, contentCodings, nodeTransport } from "../../../src/client/transport/node.js";
 import { ContentEncodingError } from "../../../src/client/transport/types.js";
-import { lastEventIdOf, once, sse, startServer, until } from "../../helpers/server.js";
-import { closeSources, errors, open, record } from "../../helpers/sources.js";
+import { lastEventIdOf, once, sse, startServer, until } from "../../support/server.js";
+import { closeSources, errors, open, record } from "../../support/sources.js";
 
 afterEach(closeSources);
 

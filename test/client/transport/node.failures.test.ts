@@ -10,8 +10,8 @@ import * as zlib from "node:zlib";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource, type EventSourceErrorEvent } from "../../../src/index.js";
 import { ERROR_BODY_LIMIT, permanentFailure } from "../../../src/client/errors.js";
-import { once, sleep, sse, startServer, until } from "../../helpers/server.js";
-import { closeSources, errors, open, record } from "../../helpers/sources.js";
+import { once, sleep, sse, startServer, until } from "../../support/server.js";
+import { closeSources, errors, open, record } from "../../support/sources.js";
 
 const TLS_DIR = new URL("../../fixtures/tls/", import.meta.url);
 const cert = readFileSync(new URL("cert.pem", TLS_DIR));

@@ -11,8 +11,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { lastEventIdOf, sse, startServer, type TestServer, until } from "../../helpers/server.js";
-import { closeSources, open } from "../../helpers/sources.js";
+import { lastEventIdOf, sse, startServer, type TestServer, until } from "../../support/server.js";
+import { closeSources, open } from "../../support/sources.js";
 
 const NGINX = "/usr/sbin/nginx";
 

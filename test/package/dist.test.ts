@@ -1,0 +1,143 @@
+// The built package, as users get it: both module systems load it synchronously by its name.
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, test } from "vitest";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+function node(args: string[], env: NodeJS.ProcessEnv = {}): string {
+  return execFileSync(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    encoding: "utf8",
+  });
+}
+
+const program = (load: string) => `
+${load}
+const out = [];
+const p = createParser({ onEvent: (e) => out.push(e.type + "|" + e.data + "|" + e.lastEventId) });
+p.feed(new TextEncoder().encode("id: 7\\nevent: tick\\ndata: 1\\n\\ndata: é\\n\\n"));
+console.log(JSON.stringify({ engine: p.engine, out }));
+`;
+
+describe("dist", () => {
+  beforeAll(() => {
+    const built = ["index.js", "index.cjs", "parser.js", "parser.cjs", "web.js", "cli.js"];
+    if (!built.every((f) => existsSync(`${root}dist/${f}`))) {
+      execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
+    }
+  }, 120_000);
+
+  const expected = ["tick|1|7", "message|é|7"];
+
+  test("ESM: import { createParser } from 'eventsource-wasm'", () => {
+    const result = JSON.parse(
+      node(["--input-type=module", "-e", program(`import { createParser } from "eventsource-wasm";`)]),
+    );
+    expect(result.out).toEqual(expected);
+  });
+
+  test("CJS: require('eventsource-wasm') is synchronous", () => {
+    const result = JSON.parse(
+      node(["--input-type=commonjs", "-e", program(`const { createParser } = require("eventsource-wasm");`)]),
+    );
+    expect(result.out).toEqual(expected);
+  });
+
+  test("both builds use the WASM engine by default on Node", () => {
+    const esm = JSON.parse(node(["--input-type=module", "-e", program(`import { createParser } from "eventsource-wasm";`)]));
+    const cjs = JSON.parse(node(["--input-type=commonjs", "-e", program(`const { createParser } = require("eventsource-wasm");`)]));
+    expect(esm.engine).toBe("wasm");
+    expect(cjs.engine).toBe("wasm");
+  });
+
+  test("both builds export EventSource, and it reaches a local feed", () => {
+    const feed = (load: string) => `
+${load}
+const http = require("node:http");
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { "content-type": "text/event-stream" });
+  res.end("event: tick\\ndata: 42\\n\\n");
+});
+server.listen(0, "127.0.0.1", () => {
+  const es = new EventSource("http://127.0.0.1:" + server.address().port + "/");
+  es.addEventListener("tick", (e) => {
+    console.log(JSON.stringify({ data: e.data, engine: es.engine, open: EventSource.OPEN, isMessage: e instanceof MessageEvent }));
+    es.close();
+    server.close();
+  });
+});
+`;
+    const expected = { data: "42", engine: "wasm", open: 1, isMessage: true };
+    expect(JSON.parse(node(["--input-type=module", "-e", feed(`import { EventSource } from "eventsource-wasm"; import { createRequire } from "node:module"; const require = createRequire(import.meta.url);`)]))).toEqual(expected);
+    expect(JSON.parse(node(["--input-type=commonjs", "-e", feed(`const { EventSource } = require("eventsource-wasm");`)]))).toEqual(expected);
+  });
+
+  test("type declarations are built for both", () => {
+    expect(existsSync(`${root}dist/index.d.ts`)).toBe(true);
+    expect(existsSync(`${root}dist/index.d.cts`)).toBe(true);
+  });
+
+  // The WASM module's bytes start with "\0asm", which is "AGFzbQ" in base64.
+  const WASM_MAGIC = "AGFzbQ";
+  const read = (file: string) => readFileSync(`${root}dist/${file}`, "utf8");
+  const imports = (file: string) =>
+    [...read(file).matchAll(/^(?:import|export)\b[^;]*?from\s*"([^"]+)"|require\("([^"]+)"\)/gm)].map((m) => m[1] ?? m[2]);
+
+  test("the WASM module is shipped once per module format: in the parser build only", () => {
+    expect(read("parser.js")).toContain(WASM_MAGIC);
+    expect(read("parser.cjs")).toContain(WASM_MAGIC);
+    for (const file of ["index.js", "index.cjs", "web.js", "web.cjs", "cli.js"]) {
+      expect(read(file), file).not.toContain(WASM_MAGIC);
+    }
+  });
+
+  test("the command imports the library build beside it; the NATS entry only when `ingest` runs", () => {
+    expect(imports("cli.js")).toContain("./index.js");
+    expect(imports("cli.js")).not.toContain("./nats.js");
+    expect(read("cli.js")).toContain('await import("./nats.js")');
+    expect(node(["dist/cli.js", "--version"]).trim()).toBe(
+      JSON.parse(readFileSync(`${root}package.json`, "utf8")).version,
+    );
+  });
+
+  test("eventsource-wasm/parser has no client code and no node: import", () => {
+    for (const file of ["parser.js", "parser.cjs"]) {
+      expect(imports(file).filter((s) => s.startsWith("node:") || !s.startsWith(".")), file).toEqual([]);
+      expect(read(file), file).not.toMatch(/class EventSource\b/);
+    }
+    const esm = JSON.parse(node(["--input-type=module", "-e", program(`import { createParser } from "eventsource-wasm/parser";`)]));
+    const cjs = JSON.parse(node(["--input-type=commonjs", "-e", program(`const { createParser } = require("eventsource-wasm/parser");`)]));
+    expect(esm).toEqual({ engine: "wasm", out: expected });
+    expect(cjs).toEqual({ engine: "wasm", out: expected });
+  });
+
+  test("both entries share one parser: ParseError is one class", () => {
+    const check = `
+const { ParseError: A, createParser: a } = await import("eventsource-wasm");
+const { ParseError: B, createParser: b } = await import("eventsource-wasm/parser");
+console.log(JSON.stringify([A === B, a === b]));`;
+    expect(JSON.parse(node(["--input-type=module", "-e", check]))).toEqual([true, true]);
+  });
+
+  test("the web build (browsers, workers, Deno) imports no node: module", () => {
+    for (const file of ["web.js", "web.cjs"]) {
+      expect(imports(file).filter((s) => s.startsWith("node:") || !s.startsWith(".")), file).toEqual([]);
+    }
+  });
+
+  test("export conditions: Node gets the node:http build, Deno and bundlers without 'node' the web build", () => {
+    const where = (conditions: string[]) =>
+      node([...conditions.map((c) => `--conditions=${c}`), "--input-type=module", "-e", `console.log(import.meta.resolve("eventsource-wasm"))`])
+        .trim()
+        .replace(/^.*\/dist\//, "");
+    expect(where([])).toBe("index.js");
+    expect(where(["deno"])).toBe("web.js");
+  });
+
+  test("no source maps are shipped", () => {
+    expect(readdirSync(`${root}dist`).filter((f) => f.endsWith(".map"))).toEqual([]);
+  });
+});

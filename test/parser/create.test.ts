@@ -1,0 +1,228 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { createParser, DEFAULT_MAX_EVENT_SIZE, ParseError } from "../../src/index.js";
+import type { EngineName } from "../../src/parser/types.js";
+import { collect, cut, enc, everyByte } from "../support/collect.js";
+import { oracleParse } from "../support/oracle.js";
+import { specCases } from "../support/spec-cases.js";
+import { cutPoints, maxEventSize, randomBytes, sseStream, usualEvents, utf8TextStream, withBoundNearSize } from "../support/arbitraries.js";
+
+// Every engine that this runtime can run. The WASM engine's own tests check that it is the
+// one chosen on Node; here both must simply give the same answers.
+const engines: EngineName[] = (["js", "wasm"] as const).filter((engine) => {
+  try {
+    createParser({ onEvent() {} }, { engine });
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+const toBytes = (input: string | number[]) =>
+  typeof input === "string" ? enc.encode(input) : Uint8Array.from(input);
+
+describe("the oracle", () => {
+  test.each(specCases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+    const result = oracleParse(toBytes(c.input), c.options);
+    expect(result.outputs).toEqual(c.expected);
+    if (c.lastEventId !== undefined) expect(result.lastEventId).toBe(c.lastEventId);
+  });
+});
+
+describe.each(engines)("engine %s", (engine) => {
+  const agreesWithOracle = (bytes: Uint8Array, points: number[], max: number) => {
+    const expected = oracleParse(bytes, { maxEventSize: max });
+    expect(collect(engine, cut(bytes, points), { maxEventSize: max })).toEqual(expected);
+  };
+  const chunkings: Array<[string, (b: Uint8Array) => Uint8Array[]]> = [
+    ["whole", (b) => [b]],
+    ["one byte at a time", everyByte],
+    ["in pairs", (b) => cut(b, Array.from({ length: b.length }, (_, i) => i * 2))],
+    ["split before every LF", (b) => cut(b, [...b.keys()].filter((i) => b[i] === 0x0a))],
+    ["split after every CR", (b) => cut(b, [...b.keys()].filter((i) => b[i - 1] === 0x0d))],
+  ];
+  describe.each(chunkings)("fed %s", (_how, chunk) => {
+    test.each(specCases.map((c) => [c.name, c] as const))("%s", (_name, c) => {
+      const result = collect(engine, chunk(toBytes(c.input)), c.options);
+      expect(result.outputs).toEqual(c.expected);
+      if (c.lastEventId !== undefined) expect(result.lastEventId).toBe(c.lastEventId);
+    });
+  });
+
+  test("SSE-shaped streams, random chunks: the oracle's events", () => {
+    fc.assert(
+      fc.property(sseStream, cutPoints, maxEventSize, agreesWithOracle),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("random bytes, random chunks: the oracle's events", () => {
+    fc.assert(
+      fc.property(randomBytes, cutPoints, maxEventSize, agreesWithOracle),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("valid UTF-8 text, bounds near the stream's own size: the oracle's events", () => {
+    fc.assert(
+      fc.property(
+        withBoundNearSize(utf8TextStream),
+        ([bytes, points, max]) => agreesWithOracle(bytes, points, max),
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("streams of the usual event shape, whole or cut, small bounds: the oracle's events", () => {
+    fc.assert(
+      fc.property(
+        usualEvents,
+        fc.oneof(fc.constant<number[]>([]), cutPoints),
+        fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 60 })),
+        agreesWithOracle,
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("one byte at a time gives what the whole stream gives", () => {
+    fc.assert(
+      fc.property(sseStream, (bytes) => {
+        expect(collect(engine, everyByte(bytes))).toEqual(collect(engine, [bytes]));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test("strings are fed as UTF-8", () => {
+    const events: string[] = [];
+    const parser = createParser({ onEvent: (e) => events.push(e.data) }, { engine });
+    parser.feed("data: pr");
+    parser.feed("ix 価格\n\n");
+    expect(events).toEqual(["prix 価格"]);
+  });
+
+  test("lastEventId: an id-only block changes it, an unfinished one does not", () => {
+    const parser = createParser({ onEvent() {} }, { engine, lastEventId: "a" });
+    expect(parser.lastEventId).toBe("a");
+    parser.feed("id: b\n\n");
+    expect(parser.lastEventId).toBe("b");
+    parser.feed("id: c\n");
+    expect(parser.lastEventId).toBe("b");
+    parser.end();
+    expect(parser.lastEventId).toBe("b");
+  });
+
+  test("end() starts a new stream: BOM stripped again, id kept, unfinished event dropped", () => {
+    const events: Array<[string, string]> = [];
+    const parser = createParser({ onEvent: (e) => events.push([e.data, e.lastEventId]) }, { engine });
+    parser.feed("\ufeffid: 1\ndata: a\n\ndata: lost");
+    parser.end();
+    parser.feed("\ufeffdata: b\n\n");
+    expect(events).toEqual([["a", "1"], ["b", "1"]]);
+  });
+
+  test("end() forgets a CR that ended the previous stream", () => {
+    const events: string[] = [];
+    const parser = createParser({ onEvent: (e) => events.push(e.data) }, { engine });
+    parser.feed("data: a\r");
+    parser.end();
+    // Had the CR been remembered, this LF would be swallowed as the second half of a CRLF
+    // and the blank line would not dispatch.
+    parser.feed("\ndata: b\n\n");
+    expect(events).toEqual(["b"]);
+  });
+
+  test("reset() re-seeds the last event id and drops pending input", () => {
+    const events: Array<[string, string]> = [];
+    const parser = createParser({ onEvent: (e) => events.push([e.data, e.lastEventId]) }, { engine, lastEventId: "s" });
+    parser.feed("id: 2\ndata: a\n\ndata: pending");
+    parser.reset();
+    expect(parser.lastEventId).toBe("s");
+    parser.feed("\ndata: b\n\n");
+    expect(events).toEqual([["a", "2"], ["b", "s"]]);
+  });
+
+  test("maxEventSize error is a typed ParseError; the next event still arrives", () => {
+    const errors: unknown[] = [];
+    const events: string[] = [];
+    const parser = createParser(
+      { onEvent: (e) => events.push(e.data), onError: (err) => errors.push(err) },
+      { engine, maxEventSize: 100 },
+    );
+    parser.feed(`data: ${"x".repeat(60)}\n`);
+    parser.feed(`data: ${"x".repeat(60)}\n\ndata: next\n\n`);
+    expect(events).toEqual(["next"]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ParseError);
+    expect(errors[0]).toMatchObject({ code: "EVENT_TOO_LARGE", maxEventSize: 100 });
+  });
+
+  test("a huge line over maxEventSize is dropped as it streams, never buffered whole", () => {
+    const errors: unknown[] = [];
+    const events: string[] = [];
+    const parser = createParser(
+      { onEvent: (e) => events.push(e.data), onError: (err) => errors.push(err) },
+      { engine, maxEventSize: 1024 },
+    );
+    const block = enc.encode("x".repeat(64 * 1024));
+    parser.feed("data: ");
+    // 64 MiB of one line: kept, it would take 64 MiB (or far more as strings).
+    const before = process.memoryUsage().arrayBuffers + process.memoryUsage().heapUsed;
+    for (let i = 0; i < 1024; i++) parser.feed(block);
+    const after = process.memoryUsage().arrayBuffers + process.memoryUsage().heapUsed;
+    parser.feed("\n\ndata: ok\n\n");
+    expect(errors).toHaveLength(1);
+    expect(events).toEqual(["ok"]);
+    expect(after - before).toBeLessThan(32 * 1024 * 1024);
+  });
+
+  test("a listener that calls end() stops the rest of the chunk", () => {
+    const events: string[] = [];
+    const parser = createParser(
+      {
+        onEvent: (e) => {
+          events.push(e.data);
+          parser.end();
+        },
+      },
+      { engine },
+    );
+    parser.feed("data: 1\n\ndata: 2\n\n");
+    expect(events).toEqual(["1"]);
+  });
+
+  test("the parser does not keep the caller's buffer", () => {
+    const events: string[] = [];
+    const parser = createParser({ onEvent: (e) => events.push(e.data) }, { engine });
+    const chunk = enc.encode("data: abc");
+    parser.feed(chunk);
+    chunk.fill(0x7a);
+    parser.feed("\n\n");
+    expect(events).toEqual(["abc"]);
+  });
+});
+
+describe("createParser options", () => {
+  test("defaults", () => {
+    const parser = createParser({ onEvent() {} });
+    expect(["wasm", "js"]).toContain(parser.engine);
+    expect(parser.lastEventId).toBe("");
+    expect(DEFAULT_MAX_EVENT_SIZE).toBe(16 * 1024 * 1024);
+  });
+  test.each([
+    ["engine", { engine: "fast" }, /engine must be/],
+    ["maxEventSize 0", { maxEventSize: 0 }, /maxEventSize must be/],
+    ["maxEventSize NaN", { maxEventSize: NaN }, /maxEventSize must be/],
+    ["maxEventSize 1.5", { maxEventSize: 1.5 }, /maxEventSize must be/],
+    ["lastEventId", { lastEventId: 5 }, /lastEventId must be/],
+  ])("rejects a bad %s", (_name, options, message) => {
+    expect(() => createParser({ onEvent() {} }, options as never)).toThrow(message);
+  });
+  test("rejects missing onEvent", () => {
+    expect(() => createParser({} as never)).toThrow(/onEvent/);
+  });
+  test("maxEventSize Infinity is allowed", () => {
+    expect(() => createParser({ onEvent() {} }, { maxEventSize: Infinity })).not.toThrow();
+  });
+});
