@@ -321,7 +321,7 @@ export class Ingest {
       maxUnacked: this.#o.maxUnacked,
       publishTimeout: this.#o.publishTimeout,
       source: { ...this.#o.source, headers: { ...this.#o.headers, ...spec.headers } },
-      leaseValid: () => Date.now() < lease.validUntil - margin,
+      leaseValid: (now) => now < lease.validUntil - margin,
       log: (line) => this.#log(line),
     });
     this.#leases.set(name, lease);
