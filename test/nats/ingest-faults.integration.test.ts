@@ -140,6 +140,34 @@ run("ingest into JetStream, one worker", () => {
     expect(events.every((e) => !e.id && /^a~/.test(e.msgId ?? ""))).toBe(true);
   }, 120_000);
 
+  test("NATS answers after the publish time-out: the late acks count for nothing, the log decides, every event once", async () => {
+    const stream = `LATE${++n}`;
+    const count = 20_000;
+    feeds = [await startFeed("a", { count, perTick: 500 })];
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject: stream.toLowerCase(),
+      feeds: [{ name: "a", url: feeds[0]!.url }],
+      leaseTtl: 15_000,
+      publishTimeout: 300,
+    });
+    const w = worker;
+    await until(() => w.stats().feeds[0]!.published > 1000, 10_000, "publishing");
+    nats.pause();
+    await until(() => w.stats().feeds[0]!.unacked > 0, 10_000, "publishes in flight");
+    await sleep(1000); // past the time-out: the window is given up, a re-sync waits for NATS
+    nats.resume();
+    const events = await stored(stream, stream.toLowerCase(), count, ["a"]);
+    expectExactlyOnce(events, stream.toLowerCase(), ["a"], count);
+    const f = w.stats().feeds[0]!;
+    expect(f.resyncs).toBeGreaterThan(0);
+    // Stored once each, and counted once each: an ack of the abandoned window counted
+    // again, or matched to a republished event, would make these disagree.
+    await until(() => w.stats().feeds[0]!.unacked === 0, 10_000, "the window to empty");
+    expect(w.stats().feeds[0]!.published).toBe(count);
+  }, 120_000);
+
   test("NATS stops answering: the unacknowledged publishes stay bounded and the source pauses", async () => {
     const stream = `PAUSE${++n}`;
     const count = 5000;
