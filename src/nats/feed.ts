@@ -276,27 +276,25 @@ export class FeedRunner {
   /** Publish `p` with this feed's reply subject; the client flushes at the end of the turn. */
   #send(p: Pending, now: number): void {
     const wire = this.#fault ? null : this.#wired();
-    if (wire === null) {
-      this.#fault = true;
-      this.#resyncWhenSettled();
-      return;
+    if (wire !== null) {
+      try {
+        const headers = this.#ctx.nats.transport.headers();
+        headers.set(HEADER_EVENT, p.event.type);
+        if (p.event.lastEventId !== "") headers.set(HEADER_ID, p.event.lastEventId);
+        headers.set(HEADER_MSG_ID, p.msgId);
+        wire.session.nc.publish(this.#ctx.subject, p.event.data, { reply: wire.reply, headers });
+        p.state = INFLIGHT;
+        p.sentAt = now;
+        if (this.#inflight++ === 0 && this.#timer === null) this.#arm(this.#ctx.publishTimeout);
+        return;
+      } catch (error) {
+        // Closed, or larger than the server's max_payload: never thrown into the read loop,
+        // which would leave `p` in the window unsent, ahead of publishes that get acks.
+        this.counters.lastError = `publish: ${text(error)}`;
+      }
     }
-    const headers = this.#ctx.nats.transport.headers();
-    headers.set(HEADER_EVENT, p.event.type);
-    if (p.event.lastEventId !== "") headers.set(HEADER_ID, p.event.lastEventId);
-    headers.set(HEADER_MSG_ID, p.msgId);
-    try {
-      wire.session.nc.publish(this.#ctx.subject, p.event.data, { reply: wire.reply, headers });
-    } catch (error) {
-      // Closed, or larger than the server's max_payload.
-      this.counters.lastError = `publish: ${text(error)}`;
-      this.#fault = true;
-      this.#resyncWhenSettled();
-      return;
-    }
-    p.state = INFLIGHT;
-    p.sentAt = now;
-    if (this.#inflight++ === 0 && this.#timer === null) this.#arm(this.#ctx.publishTimeout);
+    this.#fault = true;
+    this.#resyncWhenSettled();
   }
 
   /** The acks' subscription on the current connection, made on first use. */
@@ -306,7 +304,12 @@ export class FeedRunner {
     if (this.#wire?.session === session) return this.#wire;
     this.#unwire();
     const inbox = this.#ctx.nats.transport.createInbox();
-    const sub = session.nc.subscribe(`${inbox}.*`, { callback: (error, m) => this.#onAck(error, m.subject, m.data) });
+    let sub;
+    try {
+      sub = session.nc.subscribe(`${inbox}.*`, { callback: (error, m) => this.#onAck(error, m.subject, m.data) });
+    } catch {
+      return null; // closed or draining: the next session
+    }
     const wire: Wire = { session, inbox, reply: `${inbox}.${this.#generation}`, unsubscribe: () => sub.unsubscribe() };
     this.#wire = wire;
     // A connection that closes takes the acks of what is in flight with it.
