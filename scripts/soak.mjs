@@ -7,11 +7,17 @@
 //
 //   npm run build && npm run soak -- --minutes 10 [--drop-seconds 5] [--engine auto|wasm|js]
 //   npm run soak -- --big-line [256]     one line of 256 MiB with no line end, then one event
+//   npm run soak -- --ingest [--events 100000] [--feeds 4] [--workers 3] [--drop-seconds 1]
+//        the NATS ingest (dist/cli.js workers, a nats-server -js on 127.0.0.1) at full speed
+//        with every fault at once: feeds cut at random bytes, a worker SIGKILLed, NATS
+//        restarted; then every Sse-Id of every feed must be in the stream exactly once.
 //
 // The feed runs in a child process (this file with --serve), so that the client's RSS is its
 // own and the two sides do not share a core's event loop.
-import { fork } from "node:child_process";
-import { loadavg } from "node:os";
+import { fork, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -24,6 +30,10 @@ const { values, positionals } = parseArgs({
     "report-seconds": { type: "string", default: "60" },
     engine: { type: "string", default: "auto" },
     "big-line": { type: "boolean", default: false },
+    ingest: { type: "boolean", default: false },
+    events: { type: "string", default: "100000" },
+    feeds: { type: "string", default: "4" },
+    workers: { type: "string", default: "3" },
     serve: { type: "boolean", default: false },
     seed: { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -40,7 +50,8 @@ const MiB = 1024 * 1024;
 // ------------------------------------------------------------------------------ the feed
 
 /**
- * GET /feed: ticks from Last-Event-ID + 1 on, flat out (waiting for 'drain' only), cut after a
+ * GET /feed[?events=N]: ticks from Last-Event-ID + 1 on (up to N, then quiet), flat out
+ * (waiting for 'drain' only), cut after a
  * random 4-6 s (or `drop` ms) inside a random byte of the next write: anywhere in an `id:`,
  * `event:` or `data:` line, or between the two line ends of a blank line. Line ends are LF on
  * even connections and CRLF on odd ones, so a cut also falls between a CR and its LF.
@@ -54,6 +65,7 @@ function serve() {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (url.pathname === "/big") return big(res, Number(url.searchParams.get("mib")));
     const connection = stats.connections++;
+    const limit = Number(url.searchParams.get("events")) || Infinity;
     const eol = connection % 2 === 0 ? "\n" : "\r\n";
     let seq = Number(req.headers["last-event-id"] ?? 0) + 1;
     res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store" });
@@ -68,9 +80,10 @@ function serve() {
       while (!closed) {
         let out = "";
         const from = seq;
-        for (let k = 0; k < 512; k++, seq++) {
+        for (let k = 0; k < 512 && seq <= limit; k++, seq++) {
           out += `id: ${seq}${eol}event: tick${eol}data: ${DATA[seq & MASK]}${eol}${eol}`;
         }
+        if (out === "") return; // the last tick is sent: the connection stays open, quiet
         if (cut) {
           // Counted as sent up to the cut; the client cannot tell, the check is on its side.
           const at = Math.floor(rng() * out.length);
@@ -316,6 +329,105 @@ async function bigLine(mib) {
   process.exitCode = ok ? 0 : 1;
 }
 
+// ------------------------------------------------------------------------------ the ingest
+
+async function ingestSoak() {
+  const [perFeed, feedCount, workerCount] = [values.events, values.feeds, values.workers].map(Number);
+  const seed = Number(values.seed ?? Date.now() % 1e9);
+  const { connect } = await import("@nats-io/transport-node");
+  const { jetstream, jetstreamManager } = await import("@nats-io/jetstream");
+  const root = fileURLToPath(new URL("..", import.meta.url));
+  // Cut about every second unless told: at full speed a feed is sent in a few seconds.
+  const drop = process.argv.some((a) => a.startsWith("--drop-seconds")) ? values["drop-seconds"] : "1";
+  const feed = await startFeed(["--seed", String(seed), "--drop-seconds", drop]);
+  const probe = createServer().listen(0, "127.0.0.1");
+  await new Promise((r) => probe.once("listening", r));
+  const port = probe.address().port;
+  await new Promise((r) => probe.close(r));
+  const store = mkdtempSync(join(tmpdir(), "soak-nats-"));
+  const url = `nats://127.0.0.1:${port}`;
+  let nats = null;
+  const startNats = async () => {
+    nats = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", store], { stdio: "ignore" });
+    for (let i = 0; ; i++) {
+      const nc = await connect({ servers: url, reconnect: false }).catch((e) => (i > 200 ? Promise.reject(e) : null));
+      if (nc) return nc.close();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const stopNats = async () => {
+    const exited = new Promise((r) => nats.once("exit", r));
+    nats.kill("SIGTERM");
+    await exited;
+  };
+  await startNats();
+  const feedArgs = Array.from({ length: feedCount }, (_, i) => ["--feed", `f${i}=${feed.url}feed?events=${perFeed}`]).flat();
+  let ids = 0;
+  const workers = new Set();
+  const startWorker = () => {
+    const child = spawn(process.execPath, [join(root, "dist/cli.js"), "ingest", "--nats", url, "--stream", "SOAK", "--subject", "soak", "--lease-ttl", "2s", "--worker-id", `w${++ids}`, ...feedArgs], { stdio: "ignore" });
+    workers.add(child);
+    child.once("exit", () => workers.delete(child));
+  };
+  for (let i = 0; i < workerCount; i++) startWorker();
+  const total = perFeed * feedCount;
+  log(`soak --ingest: ${feedCount} feeds x ${perFeed.toLocaleString("en-US")} events, ${workerCount} workers, feeds cut every ~${drop} s (seed ${seed}), ${url}`);
+  const stored = async () => {
+    const nc = await connect({ servers: url, reconnect: false }).catch(() => null);
+    if (!nc) return 0;
+    const info = await (await jetstreamManager(nc)).streams.info("SOAK").catch(() => null);
+    await nc.close();
+    return info?.state.messages ?? 0;
+  };
+  const started = performance.now();
+  const faults = [];
+  let n = 0;
+  for (let last = { n: 0, at: Date.now() }; n < total; await new Promise((r) => setTimeout(r, 200))) {
+    n = await stored();
+    if (n > last.n) last = { n, at: Date.now() };
+    else if (Date.now() - last.at > 60_000) break;
+    if (faults.length === 0 && n > total / 3) {
+      const victim = [...workers][0];
+      victim.kill("SIGKILL");
+      startWorker();
+      faults.push(`a worker SIGKILLed at ${n.toLocaleString("en-US")} stored`);
+    } else if (faults.length === 1 && n > (total * 2) / 3) {
+      await stopNats();
+      await new Promise((r) => setTimeout(r, 500));
+      await startNats();
+      faults.push(`NATS restarted at ${n.toLocaleString("en-US")} stored`);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  await Promise.all([...workers].map((w) => new Promise((r) => (w.once("exit", r), w.kill("SIGTERM")))));
+  // The judge: every message in the stream, per feed, by Sse-Id.
+  const nc = await connect({ servers: url });
+  const seen = Array.from({ length: feedCount }, () => new Uint8Array(perFeed + 1));
+  let duplicates = 0;
+  let corrupt = 0;
+  const info = await (await jetstreamManager(nc)).streams.info("SOAK");
+  const messages = await (await jetstream(nc).consumers.get("SOAK")).consume();
+  for await (const m of messages) {
+    const f = Number(m.subject.slice("soak.f".length));
+    const seq = Number(m.headers?.get("Sse-Id"));
+    if (seen[f][seq]++ > 0) duplicates++;
+    if (m.string() !== DATA[seq & MASK] || m.headers?.get("Nats-Msg-Id") !== `f${f}:${seq}`) corrupt++;
+    if (m.seq >= info.state.last_seq) break;
+  }
+  await nc.close();
+  await stopNats();
+  rmSync(store, { recursive: true, force: true });
+  const server = await feed.stats();
+  feed.stop();
+  const gaps = seen.reduce((g, s) => g + s.subarray(1).filter((c) => c === 0).length, 0);
+  const ok = duplicates === 0 && gaps === 0 && corrupt === 0 && faults.length === 2;
+  log(`summary (${ok ? "OK" : "FAILED"})`);
+  log(`  stored:     ${info.state.messages.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} in ${seconds.toFixed(1)} s, ${Math.round(info.state.messages / seconds).toLocaleString("en-US")} events/s with the faults`);
+  log(`  checked:    ${duplicates} duplicates, ${gaps} gaps, ${corrupt} with wrong data or Nats-Msg-Id (by Sse-Id, per feed)`);
+  log(`  faults:     ${[...faults, `the feed cut ${server.drops} connections`].join("; ")}`);
+  process.exitCode = ok ? 0 : 1;
+}
+
 // ------------------------------------------------------------------------------ main
 
 if (values.help) {
@@ -325,6 +437,8 @@ if (values.help) {
   );
 } else if (values.serve) {
   serve();
+} else if (values.ingest) {
+  await ingestSoak();
 } else if (values["big-line"]) {
   await bigLine(Number(positionals[0] ?? 256));
 } else {

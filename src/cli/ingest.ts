@@ -32,7 +32,7 @@ Options:
                               same for every worker). Units: ms, s, m.
       --lease-bucket <name>   Key-value bucket of leases (default <stream>_leases).
       --max-unacked <n>       Unacknowledged publishes per feed before the feed's
-                              socket is paused (default 1000).
+                              socket is paused (default 4096).
       --stats                 Per feed on stderr every second: events/s, lag since the
                               last event, owner.
       --stats-interval <time> Period of --stats (default 1s).

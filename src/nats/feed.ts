@@ -1,14 +1,22 @@
 // One feed read by this worker: an EventSource, and a window of publishes that are not
-// acknowledged yet. Events are published in order with at most `maxUnacked` unacknowledged;
-// at the bound the loop stops pulling from `source.events()`, whose buffer fills, and the
-// source pauses its socket. A failed publish stops the window; once nothing is in flight,
-// the feed re-syncs with the log (the last message on its subject says which of the
-// unacknowledged events landed) and republishes the rest, in order.
+// acknowledged yet. The records of one network chunk (a `batches()` array) are published in
+// one turn, so the client flushes them in one socket write; each carries a reply subject of
+// this feed's own, and the acks, which JetStream sends in the order it stored the messages,
+// are matched in order on one subscription. At most `maxUnacked` are unacknowledged; at the
+// bound the loop stops pulling from `source.batches()`, whose buffer fills, and the source
+// pauses its socket. A failed publish (an error ack, no ack within `publishTimeout`, the
+// connection lost) stops the window; once nothing is in flight, the feed re-syncs with the
+// log (the last message on its subject says which of the unacknowledged events landed) and
+// republishes the rest, in order.
+//
+// Not `js.publish`: it makes a request (an inbox, a timer and two error objects for their
+// stack traces) per message, and a loop awaiting between events flushes each on its own:
+// measured 7,166 against 55,417 events/s for this path (issue 21).
 
-import { EventSource, type EventSourceOptions } from "../index.js";
+import { EventSource, type EventSourceOptions, type ParsedEvent } from "../index.js";
 import type { NatsModules } from "./deps.js";
-import type { Link } from "./link.js";
-import { HEADER_EVENT, HEADER_ID, HEADER_MSG_ID, MessageIds, resumePointOf, type ResumePoint } from "./message.js";
+import type { Link, Session } from "./link.js";
+import { ackOf, DUPLICATE, HEADER_EVENT, HEADER_ID, HEADER_MSG_ID, MessageIds, REFUSED, resumePointOf, type ResumePoint } from "./message.js";
 
 const QUEUED = 0;
 const INFLIGHT = 1;
@@ -16,11 +24,19 @@ const ACKED = 2;
 const FAILED = 3;
 
 interface Pending {
-  msgId: string;
-  type: string;
-  id: string;
-  data: string;
+  readonly msgId: string;
+  readonly event: ParsedEvent;
   state: typeof QUEUED | typeof INFLIGHT | typeof ACKED | typeof FAILED;
+  /** Ms (Date.now) of its last publish. */
+  sentAt: number;
+}
+
+/** The acks' subscription on one connection; `reply` changes at every re-sync. */
+interface Wire {
+  readonly session: Session;
+  readonly inbox: string;
+  readonly unsubscribe: () => void;
+  reply: string;
 }
 
 export interface FeedContext {
@@ -35,7 +51,7 @@ export interface FeedContext {
   readonly publishTimeout: number;
   readonly source: Omit<EventSourceOptions, "lastEventId" | "signal">;
   /** False while the lease may have expired (a renewal is late): nothing is published then. */
-  leaseValid(): boolean;
+  leaseValid(now: number): boolean;
   log(message: string): void;
 }
 
@@ -83,8 +99,14 @@ export class FeedRunner {
   readonly name: string;
   readonly url: string;
   readonly #ctx: FeedContext;
-  readonly #pending: Pending[] = [];
+  /** The window: `#window[#first..]`, oldest first; `#window[#ackAt]` is the next to be acked. */
+  #window: Pending[] = [];
+  #first = 0;
+  #ackAt = 0;
   #inflight = 0;
+  #wire: Wire | null = null;
+  #generation = 0;
+  #timer: NodeJS.Timeout | null = null;
   #fault = false;
   #resyncing = false;
   #stopping = false;
@@ -105,15 +127,22 @@ export class FeedRunner {
   async drain(timeout: number): Promise<void> {
     this.#stop();
     const until = Date.now() + timeout;
-    while (this.#pending.length > 0 && Date.now() < until) await this.#nap(50);
+    while (this.unacked > 0 && Date.now() < until) await this.#nap(50);
     // With NATS away, the loop may still wait for a connection: do not wait past the bound.
     await Promise.race([this.done, sleep(Math.max(0, until - Date.now()))]);
+    this.#unwire();
   }
 
   /** The lease is gone: stop at once; whatever is not acknowledged is the next owner's. */
   abandon(): void {
     this.#stop();
-    this.#pending.length = 0;
+    this.#clear();
+    this.#unwire();
+  }
+
+  #clear(): void {
+    this.#window = [];
+    this.#first = this.#ackAt = this.#inflight = 0;
   }
 
   #stop(): void {
@@ -123,13 +152,13 @@ export class FeedRunner {
   }
 
   get unacked(): number {
-    return this.#pending.length;
+    return this.#window.length - this.#first;
   }
 
   snapshot(): FeedCounters {
     return {
       ...this.counters,
-      unacked: this.#pending.length,
+      unacked: this.unacked,
       bytesReceived: this.#sourceBytes + (this.#source?.stats.bytes ?? 0),
     };
   }
@@ -192,24 +221,32 @@ export class FeedRunner {
       });
       let consumed = 0;
       try {
-        for await (const event of source.events({ maxBuffered: Math.min(this.#ctx.maxUnacked, 1024) })) {
-          consumed++;
-          while (opens.length > 0 && opens[0]!.at < consumed) ids.reconnected(opens.shift()!.id);
-          if (this.#stopping) break;
+        reading: for await (const batch of source.batches({ bufferSize: Math.min(this.#ctx.maxUnacked, 1024) })) {
           const c = this.counters;
-          c.received++;
-          c.lastEventAt = Date.now();
-          c.lastEventId = lastEventId = event.lastEventId;
-          const msgId = ids.next(event.lastEventId);
-          if (msgId === null) {
-            c.skipped++;
-            continue;
+          // One clock read per chunk: the lease check and the publishes' time.
+          let now = Date.now();
+          for (let i = 0; i < batch.length; i++) {
+            const event = batch[i]!;
+            consumed++;
+            while (opens.length > 0 && opens[0]!.at < consumed) ids.reconnected(opens.shift()!.id);
+            if (this.#stopping) break reading;
+            c.received++;
+            c.lastEventId = lastEventId = event.lastEventId;
+            const msgId = ids.next(lastEventId);
+            if (msgId === null) {
+              c.skipped++;
+              continue;
+            }
+            if (!this.#open(now)) {
+              await this.#room();
+              if (this.#stopping) break reading;
+              now = Date.now();
+            }
+            const p: Pending = { msgId, event, state: QUEUED, sentAt: now };
+            this.#window.push(p);
+            this.#send(p, now);
           }
-          await this.#room();
-          if (this.#stopping) break;
-          const p: Pending = { msgId, type: event.type, id: event.lastEventId, data: String(event.data), state: QUEUED };
-          this.#pending.push(p);
-          this.#send(p);
+          c.lastEventAt = now;
         }
       } catch (error) {
         // The source failed for good (an HTTP status, a wrong content type, ...): a worker
@@ -226,52 +263,127 @@ export class FeedRunner {
     }
   }
 
-  /** Wait for a free slot in the window, a healthy link and a valid lease. */
+  /** A free slot in the window, a healthy link and a valid lease. */
+  #open(now: number): boolean {
+    return this.unacked < this.#ctx.maxUnacked && !this.#fault && this.#ctx.link.session !== null && this.#ctx.leaseValid(now);
+  }
+
+  /** Wait until the window is open again. */
   async #room(): Promise<void> {
-    while (
-      !this.#stopping &&
-      (this.#pending.length >= this.#ctx.maxUnacked ||
-        this.#fault ||
-        this.#ctx.link.session === null ||
-        !this.#ctx.leaseValid())
-    ) {
-      await this.#nap(100);
+    while (!this.#stopping && !this.#open(Date.now())) await this.#nap(100);
+  }
+
+  /** Publish `p` with this feed's reply subject; the client flushes at the end of the turn. */
+  #send(p: Pending, now: number): void {
+    const wire = this.#fault ? null : this.#wired();
+    if (wire !== null) {
+      try {
+        const headers = this.#ctx.nats.transport.headers();
+        headers.set(HEADER_EVENT, p.event.type);
+        if (p.event.lastEventId !== "") headers.set(HEADER_ID, p.event.lastEventId);
+        headers.set(HEADER_MSG_ID, p.msgId);
+        wire.session.nc.publish(this.#ctx.subject, p.event.data, { reply: wire.reply, headers });
+        p.state = INFLIGHT;
+        p.sentAt = now;
+        if (this.#inflight++ === 0 && this.#timer === null) this.#arm(this.#ctx.publishTimeout);
+        return;
+      } catch (error) {
+        // Closed, or larger than the server's max_payload: never thrown into the read loop,
+        // which would leave `p` in the window unsent, ahead of publishes that get acks.
+        this.counters.lastError = `publish: ${text(error)}`;
+      }
+    }
+    this.#fault = true;
+    this.#resyncWhenSettled();
+  }
+
+  /** The acks' subscription on the current connection, made on first use. */
+  #wired(): Wire | null {
+    const session = this.#ctx.link.session;
+    if (session === null) return null;
+    if (this.#wire?.session === session) return this.#wire;
+    this.#unwire();
+    const inbox = this.#ctx.nats.transport.createInbox();
+    let sub;
+    try {
+      sub = session.nc.subscribe(`${inbox}.*`, { callback: (error, m) => this.#onAck(error, m.subject, m.data) });
+    } catch {
+      return null; // closed or draining: the next session
+    }
+    const wire: Wire = { session, inbox, reply: `${inbox}.${this.#generation}`, unsubscribe: () => sub.unsubscribe() };
+    this.#wire = wire;
+    // A connection that closes takes the acks of what is in flight with it.
+    void session.closed.then(() => {
+      if (this.#wire === wire) this.#lost("publish: NATS connection closed");
+    });
+    return wire;
+  }
+
+  #unwire(): void {
+    try {
+      this.#wire?.unsubscribe();
+    } catch {
+      // The connection is closed already.
+    }
+    this.#wire = null;
+  }
+
+  #onAck(error: Error | null, subject: string, data: Uint8Array): void {
+    // An ack of a window given up (a time-out, a re-sync) is late: the log has decided.
+    if (error !== null || this.#inflight === 0 || subject !== this.#wire?.reply) return;
+    const p = this.#window[this.#ackAt++]!;
+    this.#inflight--;
+    const ack = ackOf(data);
+    if (ack === REFUSED) {
+      p.state = FAILED;
+      this.#fault = true;
+      this.counters.lastError = `publish: ${new TextDecoder().decode(data) || "no stream answered (503)"}`;
+    } else {
+      p.state = ACKED;
+      if (ack === DUPLICATE) this.counters.duplicates++;
+      else this.counters.published++;
+    }
+    // An ack behind a failed publish waits for the re-sync.
+    while (this.#first < this.#ackAt && this.#window[this.#first]!.state === ACKED) this.#first++;
+    this.#compact();
+    if (this.#fault) this.#resyncWhenSettled();
+    // Wake the reader once a quarter of the window is free, not at every ack.
+    else if (this.#wake !== null && this.unacked <= this.#ctx.maxUnacked - Math.ceil(this.#ctx.maxUnacked / 4)) this.#poke();
+  }
+
+  #compact(): void {
+    if (this.#first === this.#window.length) {
+      this.#window.length = 0;
+      this.#ackAt = this.#first = 0;
+    } else if (this.#first >= 1024 && this.#first * 2 >= this.#window.length) {
+      this.#window.splice(0, this.#first);
+      this.#ackAt -= this.#first;
+      this.#first = 0;
     }
   }
 
-  #send(p: Pending): void {
-    const session = this.#ctx.link.session;
-    if (session === null || this.#fault) {
-      this.#fault = true;
-      this.#resyncWhenSettled();
-      return;
-    }
-    p.state = INFLIGHT;
-    this.#inflight++;
-    const headers = this.#ctx.nats.transport.headers();
-    headers.set(HEADER_EVENT, p.type);
-    if (p.id !== "") headers.set(HEADER_ID, p.id);
-    session.js
-      .publish(this.#ctx.subject, p.data, { msgID: p.msgId, headers, timeout: this.#ctx.publishTimeout })
-      .then(
-        (ack) => {
-          this.#inflight--;
-          p.state = ACKED;
-          if (ack.duplicate) this.counters.duplicates++;
-          else this.counters.published++;
-          // Acks come in order on one connection; an ack behind a failed publish waits.
-          while (this.#pending.length > 0 && this.#pending[0]!.state === ACKED) this.#pending.shift();
-          this.#resyncWhenSettled();
-          this.#poke();
-        },
-        (error: unknown) => {
-          this.#inflight--;
-          p.state = FAILED;
-          this.#fault = true;
-          this.counters.lastError = `publish: ${text(error)}`;
-          this.#resyncWhenSettled();
-        },
-      );
+  /** One timer per feed, not per publish: it fires when the oldest publish in flight is due. */
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      if (this.#inflight === 0) return;
+      const due = this.#window[this.#ackAt]!.sentAt + this.#ctx.publishTimeout - Date.now();
+      if (due > 0) this.#arm(due);
+      else this.#lost(`publish: no acknowledgement within ${this.#ctx.publishTimeout} ms`);
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** What is in flight will not be acked (or too late to count): it failed. */
+  #lost(why: string): void {
+    for (let i = this.#ackAt; i < this.#window.length; i++) if (this.#window[i]!.state === INFLIGHT) this.#window[i]!.state = FAILED;
+    this.#ackAt = this.#window.length;
+    this.#inflight = 0;
+    this.#generation++;
+    if (this.#wire !== null) this.#wire.reply = `${this.#wire.inbox}.${this.#generation}`;
+    this.#fault = true;
+    this.counters.lastError = why;
+    this.#resyncWhenSettled();
   }
 
   #resyncWhenSettled(): void {
@@ -288,31 +400,40 @@ export class FeedRunner {
   /**
    * Nothing is in flight. On one connection the stream stores messages in the order they
    * were sent, so the last message on the subject tells which unacknowledged events landed:
-   * all of them up to it. The rest are published again, in order.
+   * all of them up to it. The rest are published again, in order, in one turn.
    */
   async #resync(): Promise<void> {
     for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
-      if (this.#pending.length === 0) {
+      if (this.unacked === 0) {
         this.#fault = false;
         return;
       }
       const session = await this.#ctx.link.ready();
       if (session === null) {
         // The link was stopped: nothing will be published again.
-        this.#pending.length = 0;
+        this.#clear();
         this.#fault = false;
         return;
       }
       try {
         const last = await session.jsm.streams.getMessage(this.#ctx.stream, { last_by_subj: this.#ctx.subject });
+        // Acks that came in meanwhile were for this generation; from here on, none counts.
+        this.#generation++;
+        if (this.#wire !== null) this.#wire.reply = `${this.#wire.inbox}.${this.#generation}`;
+        const pending = this.#window.slice(this.#first);
         const landed = last?.header.get(HEADER_MSG_ID);
-        const at = landed ? this.#pending.findIndex((p) => p.msgId === landed) : -1;
-        for (let i = 0; i <= at; i++) if (this.#pending[i]!.state !== ACKED) this.counters.published++;
-        this.#pending.splice(0, at + 1);
-        for (let i = this.#pending.length - 1; i >= 0; i--) if (this.#pending[i]!.state === ACKED) this.#pending.splice(i, 1);
+        const at = landed ? pending.findIndex((p) => p.msgId === landed) : -1;
+        for (let i = 0; i <= at; i++) if (pending[i]!.state !== ACKED) this.counters.published++;
+        this.#window = pending.slice(at + 1).filter((p) => p.state !== ACKED);
+        this.#first = this.#ackAt = this.#inflight = 0;
         this.counters.resyncs++;
         this.#fault = false;
-        for (const p of this.#pending) this.#send(p);
+        const now = Date.now();
+        for (const p of this.#window) {
+          p.state = QUEUED;
+          this.#send(p, now);
+          if (this.#fault) break;
+        }
         return;
       } catch (error) {
         this.counters.lastError = `re-sync: ${text(error)}`;

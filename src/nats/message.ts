@@ -88,3 +88,37 @@ export class MessageIds {
     return `${this.#feed}+${this.#ordinal}:${lastEventId}`;
   }
 }
+
+/** JetStream's reply to a publish: stored, dropped as a copy (its Nats-Msg-Id seen), or failed. */
+export const STORED = 0;
+export const DUPLICATE = 1;
+export const REFUSED = 2;
+export type Ack = typeof STORED | typeof DUPLICATE | typeof REFUSED;
+
+const STORED_PREFIX = bytes('{"stream":');
+const DUPLICATE_KEY = bytes(',"duplicate":true');
+
+function bytes(ascii: string): Uint8Array {
+  return Uint8Array.from(ascii, (c) => c.charCodeAt(0));
+}
+
+function at(reply: Uint8Array, pattern: Uint8Array, i: number): boolean {
+  for (let k = 0; k < pattern.length; k++) if (reply[i + k] !== pattern[k]) return false;
+  return true;
+}
+
+/**
+ * What an ack says, read from its bytes (one per event: no string, no JSON.parse). A stored
+ * message is `{"stream":"S","seq":N}`, with `,"duplicate":true` when the stream's duplicate
+ * window dropped it; anything else fails: `{"error":{...}}`, or the empty 503 status the
+ * server sends when no stream listens on the subject. A stream or domain name cannot
+ * forge the key: a `"` inside a JSON string is escaped, so it never follows a comma raw.
+ */
+export function ackOf(reply: Uint8Array): Ack {
+  if (reply.length < STORED_PREFIX.length || !at(reply, STORED_PREFIX, 0)) return REFUSED;
+  const last = reply.length - DUPLICATE_KEY.length;
+  for (let i = STORED_PREFIX.length; i <= last; i++) {
+    if (reply[i] === 0x2c && at(reply, DUPLICATE_KEY, i)) return DUPLICATE;
+  }
+  return STORED;
+}

@@ -1,7 +1,7 @@
 // The message ids that make a second copy of an event harmless, and the resume point read
 // back from the log: pure rules, no server.
 import { describe, expect, test } from "vitest";
-import { FEED_NAME, MessageIds, resumePointOf, START } from "../../src/nats/message.js";
+import { ackOf, DUPLICATE, FEED_NAME, MessageIds, REFUSED, resumePointOf, START, STORED } from "../../src/nats/message.js";
 import { parseDuration, parseIngest } from "../../src/cli/ingest.js";
 
 describe("MessageIds", () => {
@@ -40,6 +40,23 @@ describe("MessageIds", () => {
     expect(resumePointOf("f", undefined, undefined)).toEqual(START);
     expect(resumePointOf("f", "f:9", "9")).toEqual({ lastEventId: "9", followers: 0 });
   });
+});
+
+describe("ackOf: JetStream's reply to a publish, read from its bytes", () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  test.each([
+    ['{"stream":"S","seq":12}', STORED],
+    ['{"stream":"S","seq":12,"duplicate":true}', DUPLICATE],
+    ['{"stream":"S","domain":"hub","seq":3,"duplicate":true}', DUPLICATE],
+    ['{"stream":"S","seq":3,"duplicate":true,"val":"1"}', DUPLICATE],
+    ['{"stream":"S","seq":3,"duplicate":false}', STORED],
+    // A name cannot forge the key: its quotes are escaped.
+    ['{"stream":"a,\\"duplicate\\":true","seq":3}', STORED],
+    ['{"error":{"code":503,"err_code":10077,"description":"maximum messages exceeded"}}', REFUSED],
+    ['{"error":{"code":400,"description":"duplicate"},"stream":"S"}', REFUSED],
+    ["", REFUSED], // the 503 status when no stream listens on the subject
+    ['{"stream"', REFUSED],
+  ])("%s", (reply, ack) => expect(ackOf(bytes(reply))).toBe(ack));
 });
 
 describe("ingest arguments", () => {
