@@ -40,7 +40,7 @@ const natsDir = resolve(root, "src/nats") + sep;
  * module is shipped once per module format, and a program that imports both entries gets
  * one ParseError class (instanceof holds across them) and one compiled module. Only names
  * the parser entry exports can be used this way: a layer importing a parser internal fails
- * to link, which test/dist.test.ts would catch.
+ * to link, which test/package/dist.test.ts would catch.
  */
 function parserAsSibling(): Plugin {
   return {
@@ -134,7 +134,7 @@ export default defineConfig([
     format: ["esm", "cjs"],
     dts: false,
     // Until the client has no node: import left on this path, keep it visible rather
-    // than failing the whole build: test/dist.test.ts checks that web.js imports none.
+    // than failing the whole build: test/package/dist.test.ts checks that web.js imports none.
     external: [/^node:/],
     esbuildPlugins: [parserAsSibling(), webDefaultTransport()],
   },
