@@ -43,6 +43,8 @@ export type ParsedCli =
   | { kind: "usage-error"; message: string };
 
 export const HELP = `Usage: eventsource-wasm [options] <url>
+       eventsource-wasm record <url> -o <file>   (save a stream: record --help)
+       eventsource-wasm replay <file>            (serve it again: replay --help)
 
 Connect to a Server-Sent Events stream and print every event on stdout, one JSON
 object per line: {"type":"message","data":"...","id":"..."}. Reconnects (with

@@ -376,6 +376,8 @@ function writeAll(stream: NodeJS.WriteStream, text: string): Promise<void> {
 async function main(argv: readonly string[]): Promise<number> {
   // `ingest` lives in its own module, with the optional NATS packages: loaded only here.
   if (argv[0] === "ingest") return (await import("./ingest.js")).runIngest(argv.slice(1));
+  if (argv[0] === "record") return (await import("./record.js")).runRecord(argv.slice(1));
+  if (argv[0] === "replay") return (await import("./replay.js")).runReplay(argv.slice(1));
   const parsed = parseCli(argv);
   switch (parsed.kind) {
     case "help":
