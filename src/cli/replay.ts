@@ -95,13 +95,22 @@ async function play(rec: Recording, o: ReplayOptions, req: IncomingMessage, res:
   const start = performance.now();
   const until = (at: number): Promise<void> =>
     new Promise<void>((resolve) => {
-      const delay = start + at / o.speed - performance.now();
-      const timer = delay >= 1 ? setTimeout(resolve, delay) : setImmediate(resolve);
-      wake = () => {
-        if (delay >= 1) clearTimeout(timer as NodeJS.Timeout);
-        else clearImmediate(timer as NodeJS.Immediate);
-        resolve();
+      const due = start + at / o.speed;
+      if (due <= performance.now()) {
+        const immediate = setImmediate(resolve);
+        wake = () => (clearImmediate(immediate), resolve());
+        return;
+      }
+      // libuv's timers count whole ms from a clock read once per turn: one may fire a little
+      // early, and then waits again for what is left.
+      let timer: NodeJS.Timeout;
+      const check = (): void => {
+        const left = due - performance.now();
+        if (left <= 0) resolve();
+        else timer = setTimeout(check, Math.ceil(left));
       };
+      check();
+      wake = () => (clearTimeout(timer), resolve());
     });
   const drained = (): Promise<void> =>
     new Promise<void>((resolve) => {
