@@ -123,8 +123,9 @@ describe("replay", () => {
     expect(got.chunks.map((c) => c.bytes.toString())).toEqual(["data: a\n\n", "data: b\n\n", "data: c\n\n"]);
     expect(got.chunks[1]!.at).toBeGreaterThanOrEqual(100);
     expect(got.chunks[2]!.at).toBeGreaterThanOrEqual(200);
-    // The response ends at the end record's time, scaled.
+    // The response ends at the end record's time, scaled (unscaled would be 4 s).
     expect(performance.now() - started).toBeGreaterThanOrEqual(400);
+    expect(performance.now() - started).toBeLessThan(3000);
 
     const asap = await serve(file, { speed: Infinity });
     const t0 = performance.now();
@@ -138,6 +139,49 @@ describe("replay", () => {
     const replay = await serve(file, { loop: true });
     const got = await events(replay.url, 7);
     expect(got.map((e) => e.data)).toEqual(["a", "b", "a", "b", "a", "b", "a"]);
+    // All on one response (a client reconnecting to a replay that ended would see the same).
+    const once = "data: a\n\ndata: b\n\n";
+    const body = await new Promise<string>((resolve, reject) => {
+      request(replay.url, (res) => {
+        let text = "";
+        res.setEncoding("latin1");
+        res.on("data", (s: string) => {
+          text += s;
+          if (text.length >= 3 + once.length * 3) {
+            res.destroy();
+            resolve(text.slice(0, 3 + once.length * 3));
+          }
+        });
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(body).toBe(`\xef\xbb\xbf${once}${once}${once}`);
+  });
+
+  test("leaves out the headers of the recorded body's coding and framing (the body was stored decoded)", async () => {
+    const file = join(dir, "gzip.sse.rec");
+    const w = new RecordingWriter(file, {
+      ...HEADER,
+      headers: [
+        ["content-type", "text/event-stream"],
+        ["content-encoding", "gzip"],
+        ["content-length", "12345"],
+        ["transfer-encoding", "chunked"],
+        ["connection", "keep-alive"],
+        ["keep-alive", "timeout=5"],
+        ["set-cookie", "a=1"],
+        ["set-cookie", "b=2"],
+      ],
+    });
+    w.frame(0, Buffer.from("data: plain\n\n"));
+    w.close();
+    const replay = await serve(file);
+    const got = await rawGet(replay.url);
+    expect(got.headers["content-encoding"]).toBeUndefined();
+    expect(got.headers["content-length"]).toBeUndefined();
+    expect(got.headers["set-cookie"]).toEqual(["a=1", "b=2"]);
+    expect(Buffer.concat(got.chunks.map((c) => c.bytes)).toString()).toBe("data: plain\n\n");
   });
 
   test("each connection gets the recording from the start", async () => {
