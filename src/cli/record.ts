@@ -294,6 +294,8 @@ export function describeFailure(e: Failure, url: URL, opened = false): [number, 
   }
   // The innermost coded error says what happened on the wire (fetch's own is "fetch failed").
   for (let c: unknown = e.cause, depth = 0; c instanceof Error && depth < 6; c = c.cause, depth++) {
+    // The Fetch standard's port blocklist (6000 X11, 6665-6669 IRC, ...): undici enforces it.
+    if (c.message === "bad port") return [EXIT_FAILED, `cannot connect to ${url.host}: fetch refuses port ${url.port} (a "bad port" in the Fetch standard)`];
     const code = (c as { code?: unknown }).code;
     if (typeof code !== "string") continue;
     if (TLS_ERROR.test(code)) return [EXIT_TLS, `TLS: ${c.message} (${code})`];

@@ -159,6 +159,12 @@ describe("record", () => {
       expect(existsSync(file)).toBe(false);
     });
 
+    test("a port fetch refuses: exit 1", async () => {
+      const t = io();
+      expect(await runRecord(["http://127.0.0.1:6000/", "-o", join(dir, "x.rec")], t.io)).toBe(1);
+      expect(t.stderr).toBe('error: cannot connect to 127.0.0.1:6000: fetch refuses port 6000 (a "bad port" in the Fetch standard)\n');
+    });
+
     test.each([
       ["no URL", ["-o", "x.rec"], /missing <url>/],
       ["a bad URL", ["http://[nope", "-o", "x.rec"], /invalid URL/],
