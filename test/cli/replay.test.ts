@@ -114,6 +114,22 @@ describe("replay", () => {
     got.chunks.forEach((c, i) => expect(c.at, `chunk ${i}`).toBeGreaterThanOrEqual(rec.frames[i]!.at));
   });
 
+  test("sends the headers at once, before the first chunk is due", async () => {
+    const file = writeRecording("late.sse.rec", [[400, "data: late\n\n"]]);
+    const replay = await serve(file);
+    const start = performance.now();
+    const { headersAt, dataAt } = await new Promise<{ headersAt: number; dataAt: number }>((resolve, reject) => {
+      request(replay.url, (res) => {
+        const headersAt = performance.now() - start;
+        res.once("data", () => resolve({ headersAt, dataAt: performance.now() - start }));
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(dataAt).toBeGreaterThanOrEqual(400);
+    expect(dataAt - headersAt).toBeGreaterThan(200);
+  });
+
   test("--speed scales the times; --as-fast-as-possible does not wait", async () => {
     // Three chunks a second apart, then the end two seconds later.
     const file = writeRecording("slow.sse.rec", [[0, "data: a\n\n"], [1000, "data: b\n\n"], [2000, "data: c\n\n"]], 4000);
