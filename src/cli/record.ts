@@ -181,7 +181,7 @@ function record(o: RecordOptions, io: CommandIo): Promise<number> {
     if (writer !== undefined) {
       const why = { eof: "the server ended the stream", error: "the connection failed", count: `${o.count} events`, duration: "--duration", signal: "interrupted" };
       const secs = ((performance.now() - received!.at) / 1000).toFixed(1);
-      io.stderr.write(`recorded ${frames} chunk${frames === 1 ? "" : "s"}, ${bytes} bytes, ${source.stats.events} events in ${secs} s to ${o.output} (${why[reason ?? "error"]})\n`);
+      io.stderr.write(`recorded ${frames} chunk${frames === 1 ? "" : "s"}, ${bytes} bytes, ${source.stats.events} events in ${secs} s to ${o.output} (${reason === undefined ? "stopped" : why[reason]})\n`);
     }
     if (message !== undefined) io.stderr.write(`${message}\n`);
     resolveExit(code);

@@ -131,6 +131,12 @@ function parseHeader(text: string): RecordingHeader {
   if (!Array.isArray(headers) || !headers.every((p) => Array.isArray(p) && p.length === 2 && p.every((s) => typeof s === "string"))) {
     throw new RecordingError('bad header line ("headers" is not a list of [name, value] pairs)');
   }
+  // What an HTTP server can send again: a token for a name, no line break or NUL in a value.
+  for (const [name, value] of headers) {
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
+      throw new RecordingError(`bad header line (header ${JSON.stringify(name)} cannot be sent)`);
+    }
+  }
   return {
     url: typeof o?.url === "string" ? o.url : "",
     recordedAt: typeof o?.recordedAt === "string" ? o.recordedAt : "",

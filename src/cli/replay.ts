@@ -58,7 +58,8 @@ export async function serveRecording(rec: Recording, o: ReplayOptions): Promise<
   const raw: string[] = [];
   for (const [name, value] of rec.header.headers) if (!NOT_REPLAYED.has(name.toLowerCase())) raw.push(name, value);
   const closing = new AbortController();
-  const server = createServer((req, res) => void play(rec, o, req, res, raw, closing.signal));
+  // A failure to send (a status text Node refuses, say) drops that connection, not the server.
+  const server = createServer((req, res) => void play(rec, o, req, res, raw, closing.signal).catch(() => res.destroy()));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, "127.0.0.1", () => {

@@ -82,6 +82,7 @@ describe("recording format", () => {
     ["a header that is not JSON", "eventsource-wasm recording v1\nstatus 200\n", /not JSON/],
     ["a header without a status", 'eventsource-wasm recording v1\n{"headers":[]}\n', /no HTTP status/],
     ["headers that are not pairs", 'eventsource-wasm recording v1\n{"status":200,"headers":{"a":"b"}}\n', /"headers" is not a list/],
+    ["a header that cannot be sent", 'eventsource-wasm recording v1\n{"status":200,"headers":[["x-a","1\\r\\nx-b: 2"]]}\n', /header "x-a" cannot be sent/],
     ["a bad frame line", 'eventsource-wasm recording v1\n{"status":200,"headers":[]}\n1.5 three\nabc\n', /bad frame line at byte 58/],
     ["a length that does not match", 'eventsource-wasm recording v1\n{"status":200,"headers":[]}\n1.5 2\nabc\n', /does not end where its length \(2\) says/],
     ["times going back", 'eventsource-wasm recording v1\n{"status":200,"headers":[]}\n5 1\na\n4 1\nb\n', /earlier \(4 ms\) than the one before it \(5 ms\)/],
