@@ -1,11 +1,15 @@
 // Parser throughput: every workload x chunk size x implementation, in one process and one
 // run, so the ratios to eventsource-parser compare like with like.
 //
-//   node bench/parse.bench.mjs [--json out.json]
+//   node bench/parse.bench.mjs [--json out.json] [--corpus feed.sse.rec]
 //   env: BENCH_SMOKE=1 (tiny), BENCH_SIZE=<bytes per corpus>, BENCH_TIME=<ms per case>,
 //        BENCH_WORKLOADS=market-ticks,utf8   BENCH_CHUNKS=65536,64   BENCH_REQUIRE_OURS=1
 //        BENCH_IMPLS=wasm,js (eventsource-parser, the baseline, is always kept)
+//   --corpus (or BENCH_CORPUS): instead of the generated workloads, a recording made by
+//        `eventsource-wasm record` (docs/recording.md), fed in its chunks as they were received
 
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { WORKLOADS, FULL_SIZE, cutChunks } from "./fixtures.mjs";
 import { loadImpls } from "./lib/impls.mjs";
 import {
@@ -29,6 +33,45 @@ const WARMUP_PASSES = SMOKE ? 1 : 2;
 const WARMUP_MS = SMOKE ? 0 : 150;
 const MIN_ROUNDS = SMOKE ? 2 : 5;
 const MAX_ROUNDS = 500;
+const corpusArg = process.argv.indexOf("--corpus");
+const CORPUS = corpusArg >= 0 ? process.argv[corpusArg + 1] : process.env.BENCH_CORPUS;
+
+/**
+ * A recording's frames, read by the CLI's own reader (src/cli/recording.ts, which imports only
+ * node: modules): transpiled here by esbuild, as the built CLI bundles it and exports nothing.
+ * @param {string} path
+ * @returns {Promise<Uint8Array[]>}
+ */
+async function recordedChunks(path) {
+  const { transform } = await import("esbuild");
+  const source = readFileSync(new URL("../src/cli/recording.ts", import.meta.url), "utf8");
+  const { code } = await transform(source, { loader: "ts", format: "esm", target: "node20" });
+  const { readRecording } = await import(`data:text/javascript;base64,${Buffer.from(code).toString("base64")}`);
+  const rec = readRecording(path);
+  if (rec.truncatedAt !== undefined) console.log(`NOTE: ${path} is cut short at byte ${rec.truncatedAt}: its ${rec.frames.length} whole chunks are used`);
+  return rec.frames.map((/** @type {{ bytes: Uint8Array }} */ f) => f.bytes);
+}
+
+/**
+ * The cases to measure, one at a time (a corpus is made only when its turn comes): each
+ * generated workload cut into each chunk size, or the recording's chunks as recorded.
+ * @returns {AsyncGenerator<{ corpus: { name: string, description: string, bytes: Uint8Array, events?: number, dataLength?: number }, chunkSize: number | null, chunks: Uint8Array[], where: string }>}
+ */
+async function* inputs() {
+  if (CORPUS) {
+    const chunks = await recordedChunks(CORPUS);
+    const name = basename(CORPUS);
+    yield { corpus: { name, description: `recorded: ${CORPUS}`, bytes: Buffer.concat(chunks) }, chunkSize: null, chunks, where: `${name} @ as recorded` };
+    return;
+  }
+  for (const workload of WORKLOADS) {
+    if (workloadFilter && !workloadFilter.includes(workload.name)) continue;
+    const corpus = workload.generate({ size });
+    for (const chunkSize of chunkSizes) {
+      yield { corpus, chunkSize, chunks: cutChunks(corpus.bytes, chunkSize), where: `${corpus.name} @ ${chunkLabel(chunkSize)}` };
+    }
+  }
+}
 
 /**
  * @typedef {object} CaseResult
@@ -100,69 +143,67 @@ export async function main() {
   const { impls, notes } = await loadImpls({ requireOurs: process.env.BENCH_REQUIRE_OURS === "1" });
   const info = machine();
   console.log(`# parse bench  ${info.date}  Node ${info.node}  ${info.cpu} x${info.cores}  load ${info.load.join(" ")}`);
-  console.log(`corpus ~${(size / 2 ** 20).toFixed(2)} MiB per workload; per case: warm-up, then interleaved rounds (one pass each) for ~${time} ms x implementations, median pass${SMOKE ? " (SMOKE)" : ""}`);
+  console.log(`${CORPUS ? `corpus: the recording ${CORPUS}` : `corpus ~${(size / 2 ** 20).toFixed(2)} MiB per workload`}; per case: warm-up, then interleaved rounds (one pass each) for ~${time} ms x implementations, median pass${SMOKE ? " (SMOKE)" : ""}`);
   for (const note of notes) console.log(`NOTE: ${note}`);
   console.log(`implementations: ${impls.map((i) => i.label).join(", ")}\n`);
 
   const cases = [];
-  for (const workload of WORKLOADS) {
-    if (workloadFilter && !workloadFilter.includes(workload.name)) continue;
-    const corpus = workload.generate({ size });
-    for (const chunkSize of chunkSizes) {
-      const chunks = cutChunks(corpus.bytes, chunkSize);
-      const where = `${corpus.name} @ ${chunkLabel(chunkSize)}`;
-
-      // Every implementation must agree with the corpus before any figure is taken.
-      for (const impl of impls) {
-        const tally = impl.run(chunks);
-        if (tally.events !== corpus.events || tally.dataLength !== corpus.dataLength) {
-          throw new Error(
-            `${impl.label} disagrees on ${where}: ${tally.events} events / ${tally.dataLength} data ` +
-              `chars, expected ${corpus.events} / ${corpus.dataLength}`,
-          );
-        }
+  for await (const { corpus, chunkSize, chunks, where } of inputs()) {
+    // Every implementation must agree with the corpus (a recording, whose count is not known
+    // beforehand: with the baseline, eventsource-parser) before any figure is taken.
+    const tallies = impls.map((impl) => impl.run(chunks));
+    const reference = tallies[impls.findIndex((impl) => impl.id === BASELINE)] ?? tallies[0];
+    corpus.events ??= reference.events;
+    corpus.dataLength ??= reference.dataLength;
+    impls.forEach((impl, i) => {
+      const tally = tallies[i];
+      if (tally.events !== corpus.events || tally.dataLength !== corpus.dataLength) {
+        throw new Error(
+          `${impl.label} disagrees on ${where}: ${tally.events} events / ${tally.dataLength} data ` +
+            `chars, expected ${corpus.events} / ${corpus.dataLength}`,
+        );
       }
+    });
 
-      const samples = measureInterleaved(impls, chunks, corpus.events, where);
+    const samples = measureInterleaved(impls, chunks, corpus.events, where);
 
-      /** @type {CaseResult[]} */
-      const results = impls.map((impl, i) => {
-        const xs = samples[i];
-        const medianMs = median(xs);
-        return {
-          impl: impl.id,
-          label: impl.label,
-          ours: impl.ours,
-          medianMs,
-          rme: rme(xs),
-          samples: xs.length,
-          mbps: mbPerSec(corpus.bytes.length, medianMs),
-          eventsPerSec: corpus.events / (medianMs / 1e3),
-          ratio: NaN,
-        };
-      });
-      const base = results.find((r) => r.impl === BASELINE);
-      for (const r of results) r.ratio = base ? base.medianMs / r.medianMs : NaN;
+    /** @type {CaseResult[]} */
+    const results = impls.map((impl, i) => {
+      const xs = samples[i];
+      const medianMs = median(xs);
+      return {
+        impl: impl.id,
+        label: impl.label,
+        ours: impl.ours,
+        medianMs,
+        rme: rme(xs),
+        samples: xs.length,
+        mbps: mbPerSec(corpus.bytes.length, medianMs),
+        eventsPerSec: corpus.events / (medianMs / 1e3),
+        ratio: NaN,
+      };
+    });
+    const base = results.find((r) => r.impl === BASELINE);
+    for (const r of results) r.ratio = base ? base.medianMs / r.medianMs : NaN;
 
-      console.log(`## ${where}  (${corpus.events.toLocaleString("en-US")} events, ${(corpus.bytes.length / 2 ** 20).toFixed(1)} MiB, ${chunks.length.toLocaleString("en-US")} chunks)`);
-      console.log(
-        mdTable(
-          ["implementation", "MB/s", "events/s", "vs eventsource-parser", "±% (n)"],
-          results.map((r) => [r.label, fmt(r.mbps), fmt(r.eventsPerSec), fmtRatio(r.ratio), `${r.rme.toFixed(1)} (${r.samples})`]),
-          ["l", "r", "r", "r", "r"],
-        ) + "\n",
-      );
-      cases.push({
-        workload: corpus.name,
-        description: corpus.description,
-        chunkSize,
-        bytes: corpus.bytes.length,
-        events: corpus.events,
-        dataLength: corpus.dataLength,
-        chunks: chunks.length,
-        results,
-      });
-    }
+    console.log(`## ${where}  (${corpus.events.toLocaleString("en-US")} events, ${(corpus.bytes.length / 2 ** 20).toFixed(1)} MiB, ${chunks.length.toLocaleString("en-US")} chunks)`);
+    console.log(
+      mdTable(
+        ["implementation", "MB/s", "events/s", "vs eventsource-parser", "±% (n)"],
+        results.map((r) => [r.label, fmt(r.mbps), fmt(r.eventsPerSec), fmtRatio(r.ratio), `${r.rme.toFixed(1)} (${r.samples})`]),
+        ["l", "r", "r", "r", "r"],
+      ) + "\n",
+    );
+    cases.push({
+      workload: corpus.name,
+      description: corpus.description,
+      chunkSize,
+      bytes: corpus.bytes.length,
+      events: corpus.events,
+      dataLength: corpus.dataLength,
+      chunks: chunks.length,
+      results,
+    });
   }
   const out = { kind: "parse", machine: info, loadAfter: machine().load, size, time, notes, impls: impls.map(({ id, label, ours }) => ({ id, label, ours })), cases };
   writeJson(out);

@@ -48,6 +48,8 @@ export type ParsedCli =
 /** The subcommands and what each does, for --help; main.ts has a loader for each. */
 export const SUBCOMMANDS = {
   ingest: "Read SSE feeds into NATS JetStream, exactly once.",
+  record: "Save a stream's bytes and their timing to a file.",
+  replay: "Serve a recording on 127.0.0.1 as the server sent it.",
 } as const;
 export type Subcommand = keyof typeof SUBCOMMANDS;
 

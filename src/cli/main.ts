@@ -14,6 +14,8 @@ import pkg from "../../package.json" with { type: "json" };
  */
 const SUBCOMMAND_RUNNERS: Record<Subcommand, () => Promise<(argv: readonly string[]) => Promise<number>>> = {
   ingest: async () => (await import("./ingest.js")).runIngest,
+  record: async () => (await import("./record.js")).runRecord,
+  replay: async () => (await import("./replay.js")).runReplay,
 };
 
 function isSubcommand(name: string | undefined): name is Subcommand {
