@@ -195,7 +195,9 @@ function record(o: RecordOptions, io: CommandIo): Promise<number> {
     // Each redirect's response replaces the last: the one whose body is read is recorded.
     received = { at, header: { url: input, recordedAt: new Date().toISOString(), status: res.status, statusText: res.statusText, headers } };
     const body = res.body;
-    if (body === null) return res;
+    // Only a stream is recorded: the body of an error status is read by the client for its
+    // error event (`error.body`), and is not the stream's end.
+    if (body === null || res.status !== 200) return res;
     return {
       status: res.status,
       statusText: res.statusText,
