@@ -7,8 +7,10 @@
 // (OPTIONS -> 403) unless the variant's URL says `preflight=allow`, and counts them. The
 // browsers are the system's: Chromium and Firefox ESR driven by puppeteer-core (Firefox over
 // WebDriver BiDi), WebKitGTK through WebKitWebDriver (plain WebDriver over HTTP) under Xvfb.
-// Give browser names (chromium, firefox, webkit) as arguments to run only those. Every step
-// is bounded in time; everything started here is stopped here. Exits non-zero on a failure.
+// Then the SharedEventSource cases (test/browsers/shared-cases.mjs), several pages at once.
+// Give browser names (chromium, firefox, webkit) as arguments to run only those, and --shared
+// for only the SharedEventSource cases. Every step is bounded in time; everything started
+// here is stopped here. Exits non-zero on a failure.
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";

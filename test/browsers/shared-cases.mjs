@@ -93,7 +93,8 @@ let runs = 0;
 
 /**
  * One case on PAGES new pages: `steps(ctx)` drives it and returns its problems. ctx: { key,
- * pages: [{ state(), closed, closeTab() }], conns(), preflights() }.
+ * pages: [{ i, state(), closeTab(), stopped }], live(), conns(), preflights() }. `stopped`:
+ * its source was closed (the page stays open until the case ends).
  */
 async function withPages(browser, origins, feedLog, c, steps) {
   const run = `${browser.name}-shared-${++runs}`;
@@ -106,19 +107,19 @@ async function withPages(browser, origins, feedLog, c, steps) {
       const page = {
         i,
         closed: false,
+        stopped: false,
         state: () => states.get(`${run}/${i}`),
         async closeTab() {
           page.closed = true;
           await bounded(tab.close(), STEP_MS, `closing page ${i}`);
         },
-        tab,
       };
       pages.push(page);
     }
     const ctx = {
       key: run,
       pages,
-      live: () => pages.filter((p) => !p.closed),
+      live: () => pages.filter((p) => !p.closed && !p.stopped),
       conns: () => conns.get(run) ?? [],
       preflights: () => (feedLog.get(run) ?? []).filter((e) => e.method === "OPTIONS"),
     };
@@ -126,7 +127,7 @@ async function withPages(browser, origins, feedLog, c, steps) {
     for (const p of pages) problems.push(...(p.state()?.pageErrors ?? []).map((e) => `page ${p.i}: ${e}`));
     return { problems, summary: `${ctx.conns().length} conn, ${ctx.preflights().length} pf, ${pages.map((p) => p.state()?.ids.length ?? "-").join("/")} ev` };
   } catch (error) {
-    const seen = pages.map((p) => `${p.i}: ${p.closed ? "closed, " : ""}readyState ${p.state()?.readyState}${p.state()?.holder ? ", holder" : ""}, ${p.state()?.ids.length} ev`);
+    const seen = pages.map((p) => `${p.i}: ${p.closed ? "closed, " : p.stopped ? "stopped, " : ""}readyState ${p.state()?.readyState}${p.state()?.holder ? ", holder" : ""}, ${p.state()?.ids.length} ev`);
     return { problems: [`${error.message} (pages ${seen.join("; ")}; ${conns.get(run)?.length ?? 0} conn)`], summary: "FAIL" };
   } finally {
     for (const p of pages) if (!p.closed) await p.closeTab().catch(() => {});
@@ -167,7 +168,7 @@ const takeovers = (how, carry) => async (ctx) => {
     else {
       commands.set(`${key}/${holder.i}`, { close: true });
       await until(() => holder.state().readyState === 2, `CLOSED after close() (round ${round})`);
-      holder.closed = true;
+      holder.stopped = true;
     }
     await until(() => ctx.conns().length > before, `a new connection (round ${round})`);
     from = Math.max(...ctx.live().map(count));
