@@ -166,14 +166,14 @@ export async function webkitBrowser() {
       open: (url) => call("POST", `${session}/url`, { url }),
       async openTab(url) {
         const { handle } = await call("POST", `${session}/window/new`, { type: "window" });
-        const close = () => inWindow(handle, () => call("DELETE", `${session}/window`));
+        const closeWindow = () => inWindow(handle, () => call("DELETE", `${session}/window`));
         try {
           await inWindow(handle, () => call("POST", `${session}/url`, { url }));
         } catch (error) {
-          await close().catch(() => {});
+          await closeWindow().catch(() => {});
           throw error;
         }
-        return { close };
+        return { close: closeWindow };
       },
       takeConsole: () => null, // classic WebDriver has no console log
       close: () => close(sessionId),
