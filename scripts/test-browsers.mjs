@@ -7,14 +7,17 @@
 // (OPTIONS -> 403) unless the variant's URL says `preflight=allow`, and counts them. The
 // browsers are the system's: Chromium and Firefox ESR driven by puppeteer-core (Firefox over
 // WebDriver BiDi), WebKitGTK through WebKitWebDriver (plain WebDriver over HTTP) under Xvfb.
-// Give browser names (chromium, firefox, webkit) as arguments to run only those. Every step
-// is bounded in time; everything started here is stopped here. Exits non-zero on a failure.
+// Then the SharedEventSource cases (test/browsers/shared-cases.mjs), several pages at once.
+// Give browser names (chromium, firefox, webkit) as arguments to run only those, and --shared
+// for only the SharedEventSource cases. Every step is bounded in time; everything started
+// here is stopped here. Exits non-zero on a failure.
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cases, check, STREAM } from "../test/browsers/cases.mjs";
 import { bounded, LAUNCH_MS, puppeteerBrowser, STEP_MS, webkitBrowser } from "../test/browsers/drivers.mjs";
+import { runSharedCases, sharedFeed, sharedPage } from "../test/browsers/shared-cases.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const SUITE_MS = 270_000;
@@ -49,6 +52,7 @@ function feed(req, res) {
       .writeHead(204, { ...cors, "access-control-allow-headers": acrh ?? "", "access-control-allow-methods": "GET, POST", "access-control-max-age": "0" })
       .end();
   }
+  if (url.pathname.startsWith("/shared/")) return sharedFeed(req, res, url, key, cors);
   const n = log.filter((e) => e.method !== "OPTIONS" && e.at.endsWith(` ${url.pathname}`)).length;
   let body = "";
   req.setEncoding("utf8");
@@ -89,6 +93,7 @@ const FILES = { "/browsers/": join(root, "test", "browsers"), "/dist/": join(roo
 
 function page(req, res) {
   const url = new URL(req.url, "http://127.0.0.1");
+  if (sharedPage(req, res, url)) return;
   if (url.pathname === "/case") {
     const spec = JSON.parse(url.searchParams.get("spec"));
     const headers = { "content-type": "text/html; charset=utf-8" };
@@ -158,7 +163,10 @@ async function runCase(browser, c, origins) {
 async function main() {
   const dist = join(root, "dist", "web.js");
   if (!existsSync(dist)) throw new Error("dist/web.js is missing: run npm run build first");
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  // --shared: only the SharedEventSource cases.
+  const sharedOnly = args.includes("--shared");
+  const wanted = args.filter((a) => !a.startsWith("--"));
   const names = ["chromium", "firefox", "webkit"].filter((n) => wanted.length === 0 || wanted.includes(n));
   const servers = [await listen(page), await listen(feed), await listen(feed)];
   [ports.A, ports.B, ports.C] = servers.map((s) => s.address().port);
@@ -191,7 +199,7 @@ async function main() {
       openBrowsers.add(browser);
       notes.push(`${name}: ${browser.version}`);
       try {
-        for (const c of list) {
+        for (const c of sharedOnly ? [] : list) {
           const r = await runCase(browser, c, origins);
           if (r.error) {
             failed++;
@@ -216,6 +224,17 @@ async function main() {
             notes.push(`${name} / ${c.name}: console errors: ${r.console === null ? "not readable over WebDriver" : r.console.length ? r.console.join(" | ") : "none"}`);
           }
         }
+        const sharedStarted = Date.now();
+        for (const r of await runSharedCases(browser, origins, feedLog)) {
+          const row = `SharedEventSource / ${r.name}`;
+          if (!table.has(row)) table.set(row, {});
+          table.get(row)[name] = `${r.problems.length ? "FAIL" : "ok"}: ${r.summary}`;
+          if (r.problems.length) {
+            failed++;
+            notes.push(`${name} / ${row}: ${r.problems.join("; ")}`);
+          }
+        }
+        notes.push(`${name}: SharedEventSource cases ${((Date.now() - sharedStarted) / 1000).toFixed(1)} s`);
       } finally {
         openBrowsers.delete(browser);
         await browser.close();

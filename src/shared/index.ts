@@ -35,7 +35,9 @@ type Post =
   /** A new holder asks how far every tab got. */
   | { t: "sync" }
   /** A tab's answer: the number and id of the last event it dispatched. */
-  | { t: "at"; n: number; id: string };
+  | { t: "at"; n: number; id: string }
+  /** A new tab asks the holder for its state (the holder may have opened long ago). */
+  | { t: "hello" };
 
 /** The part of the Web Locks API used here (`navigator.locks`). */
 export interface LockManagerLike {
@@ -92,6 +94,7 @@ export class SharedEventSource extends EventTarget {
     const key = `eventsource-wasm:${name ?? this.#url}`;
     this.#channel = new BroadcastChannel(key);
     this.#channel.onmessage = (message: MessageEvent<Post>) => this.#received(message.data);
+    this.#post({ t: "hello" });
     // Held until close() or the tab goes; an AbortError when closed while still waiting.
     locks.request(key, { signal: this.#stopWaiting.signal }, () => this.#hold()).catch(() => {});
   }
@@ -207,14 +210,18 @@ export class SharedEventSource extends EventTarget {
       case "at":
         if (this.#resume !== null && post.n > this.#resume.n) this.#resume = { n: post.n, id: post.id };
         return;
+      case "hello":
+        if (this.#source !== null && this.#readyState === OPEN) this.#post({ t: "state", readyState: OPEN });
+        return;
     }
   }
 
-  /** The holder's state, with its `error` or `open` event. */
+  /** The holder's state, with its `error` event, or `open` when it opens (once, not per new tab). */
   #setState(state: 0 | 1 | 2, error?: ErrorInfo): void {
+    const was = this.#readyState;
     this.#readyState = state;
     if (error !== undefined) this.dispatchEvent(new EventSourceErrorEvent(error));
-    else if (state === OPEN) this.dispatchEvent(new Event("open"));
+    else if (state === OPEN && was !== OPEN) this.dispatchEvent(new Event("open"));
   }
 
   #post(post: Post): void {

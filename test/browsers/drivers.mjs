@@ -1,5 +1,7 @@
 // The browsers of the suite (scripts/test-browsers.mjs), each behind one small interface:
-// { name, version, open(url), takeConsole(): string[] | null, close() }. Chromium and Firefox
+// { name, version, open(url), openTab(url): { close() }, takeConsole(): string[] | null,
+// close() }. `openTab` loads a page in a new tab or window beside the first (the
+// SharedEventSource cases); its close() closes that tab as a user does. Chromium and Firefox
 // ESR through puppeteer-core (Firefox over WebDriver BiDi), WebKitGTK through WebKitWebDriver
 // under Xvfb. The system's browsers (Debian's packages), or those the env variables name.
 import { spawn } from "node:child_process";
@@ -59,6 +61,16 @@ export async function puppeteerBrowser(name) {
     name,
     version: await browser.version(),
     open: (url) => tab.goto(url, { timeout: STEP_MS, waitUntil: "load" }),
+    async openTab(url) {
+      const other = await browser.newPage();
+      try {
+        await other.goto(url, { timeout: STEP_MS, waitUntil: "load" });
+      } catch (error) {
+        await other.close().catch(() => {});
+        throw error;
+      }
+      return { close: () => other.close() };
+    },
     takeConsole() {
       const out = consoleErrors;
       consoleErrors = [];
@@ -136,10 +148,33 @@ export async function webkitBrowser() {
       capabilities: { alwaysMatch: { "webkitgtk:browserOptions": { binary: mini, args: ["--automation"] } } },
     });
     await call("POST", `/session/${sessionId}/timeouts`, { pageLoad: STEP_MS, script: STEP_MS });
+    const session = `/session/${sessionId}`;
+    const first = await call("GET", `${session}/window`);
+    // WebDriver acts on one window at a time: each step switches to its window, and back to
+    // the first, which open() navigates.
+    const inWindow = async (handle, step) => {
+      await call("POST", `${session}/window`, { handle });
+      try {
+        return await step();
+      } finally {
+        await call("POST", `${session}/window`, { handle: first });
+      }
+    };
     return {
       name: "webkit",
       version: `WebKitGTK ${capabilities.browserVersion}`,
-      open: (url) => call("POST", `/session/${sessionId}/url`, { url }),
+      open: (url) => call("POST", `${session}/url`, { url }),
+      async openTab(url) {
+        const { handle } = await call("POST", `${session}/window/new`, { type: "window" });
+        const closeWindow = () => inWindow(handle, () => call("DELETE", `${session}/window`));
+        try {
+          await inWindow(handle, () => call("POST", `${session}/url`, { url }));
+        } catch (error) {
+          await closeWindow().catch(() => {});
+          throw error;
+        }
+        return { close: closeWindow };
+      },
       takeConsole: () => null, // classic WebDriver has no console log
       close: () => close(sessionId),
     };

@@ -138,6 +138,23 @@ describe("SharedEventSource", () => {
     expect(second.source.holder).toBe(false);
   });
 
+  test("tabs that join after the holder opened are OPEN, with one open event each", async () => {
+    const { url } = await feed();
+    const locks = new Locks();
+    const tabs: ReturnType<typeof tab>[] = [];
+    const opens: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t = tab(url, locks);
+      opens.push(0);
+      t.source.addEventListener("open", () => opens[i]!++);
+      tabs.push(t);
+      await until(() => t.source.readyState === SharedEventSource.OPEN, `OPEN in tab ${i}`, 1000);
+      await until(() => t.got.length >= 3, `3 events in tab ${i}`);
+    }
+    // The third's arrival told the second nothing new.
+    expect(opens).toEqual([1, 1, 1]);
+  });
+
   test("names keep feeds apart: two names, two connections", async () => {
     const { url, requests } = await feed();
     const locks = new Locks();
