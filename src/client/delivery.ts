@@ -6,12 +6,13 @@
  * only `batches()` consumers makes no MessageEvent and dispatches nothing.
  */
 import type { ParsedEvent } from "../parser/types.js";
+import { Consumers } from "./consumers.js";
 import type { EventSourceError } from "./errors.js";
-import { BatchQueue, Consumers, EventQueue } from "./event-queue.js";
 import type { EventSourceMessageEvent, EventSourceStats } from "./events.js";
 import { ListenerBook } from "./listeners.js";
 import { makeMessageEvent } from "./message-event.js";
 import type { ConsumerSettings } from "./options.js";
+import { BatchQueue, EventQueue } from "./queues.js";
 
 export class Delivery {
   readonly #target: EventTarget;
