@@ -44,7 +44,7 @@ abstract class Queue<T> {
     this.#pauses = pauses(overflow);
   }
 
-  /** Events waiting. */
+  /** Items waiting: events or records, or under "latest-by-key", keys. */
   abstract get size(): number;
   /** The next item, or undefined when none waits. */
   protected abstract take(): T | undefined;
