@@ -11,12 +11,13 @@
 import { createParser } from "../parser/index.js";
 import type { ParseError } from "../parser/errors.js";
 import type { EventStreamParser, ParsedEvent, ParserCallbacks, ParserOptions } from "../parser/types.js";
+import { Consumers } from "./consumers.js";
 import { type EventSourceError, EventSourceErrorEvent } from "./errors.js";
-import { BatchQueue, Consumers, EventQueue } from "./event-queue.js";
 import type { EventSourceMessageEvent } from "./events.js";
 import { ListenerBook } from "./listeners.js";
 import { makeMessageEvent } from "./message-event.js";
 import type { ConsumerSettings } from "./options.js";
+import { BatchQueue, EventQueue } from "./queues.js";
 import type { ReconnectPolicy } from "./reconnect.js";
 
 export class Delivery implements ParserCallbacks {
