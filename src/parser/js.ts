@@ -10,7 +10,7 @@
 
 import { eventTooLarge } from "./errors.js";
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
-import { LineDecoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
+import { LineDecoder, StringEncoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
 import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, isEvent, isId, lastLineEnd, sameChars } from "./lines.js";
 import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
@@ -19,8 +19,6 @@ const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;
 const SPACE = 0x20;
-
-const encoder = new TextEncoder();
 
 export class JsParser implements EventStreamParser {
   readonly engine: EngineName = "js";
@@ -52,6 +50,7 @@ export class JsParser implements EventStreamParser {
   #lastEventId: string;
   #discarding = false;
   #closed = false; // a callback called end() or reset(): stop reading the chunk at once
+  #strings: StringEncoder | undefined; // made at the first string chunk (see StringEncoder)
 
   constructor(callbacks: ParserCallbacks, maxEventSize: number, lastEventId: string) {
     this.#callbacks = callbacks;
@@ -66,7 +65,12 @@ export class JsParser implements EventStreamParser {
   }
 
   feed(chunk: Uint8Array | string): void {
-    let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+    let bytes =
+      typeof chunk === "string"
+        ? (this.#strings ??= new StringEncoder()).encode(chunk)
+        : this.#strings === undefined
+          ? chunk
+          : this.#strings.before(chunk);
     if (this.#bomBytes < 3) {
       bytes = stripBom(bytes, this.#bomBytes);
       this.#bomBytes = bomMatched;
@@ -77,6 +81,7 @@ export class JsParser implements EventStreamParser {
   }
 
   end(): void {
+    this.#strings?.reset();
     this.#line = "";
     this.#lineLen = 0;
     this.#dropPending();
@@ -131,7 +136,7 @@ export class JsParser implements EventStreamParser {
       // Found by a loop back from the end, which only crosses the unfinished line:
       // String.lastIndexOf is a plain loop in V8 too, and the search for a CR that is not
       // there crossed the whole chunk (a third of the time of market ticks at 1460-byte
-      // chunks; measured).
+      // chunks, measured at 9fac018).
       last = first === n ? -1 : lastLineEnd(bytes, first);
     }
     if (this.#skipLine) {
@@ -222,7 +227,7 @@ export class JsParser implements EventStreamParser {
         // A blank line dispatches at once: no search, and none of #processLine's checks: it
         // adds no bytes to buffers that never hold more than the bound, and has none to be
         // skipped for while discarding. (Heartbeat streams are half blank lines: 20% there;
-        // calling #processLine for them instead kept only 2 of those 20%.)
+        // calling #processLine for them instead kept only 2 of those 20%, at a0a3481.)
         this.#dispatch();
         if (this.#closed) return;
         pos = c0 === CR && pos < last && str.charCodeAt(pos + 1) === LF ? pos + 2 : pos + 1;
@@ -303,7 +308,7 @@ export class JsParser implements EventStreamParser {
         // dispatched at once, without a trip through the data buffer and a second line.
         // (Here and below, no char is read past the text or the lines: a read out of bounds
         // deoptimizes, and the code made after calls charCodeAt as a builtin, which cost 2%
-        // of non-ASCII text in 64 KiB chunks, counted.)
+        // of non-ASCII text in 64 KiB chunks, counted at 2bc240c.)
         this.#dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
         base = 0;
         mark = 0;
@@ -313,7 +318,7 @@ export class JsParser implements EventStreamParser {
       } else if (isEvent(text, q)) {
         // The other lines of the usual event, `event:` and `id:`, go straight to their
         // buffers: none of #processLine's checks apply while nothing is discarded and no
-        // line can break the bound (the generic path cost twice as much, counted).
+        // line can break the bound (the generic path cost twice as much, counted at e8f2d8a).
         this.#setType(text, text.charCodeAt(q + 6) === SPACE ? q + 7 : q + 6, eol, UNMEASURED);
       } else if (isId(text, q)) {
         this.#setId(text, text.charCodeAt(q + 3) === SPACE ? q + 4 : q + 3, eol);

@@ -1,0 +1,97 @@
+// Loading the WASM engine where the runtime refuses things: no environment read may throw
+// (Deno without --allow-env throws NotCapable on `process.env.X`), and whatever throws while
+// loading, every later parser gets the same settled answer. Each test loads the parser's
+// modules afresh (the loader runs once per load).
+import { afterEach, expect, test, vi } from "vitest";
+
+type ParserModule = typeof import("../../src/parser/index.js");
+type InstanceModule = typeof import("../../src/parser/wasm-instance.js");
+
+const realEnv = process.env;
+const RealModule = WebAssembly.Module;
+
+afterEach(() => {
+  Object.defineProperty(process, "env", { value: realEnv, configurable: true, writable: true, enumerable: true });
+  WebAssembly.Module = RealModule;
+});
+
+async function fresh(): Promise<[ParserModule, InstanceModule]> {
+  vi.resetModules();
+  return [await import("../../src/parser/index.js"), await import("../../src/parser/wasm-instance.js")];
+}
+
+// As Deno without --allow-env: reading one of our variables throws.
+function refuseEnvReads(): void {
+  const env = new Proxy(realEnv, {
+    get(target, name) {
+      if (typeof name === "string" && name.startsWith("EVENTSOURCE_")) {
+        throw new Error(`NotCapable: Requires env access to "${name}"`);
+      }
+      return Reflect.get(target, name);
+    },
+  });
+  Object.defineProperty(process, "env", { value: env, configurable: true, writable: true, enumerable: true });
+}
+
+test("a refused env read counts as unset: the WASM engine loads, for every parser", async () => {
+  refuseEnvReads();
+  const [{ createParser }, { readEnv, wasmBuild }] = await fresh();
+  expect(readEnv("EVENTSOURCE_NO_WASM")).toBeUndefined();
+  for (let i = 0; i < 3; i++) {
+    const data: string[] = [];
+    const parser = createParser({ onEvent: (e) => data.push(e.data) }, { engine: "wasm" });
+    expect(parser.engine).toBe("wasm");
+    parser.feed("data: x\n\n");
+    expect(data).toEqual(["x"]);
+  }
+  // A refused EVENTSOURCE_WASM_BUILD read is unset too: the default (SIMD) build.
+  expect(wasmBuild()).toBe("simd");
+});
+
+test("readEnv: set, unset, and not a string", async () => {
+  const [, { readEnv }] = await fresh();
+  process.env.EVENTSOURCE_TEST_VAR = "1";
+  try {
+    expect(readEnv("EVENTSOURCE_TEST_VAR")).toBe("1");
+  } finally {
+    delete process.env.EVENTSOURCE_TEST_VAR;
+  }
+  expect(readEnv("EVENTSOURCE_TEST_VAR")).toBeUndefined();
+  const g = globalThis as { process?: unknown };
+  const saved = g.process;
+  Object.defineProperty(globalThis, "process", { value: { env: { X: 1 } }, configurable: true, writable: true });
+  try {
+    expect(readEnv("X")).toBeUndefined();
+  } finally {
+    Object.defineProperty(globalThis, "process", { value: saved, configurable: true, writable: true });
+  }
+});
+
+test("a load that throws is settled once, with its reason, and auto falls back", async () => {
+  let compiles = 0;
+  WebAssembly.Module = function () {
+    compiles++;
+    throw new Error("Wasm code generation disallowed by embedder");
+  } as unknown as typeof WebAssembly.Module;
+  const [{ createParser }, { wasmBuild, wasmUnavailableReason }] = await fresh();
+  for (let i = 0; i < 2; i++) {
+    expect(() => createParser({ onEvent() {} }, { engine: "wasm" })).toThrow(
+      'engine "wasm" is not available: WebAssembly could not load the parser: Wasm code generation disallowed by embedder',
+    );
+    expect(createParser({ onEvent() {} }).engine).toBe("js");
+  }
+  expect(wasmUnavailableReason()).toMatch(/disallowed by embedder/);
+  expect(wasmBuild()).toBeUndefined();
+  expect(compiles).toBe(1);
+});
+
+test("EVENTSOURCE_NO_WASM=1 still turns the engine off", async () => {
+  process.env.EVENTSOURCE_NO_WASM = "1";
+  try {
+    const [{ createParser }] = await fresh();
+    expect(createParser({ onEvent() {} }).engine).toBe("js");
+    expect(() => createParser({ onEvent() {} }, { engine: "wasm" })).toThrow(/EVENTSOURCE_NO_WASM=1/);
+  } finally {
+    delete process.env.EVENTSOURCE_NO_WASM;
+  }
+});
