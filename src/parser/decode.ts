@@ -18,7 +18,8 @@ type NodeBufferModule = {
 
 // Node's buffer module, found the one way for both engines: getBuiltinModule (Node 20.16+,
 // and runtimes that copy it), else the Buffer global (older Node 20). Neither is assumed:
-// Deno, Bun, browsers and workers get the web-standard fallbacks below.
+// where neither is there (browsers, workers) or a method fails its check below, the
+// web-standard fallbacks serve.
 const nodeBuffer: NodeBufferModule | undefined = (() => {
   try {
     const g = globalThis as {
@@ -34,8 +35,8 @@ const nodeBuffer: NodeBufferModule | undefined = (() => {
 })();
 
 // Buffer's slice methods work on any Uint8Array (so no Buffer object is made per chunk: that
-// allocation was a fifth of the time at 64-byte chunks, at 82f1d15) and on WASM memory. Each is checked
-// on bytes whose decoding tells a real one from a look-alike.
+// allocation was a fifth of the time at 64-byte chunks, at 82f1d15) and on WASM memory. Each
+// is checked on bytes whose decoding tells a real one from a look-alike.
 function checked<T extends (this: Uint8Array, start: number, end: number) => string>(
   method: T | undefined,
   bytes: Uint8Array,

@@ -65,9 +65,16 @@ export class WasmParser implements EventStreamParser {
 
   feed(chunk: Uint8Array | string): void {
     const home = this.#slot.home;
-    if (home !== undefined && !home.busy && typeof chunk !== "string" && chunk.length <= WINDOW_SIZE && this.#strings?.holding !== true) {
+    if (
+      home !== undefined &&
+      !home.busy &&
+      typeof chunk !== "string" &&
+      chunk.length <= WINDOW_SIZE &&
+      this.#strings?.holding !== true
+    ) {
       // The usual case (bytes that fit the input window, for the stream this Instance already
-      // holds, not fed from one of its callbacks) takes none of the turns below.
+      // holds, not fed from one of its callbacks, no surrogate held from a string before them)
+      // takes none of the turns below.
       this.#window(home, chunk, chunk.length, this.#generation);
     } else {
       const bytes = this.#encode(chunk);
