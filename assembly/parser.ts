@@ -1,149 +1,35 @@
-// The byte state machine of docs/PARSER.md. One instance serves every parser in the
-// process: a parser's state lives in globals while that parser is fed, and JS swaps it for
-// another parser's through the state block (`save` out, S_LOAD in).
+// The byte state machine of docs/PARSER.md: lines to records. One instance serves every
+// parser in the process: a parser's state lives in globals while that parser is fed
+// (state.ts), and JS swaps it for another parser's through the state block.
 //
 // Nothing here allocates: values are spans of the input window or of the arena, and
 // the arena only ever holds the pending event (data, type) and an unfinished line.
+//
+// Beside this file: memory.ts (the layout and byte helpers), state.ts (the stream's and the
+// call's globals, `save`), scan.ts (finding line ends), short-events.ts (the SIMD build's
+// fast path for the usual events) and utf16.ts (decoding the joined area for JS).
 
 import {
   WINDOW_SIZE, RECORD_WORDS, MAX_WORDS_PER_LINE, PAUSED,
   FIELD_NONE, FIELD_DATA, FIELD_EVENT, FIELD_RETRY, FIELD_ID,
-  REC_EVENT, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR, REC_WINDOW_EVENT,
+  REC_EVENT, REC_COMMIT, REC_RETRY, REC_COMMENT, REC_ERROR,
   FLAG_ASCII, FLAG_DATA_ASCII, FLAG_COMMIT, FLAG_SAME_TYPE, FLAG_ID, FLAG_ID_ASCII,
   FLAG_JOINED, FLAG_DATA_JOINED, FLAG_ID_JOINED, JOIN_SIZE, JOIN_MAX, TYPE_KEEP,
-  S_BOM_BYTES, S_AFTER_CR, S_LINE_LEN, S_LINE_HIGH, S_SKIP_LINE, S_DATA_LEN, S_DATA_HIGH,
-  S_TYPE_LEN, S_TYPE_HIGH, S_DISCARDING, S_ID_DIRTY, S_MAX_EVENT_SIZE,
-  S_COMMENTS, S_PENDING, S_BASE, S_ID_HELD, S_ID_HIGH, S_REF_END, S_REF_BYTES, S_LOAD, STATE_WORDS,
+  S_REF_END, S_REF_BYTES, S_LOAD,
 } from "./abi";
-
-const LF: u32 = 0x0a;
-const CR: u32 = 0x0d;
-const COLON: u32 = 0x3a;
-const SPACE: u32 = 0x20;
-
-export const records: usize = memory.data(RECORD_WORDS * 4, 16);
-export const state: usize = memory.data(STATE_WORDS * 4, 16);
-// Copies of the short non-ASCII spans of a call, each followed by a CR (see FLAG_JOINED).
-export const joined: usize = memory.data(JOIN_SIZE, 16);
-// The joined area as UTF-16 (see `utf16`): at most two bytes for each byte of it.
-export const wide: usize = memory.data(JOIN_SIZE * 2, 16);
-// The type of the stream's previous event (when at most TYPE_KEEP bytes), so that JS can
-// reuse its string (FLAG_SAME_TYPE) across calls: at small chunks a call has one event at
-// most, and a type decoded per event was a string made per event.
-const prevType: usize = memory.data(TYPE_KEEP, 16);
-// SIMD build: the offsets (from `input`) of every CR and LF of the chunk, found in one pass
-// (and room for the three garbage entries `index` may write past the last).
-const ends: usize = memory.data(WINDOW_SIZE * 2 + 16, 16);
-// Last, so that the arena follows it: a chunk of n bytes is copied to arena - n.
-export const input: usize = memory.data(WINDOW_SIZE, 16);
-export const arena: usize = (__heap_base + 15) & ~15;
-
-// The stream's state: loaded from the state block by `feed` when S_LOAD says so (the
-// pointers and `dataOwned` are derived there), stored there by `save` (see abi.ts).
-let bomBytes: u32 = 0;
-let afterCR: u32 = 0;
-let lineLen: u32 = 0;
-let lineHigh: u32 = 0;
-let skipLine: u32 = 0;
-let dataPtr: usize = 0;
-let dataLen: u32 = 0;
-let dataHigh: u32 = 0;
-let dataOwned: u32 = 0;
-let typePtr: usize = 0;
-let typeLen: u32 = 0;
-let typeHigh: u32 = 0;
-let discarding: u32 = 0;
-let idDirty: u32 = 0;
-let maxEventSize: u32 = 0;
-let comments: u32 = 0;
-
-// Per call.
-let end: usize = 0; // end of the bytes in the input window: `arena`
-let callStart: usize = 0; // the call's first byte in the input window (REC_WINDOW_EVENT offsets)
-let cur: usize = 0; // next byte to scan
-let top: usize = 0; // arena bytes below this may be referenced by records: never overwrite
-let rc: i32 = 0; // words written to the record table
-let scanHigh: u32 = 0; // OR of the bytes passed over by the last scan
-let keepLine = false; // processLine left a span pointing into the line it was given
-let refEnd: usize = 0; // end of the highest arena span a record of this call points at
-let refBytes: u32 = 0; // bytes of the arena spans records of this call point at
-let base: usize = 0; // where finish() left the pending bytes
-let endsEnd: usize = 0; // the end of the entries in `ends`
-let nextEnd: usize = 0; // the next entry of `ends` to look at
-let windowAscii = false; // no byte of the chunk (after `cur` at the start) is >= 0x80
-let joinEnd: usize = 0; // end of the joined area's bytes in this call (or since `resume`)
-let idHeld = false; // an id field that no record has carried yet (stream state):
-let idPtr: usize = 0;
-let idLen: u32 = 0;
-let idHigh: u32 = 0;
-let prevTypeLen: u32 = 0xffffffff; // bytes at `prevType`; 0xffffffff: none
-
-@inline function getState(i: i32): u32 {
-  return load<u32>(state + (<usize>i << 2));
-}
-@inline function setState(i: i32, v: u32): void {
-  store<u32>(state + (<usize>i << 2), v);
-}
-
-function loadState(): void {
-  base = getState(S_BASE);
-  bomBytes = getState(S_BOM_BYTES);
-  afterCR = getState(S_AFTER_CR);
-  lineLen = getState(S_LINE_LEN);
-  lineHigh = getState(S_LINE_HIGH);
-  skipLine = getState(S_SKIP_LINE);
-  dataLen = getState(S_DATA_LEN);
-  dataHigh = getState(S_DATA_HIGH);
-  typeLen = getState(S_TYPE_LEN);
-  typeHigh = getState(S_TYPE_HIGH);
-  discarding = getState(S_DISCARDING);
-  idDirty = getState(S_ID_DIRTY);
-  maxEventSize = getState(S_MAX_EVENT_SIZE);
-  comments = getState(S_COMMENTS);
-  // Not in the state block: a stream moved in has to send its next type again.
-  prevTypeLen = 0xffffffff;
-  const held = getState(S_ID_HELD);
-  idHeld = held != 0;
-  idLen = held - 1;
-  idHigh = getState(S_ID_HIGH);
-}
-
-/** Writes the stream's state to the state block, for JS to swap it out. */
-export function save(): void {
-  // Written by JS and not fed since: the block already holds it, the globals do not.
-  if (getState(S_LOAD)) return;
-  setState(S_BOM_BYTES, bomBytes);
-  setState(S_AFTER_CR, afterCR);
-  setState(S_LINE_LEN, lineLen);
-  setState(S_LINE_HIGH, lineHigh);
-  setState(S_SKIP_LINE, skipLine);
-  setState(S_DATA_LEN, dataLen);
-  setState(S_DATA_HIGH, dataHigh);
-  setState(S_TYPE_LEN, typeLen);
-  setState(S_TYPE_HIGH, typeHigh);
-  setState(S_DISCARDING, discarding);
-  setState(S_ID_DIRTY, idDirty);
-  setState(S_ID_HELD, idHeld ? idLen + 1 : 0);
-  setState(S_ID_HIGH, idHigh);
-  setState(S_PENDING, typeLen + dataLen + heldIdLen() + lineLen);
-  setState(S_BASE, <u32>base);
-}
-
-/** Bytes of the held id in the pending bytes. */
-@inline function heldIdLen(): u32 {
-  return idHeld ? idLen : 0;
-}
-
-/** Grows memory so that bytes below `limit` exist, with slack so growth is amortized. */
-function ensure(limit: usize): void {
-  const pages = <usize>memory.size();
-  const have = pages << 16;
-  if (limit <= have) return;
-  let want = (limit - have + 0xffff) >> 16;
-  const slack = pages >> 2;
-  if (want < slack) want = slack;
-  if (memory.grow(<i32>want) < 0) unreachable();
-}
+import {
+  LF, CR, COLON, SPACE, records, joined, prevType, input, arena,
+  ensure, copy, sameBytes, hasNul,
+} from "./memory";
+import {
+  bomBytes, afterCR, lineLen, lineHigh, skipLine, dataPtr, dataLen, dataHigh, dataOwned,
+  typePtr, typeLen, typeHigh, discarding, idDirty, maxEventSize, comments,
+  end, callStart, cur, top, rc, scanHigh, keepLine, refEnd, refBytes, base, endsEnd, nextEnd,
+  windowAscii, joinEnd, idHeld, idPtr, idLen, idHigh, prevTypeLen,
+  getState, setState, loadState, heldIdLen,
+} from "./state";
+import { scan, index, highIn } from "./scan";
+import { shortEventsLF, shortEventsCRLF } from "./short-events";
 
 @inline function emit1(head: u32): void {
   store<u32>(records + (<usize>rc << 2), head);
@@ -179,51 +65,6 @@ function ensure(limit: usize): void {
   return high != 0 ? 0 : flag;
 }
 
-/**
- * Index of the first CR or LF in [p, limit), or `limit`; ORs the bytes before it into
- * `scanHigh` so that callers know whether the line is all ASCII.
- */
-function scan(p: usize, limit: usize): usize {
-  let acc: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vlf = i8x16.splat(<i8>LF);
-    const vcr = i8x16.splat(<i8>CR);
-    while (p + 16 <= limit) {
-      const v = v128.load(p);
-      const m = i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
-      const h = i8x16.bitmask(v);
-      if (m != 0) {
-        const k = ctz(m);
-        if ((h & ((1 << k) - 1)) != 0) acc = 0x80;
-        scanHigh = acc;
-        return p + k;
-      }
-      if (h != 0) acc = 0x80;
-      p += 16;
-    }
-  } else {
-    // Eight bytes at a time: a byte is CR or LF iff (x ^ CR) or (x ^ LF) has a zero byte.
-    while (p + 8 <= limit) {
-      const x = load<u64>(p);
-      const a = x ^ 0x0a0a0a0a0a0a0a0a;
-      const b = x ^ 0x0d0d0d0d0d0d0d0d;
-      const za = (a - 0x0101010101010101) & ~a;
-      const zb = (b - 0x0101010101010101) & ~b;
-      if (((za | zb) & 0x8080808080808080) != 0) break;
-      acc |= <u32>((x | (x >> 32)) & 0x80808080);
-      p += 8;
-    }
-  }
-  while (p < limit) {
-    const c = <u32>load<u8>(p);
-    if (c <= CR && (c == LF || c == CR)) break;
-    acc |= c;
-    p++;
-  }
-  scanHigh = acc & 0x80808080;
-  return p;
-}
-
 /** The byte after the line end at `e`; a CR that ends the window may pair with an LF later. */
 @inline function afterLineEnd(e: usize): usize {
   if (<u32>load<u8>(e) == CR) {
@@ -235,65 +76,6 @@ function scan(p: usize, limit: usize): usize {
 
 @inline function inWindow(p: usize): bool {
   return p - input < <usize>WINDOW_SIZE;
-}
-
-/**
- * memory.copy for the short copies of the hot path (a line carried over from the previous
- * chunk, a short unfinished line, the pending bytes moved home), where the engine's
- * out-of-line memmove costs more than the copy. Every copy in this file is either disjoint
- * or moves bytes down (dst <= src), which a forward copy handles. The last word of a span is
- * read before anything is stored and written last, overlapping the words before it: no
- * byte loop for the tail (ids and types are a few bytes, and a byte loop was most of the
- * cost of packing the pending bytes at 64-byte chunks).
- */
-@inline function copy(dst: usize, src: usize, n: usize): void {
-  if (n <= 16) {
-    if (n >= 8) {
-      const a = load<u64>(src);
-      const b = load<u64>(src + n - 8);
-      store<u64>(dst, a);
-      store<u64>(dst + n - 8, b);
-    } else if (n >= 4) {
-      const a = load<u32>(src);
-      const b = load<u32>(src + n - 4);
-      store<u32>(dst, a);
-      store<u32>(dst + n - 4, b);
-    } else if (n > 0) {
-      const a = load<u8>(src);
-      const b = load<u8>(src + (n >> 1));
-      const c = load<u8>(src + n - 1);
-      store<u8>(dst, a);
-      store<u8>(dst + (n >> 1), b);
-      store<u8>(dst + n - 1, c);
-    }
-    return;
-  }
-  if (n > 256) {
-    memory.copy(dst, src, n);
-    return;
-  }
-  let i: usize = 0;
-  if (ASC_FEATURE_SIMD) {
-    const t = v128.load(src + n - 16);
-    for (; i + 16 < n; i += 16) v128.store(dst + i, v128.load(src + i));
-    v128.store(dst + n - 16, t);
-  } else {
-    const t = load<u64>(src + n - 8);
-    for (; i + 8 < n; i += 8) store<u64>(dst + i, load<u64>(src + i));
-    store<u64>(dst + n - 8, t);
-  }
-}
-
-// Event types are short: a plain loop beats memory.compare's setup.
-@inline function sameBytes(a: usize, b: usize, n: u32): bool {
-  let i: usize = 0;
-  for (; i + 4 <= <usize>n; i += 4) {
-    if (load<u32>(a + i) != load<u32>(b + i)) return false;
-  }
-  for (; i < <usize>n; i++) {
-    if (load<u8>(a + i) != load<u8>(b + i)) return false;
-  }
-  return true;
 }
 
 /** FLAG_SAME_TYPE if the type [p, p + len) is the previous event's; else it is remembered. */
@@ -308,19 +90,6 @@ function scan(p: usize, limit: usize): usize {
   return 0;
 }
 
-/** Whether [p, p + n) holds a 0x00 byte: four bytes at a time, as ids are a few bytes. */
-@inline function hasNul(p: usize, n: u32): bool {
-  let i: usize = 0;
-  for (; i + 4 <= <usize>n; i += 4) {
-    const x = load<u32>(p + i);
-    // x has a zero byte iff (x - 0x01010101) & ~x has a high bit set.
-    if (((x - 0x01010101) & ~x & 0x80808080) != 0) return true;
-  }
-  for (; i < <usize>n; i++) {
-    if (load<u8>(p + i) == 0) return true;
-  }
-  return false;
-}
 
 function tooLarge(): void {
   emit1(REC_ERROR);
@@ -628,214 +397,6 @@ function run(): i32 {
   return rc;
 }
 
-/**
- * SIMD build, first pass: the offsets of all CRs and LFs from `cur` on, taken from bitmasks
- * in a loop that does nothing else; and whether all bytes are ASCII.
- */
-function index(): void {
-  let out = ends;
-  let high: u32 = 0;
-  if (cur < end) {
-    const vlf = i8x16.splat(<i8>LF);
-    const vcr = i8x16.splat(<i8>CR);
-    // `end` is the arena, 16-aligned: every block below it is whole input.
-    let blk = cur & ~15;
-    const skip = 0xffff << <u32>(cur - blk);
-    let v = v128.load(blk);
-    let m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr))) & skip;
-    high = <u32>i8x16.bitmask(v) & skip;
-    for (;;) {
-      const off = <u32>(blk - input);
-      while (m != 0) {
-        store<u16>(out, off + ctz(m));
-        out += 2;
-        m &= m - 1;
-      }
-      blk += 16;
-      if (blk >= end) break;
-      // 64 bytes at a time, where they are whole input. Events of ~100 bytes have a few line
-      // ends per 64 bytes: four entries are written without a branch on each (those past the
-      // count are garbage that the next ones overwrite), so the loop's branches follow the
-      // stretches, not the bytes.
-      while (blk + 64 <= end) {
-        const v0 = v128.load(blk);
-        const v1 = v128.load(blk, 16);
-        const v2 = v128.load(blk, 32);
-        const v3 = v128.load(blk, 48);
-        let w =
-          <u64>i8x16.bitmask(v128.or(i8x16.eq(v0, vlf), i8x16.eq(v0, vcr))) |
-          (<u64>i8x16.bitmask(v128.or(i8x16.eq(v1, vlf), i8x16.eq(v1, vcr))) << 16) |
-          (<u64>i8x16.bitmask(v128.or(i8x16.eq(v2, vlf), i8x16.eq(v2, vcr))) << 32) |
-          (<u64>i8x16.bitmask(v128.or(i8x16.eq(v3, vlf), i8x16.eq(v3, vcr))) << 48);
-        high |= <u32>i8x16.bitmask(v128.or(v128.or(v0, v1), v128.or(v2, v3)));
-        const o = <u32>(blk - input);
-        const count = <usize>popcnt(w);
-        store<u16>(out, o + <u32>ctz(w));
-        w &= w - 1;
-        store<u16>(out, o + <u32>ctz(w), 2);
-        w &= w - 1;
-        store<u16>(out, o + <u32>ctz(w), 4);
-        w &= w - 1;
-        store<u16>(out, o + <u32>ctz(w), 6);
-        if (count > 4) {
-          w &= w - 1;
-          let q = out + 8;
-          while (w != 0) {
-            store<u16>(q, o + <u32>ctz(w));
-            q += 2;
-            w &= w - 1;
-          }
-        }
-        out += count << 1;
-        blk += 64;
-      }
-      if (blk >= end) break;
-      v = v128.load(blk);
-      m = <u32>i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
-      high |= <u32>i8x16.bitmask(v);
-    }
-  }
-  endsEnd = out;
-  nextEnd = ends;
-  windowAscii = high == 0;
-}
-
-/** Whether any byte of [a, b) is >= 0x80: for the lines of chunks that are not all ASCII. */
-function highIn(a: usize, b: usize): u32 {
-  for (; a + 16 <= b; a += 16) {
-    if (i8x16.bitmask(v128.load(a)) != 0) return 1;
-  }
-  let acc: u32 = 0;
-  for (; a < b; a++) acc |= load<u8>(a);
-  return acc & 0x80;
-}
-
-/**
- * Whether the id [p, p + n) has a 0x00 byte, for an id followed by at least 8 more bytes of
- * the window: up to 8 bytes with one load (the bytes past the id are made non-zero).
- */
-@inline function shortIdHasNul(p: usize, n: u32): bool {
-  if (n > 8) return hasNul(p, n);
-  let x = load<u64>(p);
-  if (n < 8) x |= 0xffffffffffffffff << (<u64>n << 3);
-  return ((x - 0x0101010101010101) & ~x & 0x8080808080808080) != 0;
-}
-
-/** Whether the line end at `e` is the kind `shortEvents` takes: LF, or CRLF when `crlf`. */
-@inline function usualEnd(e: usize, crlf: bool): bool {
-  return crlf ? load<u16>(e) == 0x0a0d : <u32>load<u8>(e) == LF;
-}
-
-/**
- * The usual events, taken whole from the entries of `ends` at `q`, one after another while
- * they have the usual shape: an `id: ` line, maybe an `event: ` line, a `data: ` line and a
- * blank line, all ended alike (LF; or CRLF when `crlf`, each line end then being two entries),
- * in an all-ASCII window, with blank lines and unwanted comments between them. Does what `processLine` would do line by line, but with none of the
- * per-line state written to globals and read back, and the record count, the size bound and
- * the remembered type in locals for the whole run (written back once at the end); each event
- * is one REC_WINDOW_EVENT, which JS reads with no flag or range to check. Market ticks at
- * 64 KiB chunks take much less time per event. Only called in the state every blank line
- * leaves (no data, type or held id; not discarding), with the line that starts at `start`
- * ending at the entry at `q`. Returns the entry after the last blank line taken, or `q` when
- * the first event has another shape (or breaks the size bound, or its id has a NUL):
- * `processLine` then takes the lines.
- */
-@inline function shortEvents(start: usize, q: usize, qEnd: usize, crlf: bool): usize {
-  const step: usize = crlf ? 4 : 2; // bytes of `ends` per line end
-  const eol: usize = crlf ? 2 : 1; // bytes of a line end
-  let r = records + (<usize>rc << 2);
-  // `rc <= RECORD_WORDS - MAX_WORDS_PER_LINE` before each event, as `runSimd` checks per line.
-  const rLast = records + (<usize>(RECORD_WORDS - MAX_WORDS_PER_LINE) << 2);
-  const max = maxEventSize;
-  // Every line and field of the window is shorter than the window: with a bound at least that
-  // large no check can fail (the default bound is 16 MiB).
-  const bounded = max < <u32>WINDOW_SIZE;
-  let ptl = prevTypeLen;
-  const w0 = callStart;
-  const quiet = comments == 0;
-  const q0 = q;
-  // (`q + step <= qEnd`: the entry of a CRLF's LF is there too.)
-  while (q + step <= qEnd && r <= rLast) {
-    const e1 = input + <usize>load<u16>(q);
-    const c0 = <u32>load<u8>(start);
-    if (c0 != 0x69 /* i */) {
-      // In this state a blank line changes nothing, nor does a comment line when comments
-      // are not wanted (heartbeats between events): stepped over, unless the comment is
-      // over the size bound (an error).
-      if (e1 != start && !(quiet && c0 == COLON)) break;
-      if (!usualEnd(e1, crlf) || (bounded && <u32>(e1 - start) > max)) break;
-      q += step;
-      start = e1 + eol;
-      continue;
-    }
-    if (q + 3 * step > qEnd) break;
-    if (e1 < start + 4 || load<u32>(start) != 0x203a6469 /* "id: " */ || !usualEnd(e1, crlf)) break;
-    let d = e1; // the line end before the data line
-    let de = input + <usize>load<u16>(q + step); // the data line's end
-    let be = input + <usize>load<u16>(q + 2 * step); // the blank line's end
-    let tp = e1; // the type (none without an event line)
-    let tl: u32 = 0;
-    let to = q + 3 * step;
-    // Lengths first: the prefixes are then read from the line itself.
-    if (de >= e1 + eol + 7 && (load<u64>(e1 + eol) & 0xffffffffffffff) == 0x203a746e657665 /* "event: " */) {
-      if (to + step > qEnd || !usualEnd(de, crlf)) break;
-      tp = e1 + eol + 7;
-      tl = <u32>(de - tp);
-      d = de;
-      de = be;
-      be = input + <usize>load<u16>(to);
-      to += step;
-    }
-    if (de < d + eol + 6 || be != de + eol) break;
-    if (load<u32>(d + eol) != 0x61746164 /* data */ || load<u16>(d + eol + 4) != 0x203a /* ": " */) break;
-    if (!usualEnd(de, crlf) || !usualEnd(be, crlf)) break;
-    // The size bound of each line, as processLine checks it with the buffers the lines fill
-    // (the event line is 7 + tl bytes; without one, the check only errs on the safe side).
-    if (bounded && (<u32>(e1 - start) > max || tl + 7 > max || <u32>(de - d - eol) > max - tl)) break;
-    const ip = start + 4;
-    const il = <u32>(e1 - ip);
-    // (The id is followed by at least the data line's 7 bytes and the blank line.)
-    if (shortIdHasNul(ip, il)) break;
-    let same: u32 = 0;
-    if (tl > 0) {
-      // As `sameType`, with the previous type's length in a local. A type of up to 8 bytes
-      // (followed here by the data line) is compared with one load.
-      if (tl == ptl && (tl <= 8 ? ((load<u64>(tp) ^ load<u64>(prevType)) << (<u64>(8 - tl) << 3)) == 0 : sameBytes(tp, prevType, tl))) {
-        same = FLAG_SAME_TYPE;
-      } else if (tl <= <u32>TYPE_KEEP) {
-        copy(prevType, tp, tl);
-        ptl = tl;
-      } else {
-        ptl = 0xffffffff;
-      }
-    }
-    const to0 = <u32>(tp - w0);
-    store<u32>(r, REC_WINDOW_EVENT | same);
-    store<u32>(r, to0, 4);
-    store<u32>(r, to0 + tl, 8);
-    store<u32>(r, <u32>(d + eol + 6 - w0), 12);
-    store<u32>(r, <u32>(de - w0), 16);
-    store<u32>(r, <u32>(ip - w0), 20);
-    store<u32>(r, <u32>(e1 - w0), 24);
-    r += 28;
-    q = to;
-    start = be + eol;
-  }
-  if (q != q0) {
-    rc = <i32>((r - records) >> 2);
-    prevTypeLen = ptl;
-    idDirty = 0;
-  }
-  return q;
-}
-
-// The two kinds of line end, each compiled on its own.
-function shortEventsLF(start: usize, q: usize, qEnd: usize): usize {
-  return shortEvents(start, q, qEnd, false);
-}
-function shortEventsCRLF(start: usize, q: usize, qEnd: usize): usize {
-  return shortEvents(start, q, qEnd, true);
-}
 
 /** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
 function runSimd(): i32 {
@@ -971,80 +532,4 @@ function finish(): void {
   cur = end;
   setState(S_REF_END, <u32>refEnd);
   setState(S_REF_BYTES, refBytes);
-}
-
-const REPLACEMENT: u32 = 0xfffd;
-
-
-@inline function continues(b: u32, lo: u32, hi: u32): bool {
-  return b - lo <= hi - lo;
-}
-
-/**
- * Decodes the joined area of the last call into UTF-16 at `wide` and returns where it ends:
- * JS then makes one two-byte string of it with a plain copy. Node 20 decodes UTF-8 through
- * ICU at about 2 ns a byte, which was most of the time of non-ASCII streams. This is the
- * WHATWG UTF-8 decoder: one U+FFFD for each maximal subpart of a bad sequence. The bytes
- * after a lead are always there to look at (the area ends with a CR, which is ASCII), and
- * a sequence that a CR cuts short is one of those subparts.
- */
-export function utf16(): usize {
-  let p = joined;
-  const e = joinEnd;
-  let o = wide;
-  while (p < e) {
-    // Eight ASCII bytes at a time: widened with two stores. (The load may read past `e`,
-    // into `wide`: only bytes before `e` are used.)
-    const x = load<u64>(p);
-    if ((x & 0x8080808080808080) == 0 && p + 8 <= e) {
-      const lo = x & 0xffffffff;
-      const hi = x >> 32;
-      store<u64>(o, (lo & 0xff) | ((lo & 0xff00) << 8) | ((lo & 0xff0000) << 16) | ((lo & 0xff000000) << 24));
-      store<u64>(o, (hi & 0xff) | ((hi & 0xff00) << 8) | ((hi & 0xff0000) << 16) | ((hi & 0xff000000) << 24), 8);
-      p += 8;
-      o += 16;
-      continue;
-    }
-    const b0 = <u32>x & 0xff;
-    const b1 = <u32>(x >> 8) & 0xff;
-    const b2 = <u32>(x >> 16) & 0xff;
-    let cp = REPLACEMENT;
-    let n: usize = 1;
-    if (b0 < 0x80) {
-      cp = b0;
-    } else if (b0 - 0xc2 <= 0xdf - 0xc2) {
-      if (continues(b1, 0x80, 0xbf)) {
-        cp = ((b0 & 0x1f) << 6) | (b1 & 0x3f);
-        n = 2;
-      }
-    } else if (b0 - 0xe0 <= 0xef - 0xe0) {
-      if (continues(b1, b0 == 0xe0 ? 0xa0 : 0x80, b0 == 0xed ? 0x9f : 0xbf)) {
-        n = 2;
-        if (continues(b2, 0x80, 0xbf)) {
-          cp = ((b0 & 0x0f) << 12) | ((b1 & 0x3f) << 6) | (b2 & 0x3f);
-          n = 3;
-        }
-      }
-    } else if (b0 - 0xf0 <= 0xf4 - 0xf0) {
-      if (continues(b1, b0 == 0xf0 ? 0x90 : 0x80, b0 == 0xf4 ? 0x8f : 0xbf)) {
-        n = 2;
-        if (continues(b2, 0x80, 0xbf)) {
-          n = 3;
-          const b3 = <u32>(x >> 24) & 0xff;
-          if (continues(b3, 0x80, 0xbf)) {
-            const c = (((b0 & 0x07) << 18) | ((b1 & 0x3f) << 12) | ((b2 & 0x3f) << 6) | (b3 & 0x3f)) - 0x10000;
-            store<u32>(o, (0xd800 | (c >> 10)) | ((0xdc00 | (c & 0x3ff)) << 16));
-            o += 4;
-            p += 4;
-            continue;
-          }
-        }
-      }
-    }
-    // A bad sequence ends before the byte that broke it, which starts the next one.
-    store<u16>(o, <u16>cp);
-    o += 2;
-    p += n;
-  }
-  return o;
 }

@@ -1,56 +1,121 @@
-// String decoding for the TypeScript engine. The parser hands over byte spans; how cheaply
-// they become strings decides most of the speed (docs/PARSER.md, "Decoding"), so the
-// cheapest exact call is used for each span.
+// Bytes to strings (and strings to bytes) for both engines: the one place that knows how this
+// runtime decodes. The parsers hand over byte spans; how cheaply they become strings decides
+// most of the speed (docs/PARSER.md, "Decoding"), so the cheapest exact call is used for each
+// span: Node's Buffer methods where they are, web-standard ones elsewhere, each checked once.
 
 type NodeBufferModule = {
   Buffer: {
     prototype: {
       latin1Slice?: (this: Uint8Array, start: number, end: number) => string;
+      ucs2Slice?: (this: Uint8Array, start: number, end: number) => string;
     };
     byteLength(value: string, encoding: "utf8"): number;
+    from(value: string, encoding: "base64"): Uint8Array;
+    from(buffer: ArrayBuffer): Uint8Array;
   };
   isAscii?: (input: ArrayBufferView) => boolean;
 };
 
-// Node-only fast paths, looked up once and behind a check so that Deno, Bun and other
-// runtimes without them get the web-standard fallbacks below.
+// Node's buffer module, found the one way for both engines: getBuiltinModule (Node 20.16+,
+// and runtimes that copy it), else the Buffer global (older Node 20). Neither is assumed:
+// where neither is there (browsers, workers) or a method fails its check below, the
+// web-standard fallbacks serve.
 const nodeBuffer: NodeBufferModule | undefined = (() => {
   try {
-    const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
-      .process;
-    return proc?.getBuiltinModule?.("node:buffer") as NodeBufferModule | undefined;
+    const g = globalThis as {
+      process?: { getBuiltinModule?: (id: string) => unknown };
+      Buffer?: NodeBufferModule["Buffer"];
+    };
+    const mod = g.process?.getBuiltinModule?.("node:buffer") as NodeBufferModule | undefined;
+    if (mod?.Buffer !== undefined) return mod;
+    return g.Buffer !== undefined ? { Buffer: g.Buffer } : undefined;
   } catch {
     return undefined;
   }
 })();
 
-// Node's latin1Slice works on any Uint8Array, so no Buffer object has to be made per chunk
-// (that allocation showed up as a fifth of the time at 64-byte chunks). Checked, not assumed.
-const latin1Slice = (() => {
-  const slice = nodeBuffer?.Buffer.prototype.latin1Slice;
+// Buffer's slice methods work on any Uint8Array (so no Buffer object is made per chunk: that
+// allocation was a fifth of the time at 64-byte chunks, at 82f1d15) and on WASM memory. Each
+// is checked on bytes whose decoding tells a real one from a look-alike.
+function checked<T extends (this: Uint8Array, start: number, end: number) => string>(
+  method: T | undefined,
+  bytes: Uint8Array,
+  expected: string,
+): T | undefined {
   try {
-    if (slice?.call(Uint8Array.of(0x41, 0xe9), 0, 2) === "A\u00e9") return slice;
+    if (method?.call(bytes, 0, bytes.length) === expected) return method;
   } catch {
     // fall through to the web-standard decoder
   }
   return undefined;
-})();
-
+}
+const latin1Slice = checked(nodeBuffer?.Buffer.prototype.latin1Slice, Uint8Array.of(0x41, 0x80, 0x9f, 0xe9), "A\u0080\u009f\u00e9");
+const ucs2Slice = checked(nodeBuffer?.Buffer.prototype.ucs2Slice, Uint8Array.of(0x41, 0, 0x3d, 0xd8), "A\ud83d");
 const nodeIsAscii = nodeBuffer?.isAscii;
 
 /**
- * bytes[start, end) as a string with one char per byte: exact for every ASCII span of it, so a
- * whole chunk can be decoded once and its ASCII fields sliced out of it.
+ * bytes[start, end) with one char per byte (U+0000-U+00FF, the byte's value): exact for every
+ * ASCII span of it, so a whole chunk can be decoded once and its ASCII fields sliced out of
+ * it, and its offsets are the bytes'.
  */
 export function latin1String(bytes: Uint8Array, start: number, end: number): string {
   if (latin1Slice !== undefined) return latin1Slice.call(bytes, start, end);
-  // Not TextDecoder("latin1"): that is windows-1252, which maps 0x80-0x9F elsewhere, and a
-  // slow path of a non-ASCII line relies on getting its exact bytes back.
+  // Not TextDecoder("latin1"): the Encoding standard makes that windows-1252, which maps
+  // 0x80-0x9F elsewhere, and the TS engine's slow path relies on getting each byte back.
   let out = "";
   for (let i = start; i < end; i += 8192) {
     out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);
   }
   return out;
+}
+
+let utf16Decoder: TextDecoder | undefined;
+
+/** bytes[start, end) as UTF-16LE code units, as assembly/ writes them: no lone surrogate. */
+export function utf16String(bytes: Uint8Array, start: number, end: number): string {
+  if (ucs2Slice !== undefined) return ucs2Slice.call(bytes, start, end);
+  // (A lone surrogate would become U+FFFD here and stay itself in ucs2Slice.)
+  utf16Decoder ??= new TextDecoder("utf-16le", { ignoreBOM: true });
+  return utf16Decoder.decode(span(bytes, start, end));
+}
+
+/** Spans of one ArrayBuffer (the WASM engine's memory) as strings, by method calls on one object. */
+export interface SpanDecoder {
+  /** As latin1String on the whole buffer. */
+  latin1Slice(start: number, end: number): string;
+  /** As utf16String on the whole buffer. */
+  ucs2Slice(start: number, end: number): string;
+}
+
+// Web-standard SpanDecoder.
+class WebSpans implements SpanDecoder {
+  readonly #bytes: Uint8Array;
+
+  constructor(buffer: ArrayBuffer) {
+    this.#bytes = new Uint8Array(buffer);
+  }
+
+  latin1Slice(start: number, end: number): string {
+    return latin1String(this.#bytes, start, end);
+  }
+
+  ucs2Slice(start: number, end: number): string {
+    return utf16String(this.#bytes, start, end);
+  }
+}
+
+/**
+ * A SpanDecoder for `buffer`: a Buffer over it where Node's methods were found (no copy),
+ * else the web-standard fallbacks. For a buffer that outlives many calls: a method call on
+ * one object reaches Node's decoder with less work than `latin1String`'s call through
+ * Function.prototype.call: the WASM engine taking that call instead counted about 7% more
+ * instructions on market ticks at 64-byte chunks (against 7f93882).
+ */
+export function spanDecoder(buffer: ArrayBuffer): SpanDecoder {
+  if (nodeBuffer !== undefined && latin1Slice !== undefined && ucs2Slice !== undefined) {
+    return nodeBuffer.Buffer.from(buffer) as unknown as SpanDecoder;
+  }
+  return new WebSpans(buffer);
 }
 
 /** Whether bytes[start, end) are all below 0x80. */
@@ -62,11 +127,25 @@ export function isAsciiSpan(bytes: Uint8Array, start: number, end: number): bool
   return true;
 }
 
-// Decoding in streaming mode runs about 2.5x faster on long non-ASCII input in Node 20
-// (64 KiB of CJK text: 70 µs against 180 µs; measured), and costs the same on short input.
-// `ignoreBOM: true`: the stream's one leading BOM is stripped by the parser itself; a default
-// decoder would also strip a U+FEFF that starts a decoded span, which is data.
+// `ignoreBOM: true` everywhere: the stream's one leading BOM is stripped by the parser itself;
+// a default decoder would also strip a U+FEFF that starts a decoded span, which is data.
+const utf8Decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+// Node 20 decodes long non-ASCII input about twice as fast in streaming mode (119 bytes:
+// 200 ns against 333 ns and 1190 bytes: 1.2 us against 2.7 us at b0dfb3c; 64 KiB of CJK text:
+// 70 us against 180 us at 825ba56), and the same on short input. A call that ends on an ASCII byte
+// leaves the decoder with nothing pending, so a span followed by an ASCII byte is decoded
+// with that byte, which is then cut off: the same text as decoding the span alone.
+const streamDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const STREAM = { stream: true };
+const STREAM_MIN = 48;
+
+/** bytes[start, end), a whole value, WHATWG-decoded from UTF-8 (U+FFFD for bad bytes). */
+export function utf8String(bytes: Uint8Array, start: number, end: number): string {
+  if (end - start >= STREAM_MIN && end < bytes.length && bytes[end]! < 0x80) {
+    return streamDecoder.decode(bytes.subarray(start, end + 1), STREAM).slice(0, -1);
+  }
+  return utf8Decoder.decode(bytes.subarray(start, end));
+}
 
 /**
  * WHATWG UTF-8 decoding of one stream's chunks: the bytes of a code point that a chunk splits
@@ -87,7 +166,7 @@ export class LineDecoder {
 }
 
 // bytes[start, end) as a plain Uint8Array view: a Buffer's subarray() makes a Buffer through
-// its species constructor, which cost 3% of the time of non-ASCII text in 1460-byte chunks.
+// its species constructor, which cost 3% of the time of non-ASCII text in 1460-byte chunks (ec64461).
 function span(bytes: Uint8Array, start: number, end: number): Uint8Array {
   if (start === 0 && end === bytes.length) return bytes;
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
@@ -107,4 +186,64 @@ export function utf8Length(text: string): number {
     if (c >= 0x80) n += c < 0x800 ? 1 : c >= 0xdc00 && c < 0xe000 ? 0 : 2;
   }
   return n;
+}
+
+/** Base64 text as bytes (the WASM module is stored so). */
+export function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
+  if (nodeBuffer !== undefined) return new Uint8Array(nodeBuffer.Buffer.from(text, "base64"));
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const encoder = new TextEncoder();
+/** U+FFFD in UTF-8: what a lone surrogate encodes to. */
+const REPLACEMENT = Uint8Array.of(0xef, 0xbf, 0xbd);
+
+/**
+ * UTF-8 encoding of one stream's string chunks. A chunk may end between the two halves of a
+ * surrogate pair (a string cut by code unit, as `slice` does): its high surrogate is held for
+ * the next string, so the pair encodes as the one character it is. A held surrogate that no
+ * low one follows is a lone surrogate: U+FFFD, as TextEncoder makes it.
+ */
+export class StringEncoder {
+  #high = "";
+
+  /** Whether a high surrogate waits for the next string. */
+  get holding(): boolean {
+    return this.#high !== "";
+  }
+
+  /** The next string's bytes, after those of a held surrogate. */
+  encode(chunk: string): Uint8Array {
+    if (this.#high !== "") {
+      chunk = this.#high + chunk;
+      this.#high = "";
+    }
+    const last = chunk.charCodeAt(chunk.length - 1);
+    if (last >= 0xd800 && last < 0xdc00) {
+      this.#high = chunk.slice(-1);
+      chunk = chunk.slice(0, -1);
+    }
+    return encoder.encode(chunk);
+  }
+
+  /**
+   * Bytes fed after the strings: no low half can follow a held surrogate now, so its U+FFFD
+   * goes before them.
+   */
+  before(bytes: Uint8Array): Uint8Array {
+    if (this.#high === "") return bytes;
+    this.#high = "";
+    const out = new Uint8Array(REPLACEMENT.length + bytes.length);
+    out.set(REPLACEMENT);
+    out.set(bytes, REPLACEMENT.length);
+    return out;
+  }
+
+  /** The stream ended: a held surrogate belongs to its unfinished line, which is dropped. */
+  reset(): void {
+    this.#high = "";
+  }
 }

@@ -7,27 +7,22 @@
 // stream as a whole equals decoding each value alone, because every delimiter is ASCII and a
 // UTF-8 decoder never lets an ASCII byte be swallowed by a bad sequence; a code point split
 // across chunks is held by the decoder and only ever belongs to the line carried over.
+//
+// This file finds the lines; js-events.ts, which this class extends, applies each line to the
+// spec's buffers and dispatches the events.
 
-import { eventTooLarge } from "./errors.js";
-import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
-import { LineDecoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
-import { FIELD_NAME_LENGTH, SMALL_CHUNK, allDigits, fieldAt, firstLineEnd, hasNull, indexOrEnd, isData, isEvent, isId, lastLineEnd, sameChars } from "./lines.js";
+import { LineDecoder, StringEncoder, isAsciiSpan, latin1String, utf8Length } from "./decode.js";
+import { EventBuffers, UNMEASURED } from "./js-events.js";
+import { SMALL_CHUNK, firstLineEnd, indexOrEnd, isData, isEvent, isId, lastLineEnd } from "./lines.js";
 import { bomMatched, lineEnd, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
-import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
+import type { EngineName, EventStreamParser } from "./types.js";
 
 const LF = 0x0a;
 const CR = 0x0d;
-const COLON = 0x3a;
 const SPACE = 0x20;
 
-const encoder = new TextEncoder();
-
-export class JsParser implements EventStreamParser {
+export class JsParser extends EventBuffers implements EventStreamParser {
   readonly engine: EngineName = "js";
-
-  readonly #callbacks: ParserCallbacks;
-  readonly #maxEventSize: number;
-  readonly #initialLastEventId: string;
 
   // Stream position state.
   #bomBytes = 0; // bytes of a possible leading BOM seen so far; 3 once past the stream start
@@ -40,60 +35,37 @@ export class JsParser implements EventStreamParser {
   readonly #decoder = new LineDecoder();
   #pending = false; // the last chunk decoded ended in a byte >= 0x80: go on decoding
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
-
-  // The spec's buffers.
-  #data = "";
-  #dataLen = 0; // bytes, as the spec's data buffer would hold them (values plus LFs)
-  #type = "";
-  #typeLen = 0;
-  #lastType = ""; // the last non-empty event type read, to reuse its string
-  #lastTypeLen = -1; // its UTF-8 byte length, once counted
-  #idBuffer: string;
-  #lastEventId: string;
-  #discarding = false;
-  #closed = false; // a callback called end() or reset(): stop reading the chunk at once
-
-  constructor(callbacks: ParserCallbacks, maxEventSize: number, lastEventId: string) {
-    this.#callbacks = callbacks;
-    this.#maxEventSize = maxEventSize;
-    this.#initialLastEventId = lastEventId;
-    this.#idBuffer = lastEventId;
-    this.#lastEventId = lastEventId;
-  }
-
-  get lastEventId(): string {
-    return this.#lastEventId;
-  }
+  #strings: StringEncoder | undefined; // made at the first string chunk (see StringEncoder)
 
   feed(chunk: Uint8Array | string): void {
-    let bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+    let bytes =
+      typeof chunk === "string"
+        ? (this.#strings ??= new StringEncoder()).encode(chunk)
+        : this.#strings === undefined
+          ? chunk
+          : this.#strings.before(chunk);
     if (this.#bomBytes < 3) {
       bytes = stripBom(bytes, this.#bomBytes);
       this.#bomBytes = bomMatched;
       if (bytes.length === 0) return;
     }
-    this.#closed = false;
+    this.closed = false;
     this.#scan(bytes);
   }
 
   end(): void {
+    this.#strings?.reset();
     this.#line = "";
     this.#lineLen = 0;
     this.#dropPending();
     this.#skipLine = false;
     this.#afterCR = false;
     this.#bomBytes = 0;
-    this.#data = "";
-    this.#dataLen = 0;
-    this.#type = "";
-    this.#typeLen = 0;
-    this.#discarding = false;
-    this.#idBuffer = this.#lastEventId;
-    this.#closed = true;
+    this.endEvent();
   }
 
   reset(): void {
-    this.#lastEventId = this.#initialLastEventId;
+    this.resetLastEventId();
     this.end();
   }
 
@@ -131,7 +103,7 @@ export class JsParser implements EventStreamParser {
       // Found by a loop back from the end, which only crosses the unfinished line:
       // String.lastIndexOf is a plain loop in V8 too, and the search for a CR that is not
       // there crossed the whole chunk (a third of the time of market ticks at 1460-byte
-      // chunks; measured).
+      // chunks, measured at 9fac018).
       last = first === n ? -1 : lastLineEnd(bytes, first);
     }
     if (this.#skipLine) {
@@ -153,12 +125,12 @@ export class JsParser implements EventStreamParser {
       // The line carried from earlier chunks ends at this chunk's first line end.
       if (carried) {
         this.#endCarried(str.slice(pos, first), first - pos);
-        if (this.#closed) return;
+        if (this.closed) return;
         pos = this.#afterLineEnd(bytes, first);
       }
       if (last >= pos) {
         this.#asciiLines(str, pos, last);
-        if (this.#closed) return;
+        if (this.closed) return;
         pos = this.#afterLineEnd(bytes, last);
       }
       // The unfinished line. Sliced out of a small chunk's string (which it then keeps
@@ -181,7 +153,7 @@ export class JsParser implements EventStreamParser {
       // one and in order): searched for by the char the bytes have there.
       const e = text.indexOf(bytes[first] === LF ? "\n" : "\r");
       this.#endCarried(text.slice(0, e), first - pos);
-      if (this.#closed) return;
+      if (this.closed) return;
       q = text.charCodeAt(e) === CR && e + 1 < text.length && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
       pos = this.#afterLineEnd(bytes, first);
     }
@@ -189,7 +161,7 @@ export class JsParser implements EventStreamParser {
     const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
     if (last >= pos) {
       this.#utf8Lines(text, q, tail, bytes, pos, last + 1);
-      if (this.#closed) return;
+      if (this.closed) return;
       pos = this.#afterLineEnd(bytes, last);
     }
     if (pos < n) {
@@ -219,20 +191,20 @@ export class JsParser implements EventStreamParser {
     while (pos <= last) {
       const c0 = str.charCodeAt(pos);
       if (c0 === LF || c0 === CR) {
-        // A blank line dispatches at once: no search, and none of #processLine's checks: it
+        // A blank line dispatches at once: no search, and none of processLine's checks: it
         // adds no bytes to buffers that never hold more than the bound, and has none to be
         // skipped for while discarding. (Heartbeat streams are half blank lines: 20% there;
-        // calling #processLine for them instead kept only 2 of those 20%.)
-        this.#dispatch();
-        if (this.#closed) return;
+        // calling processLine for them instead kept only 2 of those 20%, at a0a3481.)
+        this.dispatch();
+        if (this.closed) return;
         pos = c0 === CR && pos < last && str.charCodeAt(pos + 1) === LF ? pos + 2 : pos + 1;
         continue;
       }
       if (nextLF < pos) nextLF = indexOrEnd(str, "\n", pos);
       if (nextCR < pos) nextCR = indexOrEnd(str, "\r", pos);
       const eol = nextLF < nextCR ? nextLF : nextCR;
-      this.#processLine(str, pos, eol, eol - pos);
-      if (this.#closed) return;
+      this.processLine(str, pos, eol, eol - pos);
+      if (this.closed) return;
       pos = eol === nextCR && eol < last && str.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
     }
   }
@@ -246,7 +218,7 @@ export class JsParser implements EventStreamParser {
     // (a line's data and type bytes come from its own bytes); and when they are valid UTF-8,
     // the byte length of any part of `text` follows from its chars. Any invalid sequence
     // decodes to U+FFFD, so a text without one came from valid UTF-8.
-    if (!this.#discarding && this.#dataLen + this.#typeLen + (end - pos) <= this.#maxEventSize) {
+    if (!this.discarding && this.dataLen + this.typeLen + (end - pos) <= this.maxEventSize) {
       const bad = text.indexOf("\uFFFD", q);
       if (bad === -1 || bad >= qEnd) {
         this.#validLines(text, q, qEnd);
@@ -266,8 +238,8 @@ export class JsParser implements EventStreamParser {
       if (textCR < q) textCR = indexOrEnd(text, "\r", q);
       const eol = nextLF < nextCR ? nextLF : nextCR;
       const textEol = textLF < textCR ? textLF : textCR;
-      this.#processLine(text, q, textEol, eol - p);
-      if (this.#closed) return;
+      this.processLine(text, q, textEol, eol - p);
+      if (this.closed) return;
       if (eol === nextCR && eol + 1 < str.length && str.charCodeAt(eol + 1) === LF) {
         p = eol + 2;
         q = textEol + 2;
@@ -279,14 +251,14 @@ export class JsParser implements EventStreamParser {
   }
 
   // The lines of `text`, decoded from valid UTF-8 that cannot break the size bound: one
-  // cursor, and lines go to #processLine with an unknown byte length (UNMEASURED). It counts
+  // cursor, and lines go to processLine with an unknown byte length (UNMEASURED). It counts
   // a data value's chars instead of its bytes (never more, so no bound check can fire), and
   // the data buffer's byte length is put right once, here, at the end.
   #validLines(text: string, q: number, end: number): void {
     // The data buffer as it stood before its first value from this text: its bytes, exact,
     // and where the text's values start in #data.
-    let base = this.#dataLen;
-    let mark = base === 0 ? 0 : this.#data.length;
+    let base = this.dataLen;
+    let mark = base === 0 ? 0 : this.data.length;
     let nextLF = -1;
     let nextCR = -1;
     while (q < end) {
@@ -295,39 +267,39 @@ export class JsParser implements EventStreamParser {
       const eol = nextLF < nextCR ? nextLF : nextCR;
       if (eol === q) {
         // A blank line (dispatched at once: see #asciiLines) empties the data buffer.
-        this.#dispatch();
+        this.dispatch();
         base = 0;
         mark = 0;
-      } else if (this.#dataLen === 0 && eol === nextLF && eol + 1 < end && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
+      } else if (this.dataLen === 0 && eol === nextLF && eol + 1 < end && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
         // One data line then a blank line, the commonest event: its value is the data,
         // dispatched at once, without a trip through the data buffer and a second line.
         // (Here and below, no char is read past the text or the lines: a read out of bounds
         // deoptimizes, and the code made after calls charCodeAt as a builtin, which cost 2%
-        // of non-ASCII text in 64 KiB chunks, counted.)
-        this.#dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
+        // of non-ASCII text in 64 KiB chunks, counted at 2bc240c.)
+        this.dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
         base = 0;
         mark = 0;
-        if (this.#closed) return;
+        if (this.closed) return;
         q = eol + 2;
         continue;
       } else if (isEvent(text, q)) {
         // The other lines of the usual event, `event:` and `id:`, go straight to their
-        // buffers: none of #processLine's checks apply while nothing is discarded and no
-        // line can break the bound (the generic path cost twice as much, counted).
-        this.#setType(text, text.charCodeAt(q + 6) === SPACE ? q + 7 : q + 6, eol, UNMEASURED);
+        // buffers: none of processLine's checks apply while nothing is discarded and no
+        // line can break the bound (the generic path cost twice as much, counted at e8f2d8a).
+        this.setType(text, text.charCodeAt(q + 6) === SPACE ? q + 7 : q + 6, eol, UNMEASURED);
       } else if (isId(text, q)) {
-        this.#setId(text, text.charCodeAt(q + 3) === SPACE ? q + 4 : q + 3, eol);
+        this.setId(text, text.charCodeAt(q + 3) === SPACE ? q + 4 : q + 3, eol);
       } else {
-        this.#processLine(text, q, eol, UNMEASURED);
+        this.processLine(text, q, eol, UNMEASURED);
       }
-      if (this.#closed) return;
+      if (this.closed) return;
       q = eol === nextCR && eol + 1 < end && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
     }
-    if (this.#dataLen !== base) {
+    if (this.dataLen !== base) {
       // Values were appended since `mark`, each as LF + value, or the first one alone (the
       // spec's buffer has an LF after each value instead: the same count once the first is
       // given its LF).
-      this.#dataLen = base + utf8Length(this.#data.slice(mark)) + (base === 0 ? 1 : 0);
+      this.dataLen = base + utf8Length(this.data.slice(mark)) + (base === 0 ? 1 : 0);
     }
   }
 
@@ -336,7 +308,7 @@ export class JsParser implements EventStreamParser {
   // once feed() returns), unless the line now breaks the size bound, in which case nothing
   // more of it is kept.
   #carry(piece: string, bytes: number): void {
-    if (this.#overflows(this.#lineLen + bytes)) {
+    if (this.overflows(this.#lineLen + bytes)) {
       this.#line = "";
       this.#lineLen = 0;
       this.#skipLine = true;
@@ -353,163 +325,12 @@ export class JsParser implements EventStreamParser {
     this.#pending = false;
   }
 
-  // The end of the carried line: `piece`, `bytes` long (#processLine applies the bound).
+  // The end of the carried line: `piece`, `bytes` long (processLine applies the bound).
   #endCarried(piece: string, bytes: number): void {
     const line = this.#line + piece;
     const len = this.#lineLen + bytes;
     this.#line = "";
     this.#lineLen = 0;
-    this.#processLine(line, 0, line.length, len);
-  }
-
-  // The size bound of docs/PARSER.md: data buffer + event type buffer + the line being read.
-  // Reports the error once per event, then discards until the next blank line.
-  #overflows(lineLen: number): boolean {
-    if (this.#discarding) return lineLen > this.#maxEventSize;
-    if (this.#dataLen + this.#typeLen + lineLen <= this.#maxEventSize) return false;
-    this.#discarding = true;
-    this.#data = "";
-    this.#dataLen = 0;
-    this.#type = "";
-    this.#typeLen = 0;
-    this.#callbacks.onError?.(eventTooLarge(this.#maxEventSize));
-    return true;
-  }
-
-  // One line: chars [s, e) of `t`, `bytes` long in the stream. Field names are ASCII, so a
-  // value's byte length is the line's minus the name and separator.
-  #processLine(t: string, s: number, e: number, bytes: number): void {
-    if (
-      (this.#discarding || this.#dataLen + this.#typeLen + bytes > this.#maxEventSize) &&
-      this.#overflows(bytes)
-    ) {
-      return;
-    }
-    const len = e - s;
-    // "If the line is empty (a blank line): Dispatch the event."
-    if (len === 0) {
-      this.#dispatch();
-      return;
-    }
-    const c0 = t.charCodeAt(s);
-    // "If the line starts with a U+003A COLON character (:): Ignore the line."
-    if (c0 === COLON) {
-      if (this.#callbacks.onComment !== undefined) {
-        const v = s + 1 < e && t.charCodeAt(s + 1) === SPACE ? s + 2 : s + 1;
-        this.#callbacks.onComment(t.slice(v, e));
-      }
-      return;
-    }
-    const field = fieldAt(t, s, len);
-    if (field === FIELD_NONE) return;
-    // "If the line contains a U+003A COLON character (:) ... Let value be the characters after
-    // the first U+003A COLON character (:). If value starts with a U+0020 SPACE character,
-    // remove it from value." Otherwise "using the whole line as the field name, and the empty
-    // string as the field value." Any other char after the name makes it an unknown field.
-    let v = s + FIELD_NAME_LENGTH[field]!;
-    if (v < e) {
-      if (t.charCodeAt(v) !== COLON) return;
-      v++;
-      if (v < e && t.charCodeAt(v) === SPACE) v++;
-    }
-    const valueBytes = bytes - (v - s);
-    switch (field) {
-      case FIELD_DATA: {
-        // "Append the field value to the data buffer, then append a single U+000A LINE FEED
-        // (LF) character to the data buffer." Joining with LF is the same as appending LFs and
-        // removing the last one at dispatch.
-        if (this.#discarding) return;
-        const value = t.slice(v, e);
-        this.#data = this.#dataLen === 0 ? value : this.#data + "\n" + value;
-        // Unmeasured: chars stand in for bytes until #validLines counts them.
-        this.#dataLen += (bytes === UNMEASURED ? e - v : valueBytes) + 1;
-        return;
-      }
-      case FIELD_EVENT: {
-        if (this.#discarding) return;
-        this.#setType(t, v, e, bytes === UNMEASURED ? UNMEASURED : valueBytes);
-        return;
-      }
-      case FIELD_ID: {
-        this.#setId(t, v, e);
-        return;
-      }
-      case FIELD_RETRY: {
-        // "If the field value consists of only ASCII digits, then interpret the field value as
-        // an integer in base ten, and set the event stream's reconnection time to that
-        // integer. Otherwise, ignore the field."
-        if (allDigits(t, v, e)) this.#callbacks.onRetry?.(Number(t.slice(v, e)));
-        return;
-      }
-    }
-  }
-
-  // The value of an `event` field: t[v, e), `bytes` long or UNMEASURED.
-  #setType(t: string, v: number, e: number, bytes: number): void {
-    // "Set the event type buffer to field value."
-    // Streams repeat a few types: reusing the last one saves a string per event.
-    const last = this.#lastType;
-    if (sameChars(t, v, e, last)) {
-      this.#type = last;
-    } else {
-      this.#type = this.#lastType = t.slice(v, e);
-      this.#lastTypeLen = -1;
-    }
-    if (bytes !== UNMEASURED) {
-      this.#typeLen = bytes;
-    } else {
-      // Valid UTF-8: the value's bytes are its chars' (counted once per type string).
-      if (this.#lastTypeLen < 0) this.#lastTypeLen = utf8Length(this.#type);
-      this.#typeLen = this.#lastTypeLen;
-    }
-  }
-
-  // The value of an `id` field: t[v, e).
-  #setId(t: string, v: number, e: number): void {
-    // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to
-    // the field value. Otherwise, ignore the field."
-    if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
-  }
-
-  #dispatch(): void {
-    // "Set the last event ID string of the event source to the value of the last event ID
-    // buffer."
-    this.#lastEventId = this.#idBuffer;
-    if (this.#discarding) {
-      this.#discarding = false;
-      return;
-    }
-    // "If the data buffer is an empty string, set the data buffer and the event type buffer
-    // to the empty string and return."
-    if (this.#dataLen === 0) {
-      // (An empty type buffer is left alone: no store per blank line between comments.)
-      if (this.#typeLen !== 0) {
-        this.#type = "";
-        this.#typeLen = 0;
-      }
-      return;
-    }
-    const data = this.#data;
-    this.#data = "";
-    this.#dataLen = 0;
-    this.#emit(data);
-  }
-
-  // #dispatch for an event whose data buffer would hold `data` alone (not while discarding).
-  #dispatchData(data: string): void {
-    this.#lastEventId = this.#idBuffer;
-    this.#emit(data);
-  }
-
-  // The event itself, of the type buffer (which it empties) and `data`.
-  #emit(data: string): void {
-    const type = this.#typeLen === 0 ? "message" : this.#type;
-    this.#type = "";
-    this.#typeLen = 0;
-    this.#callbacks.onEvent({ type, data, lastEventId: this.#lastEventId });
+    this.processLine(line, 0, line.length, len);
   }
 }
-
-// A #processLine byte length meaning "not measured: the line is valid UTF-8 and cannot break
-// the size bound" (see #validLines).
-const UNMEASURED = -1;

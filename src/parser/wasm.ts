@@ -22,16 +22,15 @@ import {
   REC_EVENT,
   REC_RETRY,
   REC_WINDOW_EVENT,
-  S_LOAD,
   WINDOW_SIZE,
 } from "../../assembly/abi.js";
+import { StringEncoder } from "./decode.js";
 import { eventTooLarge } from "./errors.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
 import { ParserInstance, type StreamSlot, idleInstance, loadWasm, wasmUnavailableReason } from "./wasm-instance.js";
 
 export { wasmBuild, wasmUnavailableReason } from "./wasm-instance.js";
 
-const encoder = new TextEncoder();
 
 export class WasmParser implements EventStreamParser {
   readonly engine: EngineName = "wasm";
@@ -47,6 +46,8 @@ export class WasmParser implements EventStreamParser {
   // Where this parser's stream state is (an Instance, or an array of its own).
   readonly #slot: StreamSlot = { home: undefined, saved: undefined };
   #queue: Uint8Array[] | undefined;
+  // Made at the first string chunk: it may hold a high surrogate for the next one.
+  #strings: StringEncoder | undefined;
   #generation = 0; // bumped by end() and reset(), so a dispatch loop knows to stop
 
   constructor(callbacks: ParserCallbacks, maxEventSize: number, lastEventId: string) {
@@ -64,12 +65,19 @@ export class WasmParser implements EventStreamParser {
 
   feed(chunk: Uint8Array | string): void {
     const home = this.#slot.home;
-    if (home !== undefined && !home.busy && typeof chunk !== "string" && chunk.length <= WINDOW_SIZE) {
+    if (
+      home !== undefined &&
+      !home.busy &&
+      typeof chunk !== "string" &&
+      chunk.length <= WINDOW_SIZE &&
+      this.#strings?.holding !== true
+    ) {
       // The usual case (bytes that fit the input window, for the stream this Instance already
-      // holds, not fed from one of its callbacks) takes none of the turns below.
+      // holds, not fed from one of its callbacks, no surrogate held from a string before them)
+      // takes none of the turns below.
       this.#window(home, chunk, chunk.length, this.#generation);
     } else {
-      const bytes = typeof chunk === "string" ? encoder.encode(chunk) : chunk;
+      const bytes = this.#encode(chunk);
       if (home?.busy === true) {
         // Fed from one of our own callbacks: these bytes follow the chunk being dispatched,
         // so they wait for it. Copied, as the caller may reuse its buffer.
@@ -85,7 +93,14 @@ export class WasmParser implements EventStreamParser {
     }
   }
 
+  // A string's bytes, or bytes after the U+FFFD of a high surrogate that ended a string.
+  #encode(chunk: Uint8Array | string): Uint8Array {
+    if (typeof chunk === "string") return (this.#strings ??= new StringEncoder()).encode(chunk);
+    return this.#strings === undefined ? chunk : this.#strings.before(chunk);
+  }
+
   end(): void {
+    this.#strings?.reset();
     ParserInstance.release(this.#slot);
     this.#idBuffer = this.#last.id;
     this.#queue = undefined;
@@ -119,36 +134,29 @@ export class WasmParser implements EventStreamParser {
    */
   #window(rt: ParserInstance, bytes: Uint8Array, n: number, generation: number): boolean {
     if (n === 0) return true;
-    rt.u8.set(bytes, rt.arena - n);
     let words: number;
     try {
-      words = rt.feed(n);
+      words = rt.write(bytes, n);
     } catch (error) {
       // A trap (out of memory) leaves the Instance's copy of this stream half-updated.
       this.end();
       throw error;
     }
-    rt.views();
     // Small chunks often end no line that yields a record: nothing more to do.
     if (words === 0) return true;
-    rt.busy = true;
+    rt.dispatching(true);
     try {
       for (;;) {
-        rt.called(n);
         if (!this.#dispatch(rt, words & ~PAUSED, generation)) return false;
         if ((words & PAUSED) === 0) return true;
         words = rt.resume();
-        rt.views();
       }
     } catch (error) {
-      // A callback threw, so the records after its own were not read: the module may
-      // remember a type (FLAG_SAME_TYPE) that this parser never saw. Reloading the state
-      // from the block makes it forget.
-      rt.save();
-      rt.i32[(rt.state >> 2) + S_LOAD] = 1;
+      // A callback threw, so the records after its own were not read.
+      rt.forget();
       throw error;
     } finally {
-      rt.busy = false;
+      rt.dispatching(false);
     }
   }
 
@@ -163,7 +171,7 @@ export class WasmParser implements EventStreamParser {
     // string costs no write barrier, and the chunks that need none are rare. A kept
     // substring keeps this string alive: at most WINDOW_SIZE one-byte chars plus arena
     // spans that are referenced anyway.
-    const window = rt.latin1(rt.textStart, rt.textEnd);
+    const window = rt.window();
     // Locals, written back at the end: a store of a new string into this long-lived object
     // costs a write barrier, which was a visible part of the time per event.
     let idBuffer = this.#idBuffer;
@@ -173,7 +181,7 @@ export class WasmParser implements EventStreamParser {
     let r = rt.records >> 2;
     const stop = r + words;
     // Each span is "next joined piece, or decoded where it lies", written out per record kind:
-    // one shared helper for it measured 2-3% slower on market ticks at 64 KiB chunks.
+    // one shared helper for it measured 2-3% slower on market ticks at 64 KiB chunks (6c9975a).
     while (r < stop) {
       const head = i32[r]!;
       switch (head & 0xff) {

@@ -1,61 +1,97 @@
-// Ten thousand idle WASM parsers, each holding a small partial event, must cost less than
-// 8 KiB each beyond their pending bytes: the Instance is shared, and a parser that is not
-// the last one fed keeps its state in a small array of its own. Measured in a child process
-// with --expose-gc, where nothing else shares the heap.
-import { execFileSync } from "node:child_process";
-import { beforeAll, expect, test } from "vitest";
-import { bundleSource } from "../support/wasm-bundle.js";
+// Loading the WASM engine where the runtime refuses things: no environment read may throw
+// (Deno without --allow-env throws NotCapable on `process.env.X`), and whatever throws while
+// loading, every later parser gets the same settled answer. Each test loads the parser's
+// modules afresh (the loader runs once per load).
+import { afterEach, expect, test, vi } from "vitest";
 
-let bundle: string;
-beforeAll(async () => {
-  bundle = await bundleSource();
-}, 60_000);
+type ParserModule = typeof import("../../src/parser/index.js");
+type InstanceModule = typeof import("../../src/parser/wasm-instance.js");
 
-const program = (bundlePath: string) => `
-import { createParser } from ${JSON.stringify(bundlePath)};
-const N = 10_000;
-const enc = new TextEncoder();
-// Pending per parser: type "tick" (4) + data '{"s":"AAPL"}' and its LF (13) + line "data: pen" (9).
-const partial = enc.encode('id: 42\\nevent: tick\\ndata: {"s":"AAPL"}\\ndata: pen');
-const PENDING = 26;
+const realEnv = process.env;
+const RealModule = WebAssembly.Module;
 
-function used() {
-  for (let i = 0; i < 4; i++) globalThis.gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+afterEach(() => {
+  Object.defineProperty(process, "env", { value: realEnv, configurable: true, writable: true, enumerable: true });
+  WebAssembly.Module = RealModule;
+});
+
+async function fresh(): Promise<[ParserModule, InstanceModule]> {
+  vi.resetModules();
+  return [await import("../../src/parser/index.js"), await import("../../src/parser/wasm-instance.js")];
 }
 
-// The Module and Instance are created once per process: load them before measuring.
-const warm = createParser({ onEvent() {} }, { engine: "wasm" });
-warm.feed(partial);
-warm.end();
-
-const before = used();
-const parsers = [];
-const events = [];
-for (let i = 0; i < N; i++) {
-  const p = createParser({ onEvent: (e) => events.push(e) }, { engine: "wasm" });
-  p.feed(partial);
-  parsers.push(p);
+// As Deno without --allow-env: reading one of our variables throws.
+function refuseEnvReads(): void {
+  const env = new Proxy(realEnv, {
+    get(target, name) {
+      if (typeof name === "string" && name.startsWith("EVENTSOURCE_")) {
+        throw new Error(`NotCapable: Requires env access to "${name}"`);
+      }
+      return Reflect.get(target, name);
+    },
+  });
+  Object.defineProperty(process, "env", { value: env, configurable: true, writable: true, enumerable: true });
 }
-const after = used();
 
-// The state really was kept: every parser finishes its own event.
-for (const p of parsers) p.feed(enc.encode("ding\\n\\n"));
-const ok = events.length === N && events.every((e) =>
-  e.type === "tick" && e.data === '{"s":"AAPL"}\\npending' && e.lastEventId === "42");
-console.log(JSON.stringify({ engine: parsers[0].engine, perParser: (after - before) / N - PENDING, ok }));
-`;
+test("a refused env read counts as unset: the WASM engine loads, for every parser", async () => {
+  refuseEnvReads();
+  const [{ createParser }, { readEnv, wasmBuild }] = await fresh();
+  expect(readEnv("EVENTSOURCE_NO_WASM")).toBeUndefined();
+  for (let i = 0; i < 3; i++) {
+    const data: string[] = [];
+    const parser = createParser({ onEvent: (e) => data.push(e.data) }, { engine: "wasm" });
+    expect(parser.engine).toBe("wasm");
+    parser.feed("data: x\n\n");
+    expect(data).toEqual(["x"]);
+  }
+  // A refused EVENTSOURCE_WASM_BUILD read is unset too: the default (SIMD) build.
+  expect(wasmBuild()).toBe("simd");
+});
 
-test("10,000 idle parsers with a partial event: < 8 KiB each beyond the pending bytes", () => {
-  const out = execFileSync(
-    process.execPath,
-    ["--expose-gc", "--input-type=module", "-e", program(bundle)],
-    { encoding: "utf8" },
-  );
-  const result = JSON.parse(out) as { engine: string; perParser: number; ok: boolean };
-  console.log(`WASM engine: ${Math.round(result.perParser)} bytes per idle parser beyond pending bytes`);
-  expect(result.engine).toBe("wasm");
-  expect(result.ok).toBe(true);
-  expect(result.perParser).toBeLessThan(8 * 1024);
+test("readEnv: set, unset, and not a string", async () => {
+  const [, { readEnv }] = await fresh();
+  process.env.EVENTSOURCE_TEST_VAR = "1";
+  try {
+    expect(readEnv("EVENTSOURCE_TEST_VAR")).toBe("1");
+  } finally {
+    delete process.env.EVENTSOURCE_TEST_VAR;
+  }
+  expect(readEnv("EVENTSOURCE_TEST_VAR")).toBeUndefined();
+  const g = globalThis as { process?: unknown };
+  const saved = g.process;
+  Object.defineProperty(globalThis, "process", { value: { env: { X: 1 } }, configurable: true, writable: true });
+  try {
+    expect(readEnv("X")).toBeUndefined();
+  } finally {
+    Object.defineProperty(globalThis, "process", { value: saved, configurable: true, writable: true });
+  }
+});
+
+test("a load that throws is settled once, with its reason, and auto falls back", async () => {
+  let compiles = 0;
+  WebAssembly.Module = function () {
+    compiles++;
+    throw new Error("Wasm code generation disallowed by embedder");
+  } as unknown as typeof WebAssembly.Module;
+  const [{ createParser }, { wasmBuild, wasmUnavailableReason }] = await fresh();
+  for (let i = 0; i < 2; i++) {
+    expect(() => createParser({ onEvent() {} }, { engine: "wasm" })).toThrow(
+      'engine "wasm" is not available: WebAssembly could not load the parser: Wasm code generation disallowed by embedder',
+    );
+    expect(createParser({ onEvent() {} }).engine).toBe("js");
+  }
+  expect(wasmUnavailableReason()).toMatch(/disallowed by embedder/);
+  expect(wasmBuild()).toBeUndefined();
+  expect(compiles).toBe(1);
+});
+
+test("EVENTSOURCE_NO_WASM=1 still turns the engine off", async () => {
+  process.env.EVENTSOURCE_NO_WASM = "1";
+  try {
+    const [{ createParser }] = await fresh();
+    expect(createParser({ onEvent() {} }).engine).toBe("js");
+    expect(() => createParser({ onEvent() {} }, { engine: "wasm" })).toThrow(/EVENTSOURCE_NO_WASM=1/);
+  } finally {
+    delete process.env.EVENTSOURCE_NO_WASM;
+  }
 });
