@@ -6,8 +6,8 @@ import { createParser as esParser } from "eventsource-parser";
 import { describe, expect, test } from "vitest";
 import { createParser } from "../../src/parser/index.js";
 import type { EngineName } from "../../src/parser/types.js";
-import type { Output } from "../oracle.js";
-import { specCases } from "../spec-cases.js";
+import type { Output } from "../support/oracle.js";
+import { specCases } from "../support/spec-cases.js";
 
 const engines: EngineName[] = ["js", "wasm"];
 
