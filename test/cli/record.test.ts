@@ -158,7 +158,8 @@ describe("record", () => {
       const file = join(dir, "refused.sse.rec");
       const t = io();
       expect(await runRecord([url, "-o", file], t.io)).toBe(1);
-      expect(t.stderr).toMatch(/^error: cannot connect to 127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\)$/m);
+      // exit.ts's line, as `eventsource-wasm <url>` prints it: the URL and the socket's error.
+      expect(t.stderr).toMatch(/^error: request to http:\/\/127\.0\.0\.1:\d+\/ failed: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/m);
       expect(existsSync(file)).toBe(false);
     });
 
