@@ -35,9 +35,10 @@ Options:
   -H, --header "Name: value"  Add a request header (repeatable).
   -h, --help                  Show this help.
 
-Exit status: 0 when the stream ended, --count or --duration; 130 (SIGINT) and 143
-(SIGTERM) after closing the file; otherwise as "eventsource-wasm --help" lists (2 bad
-usage, 3 HTTP status, 4 not text/event-stream, 6 TLS, 7 redirects, 1 anything else).
+Exit status: 0 when the stream ended (or the server answered 204 No Content: no file),
+--count or --duration; 130 (SIGINT) and 143 (SIGTERM) after closing the file; otherwise as
+"eventsource-wasm --help" lists (2 bad usage, 3 HTTP status, 4 not text/event-stream,
+6 TLS, 7 redirects, 1 anything else).
 `;
 
 export interface RecordOptions {
