@@ -3,6 +3,7 @@
 
 import { parseArgs } from "node:util";
 import type { EngineChoice } from "../index.js";
+import { UsageError } from "./exit.js";
 import { proxyUrl } from "./proxy.js";
 
 export interface CliOptions {
@@ -166,8 +167,6 @@ export const CLI_OPTIONS = {
   version: { type: "boolean", short: "V" },
 } as const;
 
-class UsageError extends Error {}
-
 const SIZE_UNITS: Record<string, number> = { "": 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 const TIME_UNITS: Record<string, number> = { "": 1, ms: 1, s: 1000, m: 60_000 };
 const COUNT: Record<string, number> = { "": 1 };
@@ -190,8 +189,21 @@ function parseQuantity(
   return n;
 }
 
+/** A time option (milliseconds, or with a unit: 500ms, 30s, 2m), at least `min` ms. */
+export const parseTime = (name: string, value: string, min = 1): number => parseQuantity(name, value, TIME_UNITS, { min });
+
+/** A whole-number option, at least `min`. */
+export const parseCount = (name: string, value: string, min: number): number => parseQuantity(name, value, COUNT, { min, integer: true });
+
 // RFC 9110 token: what a header name may contain.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** -H "Name: value", repeatable: the request headers of every command that makes a request. */
+export function parseHeaders(raws: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const raw of raws) parseHeader(raw, headers);
+  return headers;
+}
 
 function parseHeader(raw: string, into: Record<string, string>): void {
   const colon = raw.indexOf(":");
@@ -208,14 +220,21 @@ export function parseCli(argv: readonly string[]): ParsedCli {
   try {
     return parseCliOrThrow(argv);
   } catch (error) {
-    if (error instanceof UsageError) return { kind: "usage-error", message: error.message };
-    // parseArgs throws TypeErrors with a code (ERR_PARSE_ARGS_UNKNOWN_OPTION, …) and a
-    // message that is already meant for people.
-    if (error instanceof Error && String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) {
-      return { kind: "usage-error", message: error.message.replace(/\. To specify a positional.*$/s, "") };
-    }
-    throw error;
+    const message = usageErrorMessage(error);
+    if (message === undefined) throw error;
+    return { kind: "usage-error", message };
   }
+}
+
+/** What the bad usage a command's parsing threw says; undefined if it threw anything else. */
+export function usageErrorMessage(error: unknown): string | undefined {
+  if (error instanceof UsageError) return error.message;
+  // parseArgs throws TypeErrors with a code (ERR_PARSE_ARGS_UNKNOWN_OPTION, …) and a
+  // message that is already meant for people.
+  if (error instanceof Error && String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) {
+    return error.message.replace(/\. To specify a positional.*$/s, "");
+  }
+  return undefined;
 }
 
 function parseCliOrThrow(argv: readonly string[]): ParsedCli {
@@ -226,22 +245,8 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
 
   if (positionals.length === 0) throw new UsageError("missing <url>");
   if (positionals.length > 1) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[1])} (one URL only)`);
-  // curl's habit: `localhost:8080/feed` means http://. (A scheme is followed by "//" in any
-  // URL this command can fetch; without it, "localhost:" would parse as a scheme.)
-  const given = positionals[0]!;
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) || /^[a-z][a-z0-9+.-]*:[^\d]/i.test(given) ? given : `http://${given}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new UsageError(`invalid URL ${JSON.stringify(positionals[0])}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`invalid URL ${JSON.stringify(positionals[0])} (only http: and https: are supported)`);
-  }
-
-  const headers: Record<string, string> = {};
-  for (const h of values.header ?? []) parseHeader(h, headers);
+  const url = parseUrl(positionals[0]!);
+  const headers = parseHeaders(values.header ?? []);
 
   const engine = values.engine ?? "auto";
   if (engine !== "auto" && engine !== "wasm" && engine !== "js") {
@@ -294,6 +299,23 @@ function parseCliOrThrow(argv: readonly string[]): ParsedCli {
       verbose: values.verbose ?? false,
     },
   };
+}
+
+/** The URL of a command that makes a request: http or https, http:// if it has no scheme. */
+export function parseUrl(given: string): URL {
+  // curl's habit: `localhost:8080/feed` means http://. (A scheme is followed by "//" in any
+  // URL this command can fetch; without it, "localhost:" would parse as a scheme.)
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) || /^[a-z][a-z0-9+.-]*:[^\d]/i.test(given) ? given : `http://${given}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(`invalid URL ${JSON.stringify(given)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new UsageError(`invalid URL ${JSON.stringify(given)} (only http: and https: are supported)`);
+  }
+  return url;
 }
 
 /** curl's -d: "@file" is the file's content, "@-" stdin; anything else is the body itself. */

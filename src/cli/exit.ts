@@ -1,5 +1,5 @@
-// How a run ends: the exit statuses of both commands (`eventsource-wasm <url>` and
-// `eventsource-wasm ingest`), and the failure of a source turned into a status and one line
+// How a run ends: the exit statuses of every command (`eventsource-wasm <url>`, `ingest`,
+// `record`, `replay`), and the failure of a source turned into a status and one line
 // on stderr. Pure: no stream is written here, so every mapping can be tested in process.
 
 import { STATUS_CODES } from "node:http";
@@ -119,19 +119,23 @@ export interface Ending {
  * A certificate the server keeps presenting will not be accepted on the next attempt either:
  * a TLS failure ends the run at once, as curl does, rather than being retried forever.
  */
-export function tlsEnding(e: ErrorFields): Ending | undefined {
+export function tlsEnding(e: ErrorFields, { tlsOptions = true } = {}): Ending | undefined {
   const tls = tlsFailure(e.cause);
   if (tls === undefined) return undefined;
-  return { code: EXIT.TLS, message: `error: TLS: ${causeText(tls)} (--cacert <file> trusts a CA, -k accepts any certificate)` };
+  const advice = tlsOptions ? " (--cacert <file> trusts a CA, -k accepts any certificate)" : "";
+  return { code: EXIT.TLS, message: `error: TLS: ${causeText(tls)}${advice}` };
 }
 
-/** The end of a run whose source failed for good (what its iterator threw). */
-export function failureEnding(e: ErrorFields, { verbose = false } = {}): Ending {
+/**
+ * The end of a run whose source failed for good (what its iterator threw). `tlsOptions`:
+ * whether the command has --cacert and -k to suggest for a certificate refused.
+ */
+export function failureEnding(e: ErrorFields, { verbose = false, tlsOptions = true } = {}): Ending {
   // 204 No Content is the spec's way for a server to say "stop reconnecting": a clean end.
   if (e.code === "HTTP_STATUS" && e.status === 204) {
     return { code: EXIT.OK, message: verbose ? "the server ended the stream (HTTP 204 No Content)" : undefined };
   }
-  const tls = tlsEnding(e);
+  const tls = tlsEnding(e, { tlsOptions });
   if (tls !== undefined) return tls;
   const code = e.code !== undefined && Object.hasOwn(EXIT_BY_CODE, e.code) ? EXIT_BY_CODE[e.code as EventSourceErrorCode] : EXIT.FAILED;
   return { code, message: `error: ${describeError(e)}` };

@@ -14,18 +14,10 @@ import { accessSync, constants } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { EventSource, type FetchLike, type FetchLikeReader } from "../index.js";
+import { parseCount, parseHeaders, parseTime, parseUrl, usageErrorMessage } from "./args.js";
+import { causeText, EXIT, type Ending, type ErrorFields, failureEnding, UsageError } from "./exit.js";
 import { type EndReason, type RecordingHeader, RecordingWriter } from "./recording.js";
-
-// The command's exit statuses, as `eventsource-wasm <url>` has them (its --help).
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_HTTP_STATUS = 3;
-const EXIT_CONTENT_TYPE = 4;
-const EXIT_TLS = 6;
-const EXIT_REDIRECT = 7;
-const EXIT_SIGINT = 130;
-const EXIT_SIGTERM = 143;
+import { onStopSignal, type SignalTarget } from "./signals.js";
 
 export const RECORD_HELP = `Usage: eventsource-wasm record <url> -o <file> [options]
 
@@ -43,9 +35,10 @@ Options:
   -H, --header "Name: value"  Add a request header (repeatable).
   -h, --help                  Show this help.
 
-Exit status: 0 when the stream ended, --count or --duration; 130 (SIGINT) and 143
-(SIGTERM) after closing the file; otherwise as "eventsource-wasm --help" lists (2 bad
-usage, 3 HTTP status, 4 not text/event-stream, 6 TLS, 7 redirects, 1 anything else).
+Exit status: 0 when the stream ended (or the server answered 204 No Content: no file),
+--count or --duration; 130 (SIGINT) and 143 (SIGTERM) after closing the file; otherwise as
+"eventsource-wasm --help" lists (2 bad usage, 3 HTTP status, 4 not text/event-stream,
+6 TLS, 7 redirects, 1 anything else).
 `;
 
 export interface RecordOptions {
@@ -55,10 +48,6 @@ export interface RecordOptions {
   count: number | undefined;
   duration: number | undefined;
 }
-
-class UsageError extends Error {}
-
-const TIME_UNITS: Record<string, number> = { "": 1, ms: 1, s: 1000, m: 60_000 };
 
 export function parseRecordArgs(argv: readonly string[]): RecordOptions | "help" {
   const { values, positionals } = parseArgs({
@@ -76,39 +65,10 @@ export function parseRecordArgs(argv: readonly string[]): RecordOptions | "help"
   if (values.help) return "help";
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? "missing <url>" : "one URL only");
   if (values.output === undefined || values.output === "") throw new UsageError("missing -o <file> (where to write the recording)");
-  const given = positionals[0]!;
-  // As the main command: `host:port/path` means http://.
-  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(given) ? given : `http://${given}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch {
-    throw new UsageError(`invalid URL ${JSON.stringify(given)}`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`invalid URL ${JSON.stringify(given)} (only http: and https: are supported)`);
-  }
-  const headers: Record<string, string> = {};
-  for (const raw of values.header ?? []) {
-    const colon = raw.indexOf(":");
-    const name = colon < 0 ? "" : raw.slice(0, colon).trim();
-    const value = raw.slice(colon + 1).trim();
-    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /[\r\n\0]/.test(value)) {
-      throw new UsageError(`invalid header ${JSON.stringify(raw)} (expected "Name: value")`);
-    }
-    headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
-  }
-  let count: number | undefined;
-  if (values.count !== undefined) {
-    count = Number(values.count);
-    if (!/^\d+$/.test(values.count) || count < 1) throw new UsageError(`invalid value for --count: ${JSON.stringify(values.count)}`);
-  }
-  let duration: number | undefined;
-  if (values.duration !== undefined) {
-    const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(values.duration);
-    duration = m ? Math.round(Number(m[1]) * TIME_UNITS[(m[2] ?? "").toLowerCase()]!) : NaN;
-    if (!(duration >= 1)) throw new UsageError(`invalid value for --duration: ${JSON.stringify(values.duration)}`);
-  }
+  const url = parseUrl(positionals[0]!);
+  const headers = parseHeaders(values.header ?? []);
+  const count = values.count === undefined ? undefined : parseCount("count", values.count, 1);
+  const duration = values.duration === undefined ? undefined : parseTime("duration", values.duration);
   const output = resolve(values.output);
   try {
     accessSync(dirname(output), constants.W_OK);
@@ -122,7 +82,7 @@ export interface CommandIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   /** Where SIGINT and SIGTERM arrive (the process; tests pass an emitter of their own). */
-  signals: NodeJS.EventEmitter;
+  signals: SignalTarget;
 }
 
 const processIo = (): CommandIo => ({ stdout: process.stdout, stderr: process.stderr, signals: process });
@@ -132,13 +92,14 @@ export async function runRecord(argv: readonly string[], io: CommandIo = process
   try {
     o = parseRecordArgs(argv);
   } catch (error) {
-    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) throw error;
-    io.stderr.write(`error: ${(error as Error).message}\nTry 'eventsource-wasm record --help' for usage.\n`);
-    return EXIT_USAGE;
+    const message = usageErrorMessage(error);
+    if (message === undefined) throw error;
+    io.stderr.write(`error: ${message}\nTry 'eventsource-wasm record --help' for usage.\n`);
+    return EXIT.USAGE;
   }
   if (o === "help") {
     io.stdout.write(RECORD_HELP);
-    return EXIT_OK;
+    return EXIT.OK;
   }
   return record(o, io);
 }
@@ -168,15 +129,14 @@ function record(o: RecordOptions, io: CommandIo): Promise<number> {
     if (done) return;
     done = true;
     clearTimeout(durationTimer);
-    io.signals.off("SIGINT", onSigint);
-    io.signals.off("SIGTERM", onSigterm);
+    stopSignals();
     source.close();
     try {
       if (writer !== undefined && reason !== undefined) writer.end(performance.now() - received!.at, reason);
       writer?.close();
     } catch (error) {
-      message ??= `error: writing ${o.output}: ${(error as Error).message}`;
-      code = EXIT_FAILED;
+      message ??= `error: writing ${o.output}: ${causeText(error)}`;
+      code = EXIT.FAILED;
     }
     if (writer !== undefined) {
       const why = { eof: "the server ended the stream", error: "the connection failed", count: `${o.count} events`, duration: "--duration", signal: "interrupted" };
@@ -210,20 +170,20 @@ function record(o: RecordOptions, io: CommandIo): Promise<number> {
     async read() {
       // The client parses a chunk before it asks for the next: the events it brought are counted.
       if (o.count !== undefined && source.stats.events >= o.count) {
-        finish(EXIT_OK, "count");
+        finish(EXIT.OK, "count");
         return { done: true };
       }
       const r = await reader.read();
       if (done) return r;
       const w = startWriting();
       if (r.done) {
-        finish(EXIT_OK, "eof");
+        finish(EXIT.OK, "eof");
         return r;
       }
       try {
         w.frame(performance.now() - received!.at, r.value);
       } catch (error) {
-        finish(EXIT_FAILED, undefined, `error: writing ${o.output}: ${(error as Error).message}`);
+        finish(EXIT.FAILED, undefined, `error: writing ${o.output}: ${(error as Error).message}`);
         return { done: true };
       }
       frames++;
@@ -238,71 +198,36 @@ function record(o: RecordOptions, io: CommandIo): Promise<number> {
     try {
       startWriting();
     } catch (error) {
-      finish(EXIT_FAILED, undefined, `error: cannot write ${o.output}: ${(error as Error).message}`);
+      finish(EXIT.FAILED, undefined, `error: cannot write ${o.output}: ${(error as Error).message}`);
       return;
     }
     if (o.duration !== undefined) {
       const left = o.duration - (performance.now() - received!.at);
-      durationTimer = setTimeout(() => finish(EXIT_OK, "duration"), Math.max(0, left));
+      durationTimer = setTimeout(() => finish(EXIT.OK, "duration"), Math.max(0, left));
     }
   });
   source.addEventListener("error", (e) => {
     // An event over the parser's bound is skipped by the client, but its bytes are recorded.
     if (done || e.code === "EVENT_TOO_LARGE" || e.code === "LAST_EVENT_ID_NOT_SENT") return;
-    const failure = e.code === "MAX_ATTEMPTS" && e.cause instanceof Error ? (e.cause as Failure) : e;
-    const [code, message] = describeFailure(failure, o.url, writer !== undefined);
-    finish(code, "error", `error: ${message}`);
+    // No reconnection (maxAttempts 0): the failure is the cause, not "retries ran out".
+    const failure = e.code === "MAX_ATTEMPTS" && e.cause instanceof Error ? (e.cause as ErrorFields) : e;
+    const { code, message } = fetchRefusal(failure, o.url) ?? failureEnding(failure, { verbose: true, tlsOptions: false });
+    finish(code, "error", message);
   });
 
-  const onSigint = (): void => finish(EXIT_SIGINT, "signal");
-  const onSigterm = (): void => finish(EXIT_SIGTERM, "signal");
-  io.signals.once("SIGINT", onSigint);
-  io.signals.once("SIGTERM", onSigterm);
+  const stopSignals = onStopSignal((code) => finish(code, "signal"), io.signals);
   return exit;
 }
 
-interface Failure {
-  code?: string;
-  message?: string;
-  status?: number | undefined;
-  statusText?: string | undefined;
-  headers?: { get(name: string): string | null } | undefined;
-  cause?: unknown;
-}
-
-const NETWORK_CODES: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset by the server",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed (try again)",
-  ETIMEDOUT: "timed out",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  UND_ERR_SOCKET: "the server closed the connection",
-};
-// OpenSSL's verification codes (as Node names them) and Node's TLS/SSL error codes.
-const TLS_ERROR = /^(ERR_TLS_|ERR_SSL_|ERR_OSSL_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
-
-/** The exit status and a curl-grade line for a failure that ends the recording. */
-export function describeFailure(e: Failure, url: URL, opened = false): [number, string] {
-  switch (e.code) {
-    case "HTTP_STATUS":
-      return [EXIT_HTTP_STATUS, `HTTP ${e.status ?? ""} ${e.statusText ?? ""}`.trimEnd()];
-    case "BAD_CONTENT_TYPE":
-      return [EXIT_CONTENT_TYPE, `expected text/event-stream, got ${e.headers?.get("content-type") || "no content type"}`];
-    case "TOO_MANY_REDIRECTS":
-    case "BAD_REDIRECT":
-      return [EXIT_REDIRECT, e.message ?? "bad redirect"];
+/**
+ * Fetch (which only this command uses) refuses the Fetch standard's blocked ports (6000 X11,
+ * 6665-6669 IRC, ...) with a bare "bad port": said here with the port, and why.
+ */
+function fetchRefusal(e: ErrorFields, url: URL): Ending | undefined {
+  for (let c: unknown = e.cause, depth = 0; c instanceof Error && depth < 5; c = c.cause, depth++) {
+    if (c.message === "bad port") {
+      return { code: EXIT.FAILED, message: `error: cannot connect to ${url.host}: fetch refuses port ${url.port} (a "bad port" in the Fetch standard)` };
+    }
   }
-  // The innermost coded error says what happened on the wire (fetch's own is "fetch failed").
-  for (let c: unknown = e.cause, depth = 0; c instanceof Error && depth < 6; c = c.cause, depth++) {
-    // The Fetch standard's port blocklist (6000 X11, 6665-6669 IRC, ...): undici enforces it.
-    if (c.message === "bad port") return [EXIT_FAILED, `cannot connect to ${url.host}: fetch refuses port ${url.port} (a "bad port" in the Fetch standard)`];
-    const code = (c as { code?: unknown }).code;
-    if (typeof code !== "string") continue;
-    if (TLS_ERROR.test(code)) return [EXIT_TLS, `TLS: ${c.message} (${code})`];
-    const what = NETWORK_CODES[code];
-    if (what !== undefined) return [EXIT_FAILED, `${opened ? "the stream broke" : `cannot connect to ${url.host}`}: ${what} (${code})`];
-  }
-  return [EXIT_FAILED, e.message ?? "connection failed"];
+  return undefined;
 }

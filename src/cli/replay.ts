@@ -5,14 +5,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { parseArgs } from "node:util";
+import { usageErrorMessage } from "./args.js";
+import { causeText, EXIT, UsageError } from "./exit.js";
 import type { CommandIo } from "./record.js";
 import { type Recording, RecordingError, readRecording } from "./recording.js";
-
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_SIGINT = 130;
-const EXIT_SIGTERM = 143;
+import { onStopSignal } from "./signals.js";
 
 export const REPLAY_HELP = `Usage: eventsource-wasm replay <file> [--port N] [--speed X | --as-fast-as-possible] [--loop]
 
@@ -152,8 +149,6 @@ async function play(rec: Recording, o: ReplayOptions, req: IncomingMessage, res:
   }
 }
 
-class UsageError extends Error {}
-
 export function parseReplayArgs(argv: readonly string[]): { file: string; options: ReplayOptions } | "help" {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -189,18 +184,19 @@ export async function runReplay(
 ): Promise<number> {
   const usage = (message: string): number => {
     io.stderr.write(`error: ${message}\nTry 'eventsource-wasm replay --help' for usage.\n`);
-    return EXIT_USAGE;
+    return EXIT.USAGE;
   };
   let parsed: ReturnType<typeof parseReplayArgs>;
   try {
     parsed = parseReplayArgs(argv);
   } catch (error) {
-    if (!(error instanceof UsageError) && !String((error as { code?: unknown }).code).startsWith("ERR_PARSE_ARGS")) throw error;
-    return usage((error as Error).message);
+    const message = usageErrorMessage(error);
+    if (message === undefined) throw error;
+    return usage(message);
   }
   if (parsed === "help") {
     io.stdout.write(REPLAY_HELP);
-    return EXIT_OK;
+    return EXIT.OK;
   }
   const { file, options } = parsed;
   let rec: Recording;
@@ -209,9 +205,9 @@ export async function runReplay(
   } catch (error) {
     if (error instanceof RecordingError) {
       io.stderr.write(`error: ${file}: ${error.message}\n`);
-      return EXIT_USAGE;
+      return EXIT.USAGE;
     }
-    return usage(`cannot read ${file}: ${(error as Error).message}`);
+    return usage(`cannot read ${file}: ${causeText(error)}`);
   }
   if (rec.truncatedAt !== undefined) {
     io.stderr.write(
@@ -226,18 +222,13 @@ export async function runReplay(
     const code = (error as { code?: unknown }).code;
     const why = code === "EADDRINUSE" ? "address already in use" : code === "EACCES" ? "permission denied" : (error as Error).message;
     io.stderr.write(`error: cannot listen on 127.0.0.1:${options.port}: ${why}${typeof code === "string" ? ` (${code})` : ""}\n`);
-    return EXIT_FAILED;
+    return EXIT.FAILED;
   }
   io.stdout.write(`${server.url}\n`);
   return new Promise<number>((resolve) => {
-    const stop = (code: number) => (): void => {
-      io.signals.off("SIGINT", onSigint);
-      io.signals.off("SIGTERM", onSigterm);
+    const stopSignals = onStopSignal((code) => {
+      stopSignals();
       void server.close().then(() => resolve(code));
-    };
-    const onSigint = stop(EXIT_SIGINT);
-    const onSigterm = stop(EXIT_SIGTERM);
-    io.signals.once("SIGINT", onSigint);
-    io.signals.once("SIGTERM", onSigterm);
+    }, io.signals);
   });
 }

@@ -2,6 +2,8 @@
 // 127.0.0.1: what it writes, when it stops, and how it fails.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { constants, createGzip } from "node:zlib";
@@ -10,6 +12,7 @@ import { runRecord } from "../../src/cli/record.js";
 import { readRecording } from "../../src/cli/recording.js";
 import { closeAllServers, sse, startServer } from "../support/server.js";
 import { commandIo as io, eventsOf, WRITES, writeSlowly } from "../support/recorded-feed.js";
+import { TLS_DIR } from "../support/cli.js";
 
 let dir = "";
 beforeAll(() => {
@@ -158,7 +161,34 @@ describe("record", () => {
       const file = join(dir, "refused.sse.rec");
       const t = io();
       expect(await runRecord([url, "-o", file], t.io)).toBe(1);
-      expect(t.stderr).toMatch(/^error: cannot connect to 127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\)$/m);
+      // exit.ts's line, as `eventsource-wasm <url>` prints it: the URL and the socket's error.
+      expect(t.stderr).toMatch(/^error: request to http:\/\/127\.0\.0\.1:\d+\/ failed: fetch failed \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)$/m);
+      expect(existsSync(file)).toBe(false);
+    });
+
+    test("a certificate not trusted: exit 6, without the main command's --cacert/-k advice", async () => {
+      const server = createHttpsServer({ key: readFileSync(join(TLS_DIR, "key.pem")), cert: readFileSync(join(TLS_DIR, "cert.pem")) }, (_req, res) =>
+        sse(res),
+      );
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      try {
+        const file = join(dir, "tls.sse.rec");
+        const t = io();
+        expect(await runRecord([`https://127.0.0.1:${(server.address() as AddressInfo).port}/`, "-o", file], t.io)).toBe(6);
+        expect(t.stderr).toMatch(/^error: TLS: .*\((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)$/m);
+        expect(existsSync(file)).toBe(false);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      }
+    });
+
+    test("HTTP 204, the server's \"stop\": exit 0, as for the main command, saying why there is no file", async () => {
+      const server = await startServer((_req, res) => res.writeHead(204).end());
+      const file = join(dir, "204.sse.rec");
+      const t = io();
+      expect(await runRecord([server.url, "-o", file], t.io)).toBe(0);
+      expect(t.stderr).toBe("the server ended the stream (HTTP 204 No Content)\n");
       expect(existsSync(file)).toBe(false);
     });
 
