@@ -23,7 +23,7 @@ export type {
   EventSourceListenerOptions,
   EventSourceMessageEvent,
   EventSourceStats,
-} from "./client/events.js";
+} from "./client/types.js";
 export type {
   BatchesOptions,
   EventSourceHooks,

@@ -13,7 +13,7 @@ import type { ParseError } from "../parser/errors.js";
 import type { EventStreamParser, ParsedEvent, ParserCallbacks, ParserOptions } from "../parser/types.js";
 import { Consumers } from "./consumers.js";
 import { type EventSourceError, EventSourceErrorEvent } from "./errors.js";
-import type { EventSourceMessageEvent } from "./events.js";
+import type { EventSourceMessageEvent } from "./types.js";
 import { ListenerBook } from "./listeners.js";
 import { makeMessageEvent } from "./message-event.js";
 import type { ConsumerSettings } from "./options.js";

@@ -27,7 +27,7 @@ import type {
   EventSourceStats,
   MessageEventOf,
   MessageEventType,
-} from "./events.js";
+} from "./types.js";
 import {
   type BatchesOptions,
   consumerSettings,
@@ -39,7 +39,7 @@ import {
 } from "./options.js";
 import { type EventStreamReadable, STREAM_URL, StreamInput } from "./readable.js";
 import { ReconnectPolicy } from "./reconnect.js";
-import { Lifecycle } from "./hooks.js";
+import { Lifecycle } from "./lifecycle.js";
 import { trackListeners } from "./listeners.js";
 import { defineInterface, EventHandlers, parseEventSourceURL } from "./webidl.js";
 import { StreamRequest } from "./request.js";

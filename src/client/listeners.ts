@@ -11,7 +11,7 @@
  * lose events.
  */
 import { watchAbort } from "./abort.js";
-import type { EventSourceAddListenerOptions, EventSourceListener } from "./events.js";
+import type { EventSourceAddListenerOptions, EventSourceListener } from "./types.js";
 
 interface Entry {
   readonly listener: EventSourceListener;

@@ -13,7 +13,7 @@
  * (bench/callgrind-e2e.mjs): 4,029 -> 3,718 on Node 20, 10,968 -> 4,108 on Node 22. Where
  * the runtime's MessageEvent is native (browsers, Bun) it is cheap, and used as it is.
  */
-import type { EventSourceMessageEvent } from "./events.js";
+import type { EventSourceMessageEvent } from "./types.js";
 
 type MakeMessageEvent = (type: string, data: string, origin: string, lastEventId: string) => EventSourceMessageEvent;
 

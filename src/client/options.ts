@@ -9,7 +9,7 @@
 import type { EngineChoice, ParsedEvent } from "../parser/types.js";
 import type { HeadersLike } from "./connection.js";
 import type { EventSourceError, EventSourceErrorCode } from "./errors.js";
-import type { EventSourceMessageEvent } from "./events.js";
+import type { EventSourceMessageEvent } from "./types.js";
 import type { FetchLike, ProxyOption, TlsOptions } from "./transport/types.js";
 
 /** HTML: the reconnection time "must initially be an implementation-defined value,

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { Delivery } from "../../src/client/delivery.js";
 import { EventSourceErrorEvent } from "../../src/client/errors.js";
-import type { EventSourceMessageEvent } from "../../src/client/events.js";
+import type { EventSourceMessageEvent } from "../../src/client/types.js";
 import { consumerSettings, reconnectSettings } from "../../src/client/options.js";
 import { ReconnectPolicy } from "../../src/client/reconnect.js";
 import type { ParsedEvent } from "../../src/parser/types.js";

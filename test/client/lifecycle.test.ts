@@ -1,10 +1,10 @@
 /**
- * The lifecycle hooks (the `on` option, src/client/hooks.ts): Lifecycle on its own, then
+ * The lifecycle hooks (the `on` option, src/client/lifecycle.ts): Lifecycle on its own, then
  * through EventSource against real node:http servers on 127.0.0.1.
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSourceError } from "../../src/client/errors.js";
-import { Lifecycle } from "../../src/client/hooks.js";
+import { Lifecycle } from "../../src/client/lifecycle.js";
 import type { GiveUpInfo, OpenInfo, ReconnectInfo } from "../../src/index.js";
 import { sse, startServer, until } from "../support/server.js";
 import { closeSources, open } from "../support/sources.js";
