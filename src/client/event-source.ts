@@ -194,15 +194,10 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   }
 
   /**
-   * The last event ID string (what `Last-Event-ID` carries on the next connect), as the spec
-   * defines it: it moves as the stream is parsed. Listeners run as each event is parsed, so
-   * inside one it is the id of the event being dispatched.
-   *
-   * An iterator's consumer is behind the parser: up to `bufferSize` events (plus one chunk)
-   * may be parsed and buffered but not yet taken, and this value is already past them. To
-   * persist a resume point from an iterator, save `event.lastEventId` of the last event the
-   * consumer has finished with, and pass it as the `lastEventId` option when starting again:
-   * the server resumes after that event, and nothing is lost.
+   * The spec's last event ID string (what `Last-Event-ID` carries on the next connect): it
+   * moves as the stream is parsed, so inside a listener it is that event's. An iterator's
+   * consumer is up to `bufferSize` events behind it: to resume from an iterator, persist the
+   * `event.lastEventId` of the last event consumed and pass it back as the `lastEventId` option.
    */
   get lastEventId(): string {
     return this.#delivery.parser.lastEventId;
@@ -218,17 +213,9 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
 
   /** A snapshot of counters; each read returns a new object. */
   get stats(): EventSourceStats {
-    const delivery = this.#delivery;
-    return {
-      events: delivery.events,
-      bytes: delivery.bytes,
-      connections: this.#connections,
-      reconnects: this.#reconnects,
-      dropped: delivery.dropped,
-      parseErrors: delivery.parseErrors,
-      lastEventAt: delivery.lastEventAt,
-      engine: delivery.parser.engine,
-    };
+    const { events, bytes, dropped, parseErrors, lastEventAt, parser } = this.#delivery;
+    const connections = this.#connections;
+    return { events, bytes, connections, reconnects: this.#reconnects, dropped, parseErrors, lastEventAt, engine: parser.engine };
   }
 
   get [Symbol.toStringTag](): string {
@@ -433,13 +420,11 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   // ---------------------------------------------------------------- async iteration
 
   /**
-   * An async iterator of MessageEvents: every message and named event, or only `types`. It
-   * ends at `close()` (or the end of a `fromReadableStream` stream), throws an
-   * `EventSourceError` when the source fails for good (not on reconnections), yields buffered
-   * events first, and its `return()` closes the source. `bufferSize` (default 10000) events
-   * may wait; then `overflow` (see `Overflow`) pauses the socket ("block", the default: the
-   * bound can be passed by one chunk's events) or drops events, counted in `stats.dropped`.
-   * `source.lastEventId` runs ahead of the consumer: persist `event.lastEventId` instead.
+   * An async iterator of MessageEvents (every message and named event, or only `types`). It
+   * ends at `close()`, a 204 or the end of a `fromReadableStream` stream, throws an
+   * `EventSourceError` when the source fails for good, yields buffered events first, and its
+   * `return()` closes the source. Past `bufferSize` (10000) waiting events, `overflow` pauses
+   * the socket ("block", the default) or drops events (`stats.dropped`).
    */
   events<K extends MessageEventType<Events>>(
     options: EventsOptions<K> & { types: readonly K[] },
@@ -475,17 +460,9 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
   }
 }
 
-defineInterface(EventSource, { CONNECTING, OPEN, CLOSED }, [
-  "url",
-  "withCredentials",
-  "readyState",
-  "onopen",
-  "onmessage",
-  "onerror",
-  "close",
-  "lastEventId",
-  "reconnectionTime",
-]);
+// prettier-ignore
+defineInterface(EventSource, { CONNECTING, OPEN, CLOSED },
+  ["url", "withCredentials", "readyState", "onopen", "onmessage", "onerror", "close", "lastEventId", "reconnectionTime"]);
 
 /** Typed `addEventListener` / `removeEventListener` for the built-in and named events. */
 export interface EventSource<Events extends MessageEvents<Events> = {}> {
