@@ -312,7 +312,7 @@ function load(): string | undefined {
   }
   // One build ships, the SIMD one (every engine since 2021-2023 runs it): a runtime without
   // SIMD gets the TypeScript engine rather than a second, scalar module in every bundle.
-  // `validate` answers without compiling, so it costs no CSP report either.
+  // `validate` answers without compiling anything.
   const bytes = parserWasmBytes();
   if (!WA.validate(bytes)) return "WebAssembly SIMD is not available in this runtime";
   module = new WA.Module(bytes);
