@@ -1,41 +1,64 @@
-// The size a browser app pays for the parser alone: `import { createParser }` from
-// `eventsource-wasm/parser` (the packed package) and from `eventsource-parser`, each bundled
-// as `esbuild --bundle --minify --platform=browser` would, then gzipped. Prints a line per
-// package; the README quotes it. The WASM module is most of ours: base64 in the bundle,
-// which is what lets it load synchronously with no file to fetch.
+// What a browser app pays for this package, WASM included: an app that uses `EventSource`
+// (`eventsource-wasm` through the `import` condition, dist/web.js) and an app that uses the
+// parser alone (`eventsource-wasm/parser`), each from the packed package and bundled as
+// `esbuild --bundle --minify --platform=browser` would, then gzipped at level 9; `eventsource`
+// and `eventsource-parser` beside them. `npm run size` prints the table and fails when an app
+// is over its limit; the README quotes its figures.
 import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { gzipSync } from "node:zlib";
 import { build } from "esbuild";
 import { installInto, pack, root } from "./pack.mjs";
+
+// Gzipped bytes (1 kB = 1000 bytes, as the limits are stated).
+export const LIMITS = { "eventsource-wasm": 20_000, "eventsource-wasm/parser": 12_000 };
+
+const APPS = [
+  { name: "eventsource-wasm", app: "EventSource", code: `export { EventSource } from "eventsource-wasm";`, ours: true },
+  { name: "eventsource", app: "EventSource", code: `export { EventSource } from "eventsource";` },
+  { name: "eventsource-wasm/parser", app: "parser", code: `export { createParser } from "eventsource-wasm/parser";`, ours: true },
+  { name: "eventsource-parser", app: "parser", code: `export { createParser } from "eventsource-parser";` },
+];
 
 export async function bundleSizes() {
   const { tarball } = pack();
   const consumer = installInto(tarball);
   rmSync(dirname(tarball), { recursive: true, force: true });
   const sizes = [];
-  for (const [name, dir] of [
-    ["eventsource-wasm/parser", consumer],
-    ["eventsource-parser", root],
-  ]) {
-    const result = await build({
-      stdin: { contents: `export { createParser } from "${name}";`, resolveDir: dir, loader: "js" },
-      bundle: true,
-      minify: true,
-      platform: "browser",
-      format: "esm",
-      write: false,
-      logLevel: "silent",
-    });
-    const code = result.outputFiles[0].contents;
-    sizes.push({ name, minified: code.length, gzip: gzipSync(code, { level: 9 }).length });
+  try {
+    for (const { name, app, code: contents, ours } of APPS) {
+      const result = await build({
+        stdin: { contents, resolveDir: ours ? consumer : root, loader: "js" },
+        bundle: true,
+        minify: true,
+        platform: "browser",
+        format: "esm",
+        write: false,
+        logLevel: "silent",
+      });
+      const code = result.outputFiles[0].contents;
+      sizes.push({ name, app, minified: code.length, gzip: gzipSync(code, { level: 9 }).length, limit: LIMITS[name] });
+    }
+  } finally {
+    rmSync(consumer, { recursive: true, force: true });
   }
-  rmSync(consumer, { recursive: true, force: true });
   return sizes;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  for (const { name, minified, gzip } of await bundleSizes()) {
-    console.log(`${name}: ${(minified / 1024).toFixed(1)} KiB minified, ${(gzip / 1024).toFixed(1)} KiB minified+gzip`);
+const kB = (bytes) => `${(bytes / 1000).toFixed(1)} kB`;
+
+/** One line per app; true when every app of ours is within its limit. */
+export function report(sizes, log = console.log) {
+  let ok = true;
+  for (const { name, app, minified, gzip, limit } of sizes) {
+    const over = limit !== undefined && gzip > limit;
+    if (over) ok = false;
+    const judged = limit === undefined ? "" : over ? ` OVER the ${kB(limit)} limit` : ` (limit ${kB(limit)})`;
+    log(`${app} app, ${name}: ${kB(minified)} minified, ${kB(gzip)} minified+gzip${judged}`);
   }
+  return ok;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exit(report(await bundleSizes()) ? 0 : 1);
 }

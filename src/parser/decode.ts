@@ -188,15 +188,6 @@ export function utf8Length(text: string): number {
   return n;
 }
 
-/** Base64 text as bytes (the WASM module is stored so). */
-export function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
-  if (nodeBuffer !== undefined) return new Uint8Array(nodeBuffer.Buffer.from(text, "base64"));
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
 const encoder = new TextEncoder();
 /** U+FFFD in UTF-8: what a lone surrogate encodes to. */
 const REPLACEMENT = Uint8Array.of(0xef, 0xbf, 0xbd);

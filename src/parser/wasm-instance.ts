@@ -20,8 +20,8 @@ import {
   STATE_WORDS,
   WINDOW_SIZE,
 } from "../../assembly/abi.js";
-import { PARSER_WASM_BASE64, PARSER_WASM_SIMD_BASE64 } from "../wasm/parser.generated.js";
-import { type SpanDecoder, base64Bytes, spanDecoder, utf8String } from "./decode.js";
+import { PARSER_WASM, PARSER_WASM_SHIFT } from "../wasm/parser.generated.js";
+import { type SpanDecoder, spanDecoder, utf8String } from "./decode.js";
 
 interface ParserExports {
   memory: WebAssembly.Memory;
@@ -274,7 +274,7 @@ let module: WebAssembly.Module | undefined;
 const instances: ParserInstance[] = [];
 let unavailable: string | undefined;
 let loaded = false;
-let build: "simd" | "scalar" | undefined;
+let build: "simd" | undefined;
 
 /**
  * An environment variable, or undefined when unset or when the runtime refuses the read (Deno
@@ -296,6 +296,13 @@ function instantiate(): ParserInstance {
   return made;
 }
 
+/** The embedded .wasm (scripts/build-wasm.mjs stores each byte shifted, one per character). */
+export function parserWasmBytes(): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(PARSER_WASM.length);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (PARSER_WASM.charCodeAt(i) - PARSER_WASM_SHIFT) & 255;
+  return bytes;
+}
+
 // Why the module cannot run here, or undefined once `module` and `build` are set.
 function load(): string | undefined {
   if (readEnv("EVENTSOURCE_NO_WASM") === "1") return "WebAssembly is disabled by EVENTSOURCE_NO_WASM=1";
@@ -303,13 +310,14 @@ function load(): string | undefined {
   if (typeof WA?.Module !== "function" || typeof WA.Instance !== "function") {
     return "WebAssembly is not available in this runtime";
   }
-  // The SIMD build where the runtime validates it; EVENTSOURCE_WASM_BUILD=scalar forces
-  // the other one (for tests and benchmarks).
-  const simd = base64Bytes(PARSER_WASM_SIMD_BASE64);
-  const which = readEnv("EVENTSOURCE_WASM_BUILD") !== "scalar" && WA.validate(simd) ? "simd" : "scalar";
-  module = new WA.Module(which === "simd" ? simd : base64Bytes(PARSER_WASM_BASE64));
+  // One build ships, the SIMD one (every engine since 2021-2023 runs it): a runtime without
+  // SIMD gets the TypeScript engine rather than a second, scalar module in every bundle.
+  // `validate` answers without compiling anything.
+  const bytes = parserWasmBytes();
+  if (!WA.validate(bytes)) return "WebAssembly SIMD is not available in this runtime";
+  module = new WA.Module(bytes);
   instantiate();
-  build = which;
+  build = "simd";
   return undefined;
 }
 
@@ -341,7 +349,7 @@ export function wasmUnavailableReason(): string | undefined {
 }
 
 /** Which build of assembly/ the WASM engine runs, or `undefined` when it cannot run. */
-export function wasmBuild(): "simd" | "scalar" | undefined {
+export function wasmBuild(): "simd" | undefined {
   loadWasm();
   return build;
 }

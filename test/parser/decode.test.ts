@@ -119,10 +119,6 @@ describe.each(modes)("%s", (mode) => {
       expect(mod().utf8Length(s)).toBe(new TextEncoder().encode(s).length);
     }
   });
-
-  test("base64Bytes", () => {
-    expect(Array.from(mod().base64Bytes("AGH/gA=="))).toEqual([0x00, 0x61, 0xff, 0x80]);
-  });
 });
 
 test.each(modes)("%s: the same text as Node's for every byte", (mode) => {

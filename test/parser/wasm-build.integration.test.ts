@@ -1,5 +1,5 @@
 // The committed WASM module (src/wasm/parser.generated.ts) is what assembly/ builds to: asc
-// compiles both targets, about 40 s of CPU on a busy 2-core machine, so it runs with the
+// compiles its target, about 20 s of CPU on a busy 2-core machine, so it runs with the
 // integration suites rather than in \`npm test\`.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";

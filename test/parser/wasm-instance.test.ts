@@ -9,10 +9,12 @@ type InstanceModule = typeof import("../../src/parser/wasm-instance.js");
 
 const realEnv = process.env;
 const RealModule = WebAssembly.Module;
+const realValidate = WebAssembly.validate;
 
 afterEach(() => {
   Object.defineProperty(process, "env", { value: realEnv, configurable: true, writable: true, enumerable: true });
   WebAssembly.Module = RealModule;
+  WebAssembly.validate = realValidate;
 });
 
 async function fresh(): Promise<[ParserModule, InstanceModule]> {
@@ -44,7 +46,6 @@ test("a refused env read counts as unset: the WASM engine loads, for every parse
     parser.feed("data: x\n\n");
     expect(data).toEqual(["x"]);
   }
-  // A refused EVENTSOURCE_WASM_BUILD read is unset too: the default (SIMD) build.
   expect(wasmBuild()).toBe("simd");
 });
 
@@ -94,4 +95,45 @@ test("EVENTSOURCE_NO_WASM=1 still turns the engine off", async () => {
   } finally {
     delete process.env.EVENTSOURCE_NO_WASM;
   }
+});
+
+test("the embedded bytes are the .wasm module: its header, its exports, SIMD in its code", async () => {
+  const [, { parserWasmBytes }] = await fresh();
+  const bytes = parserWasmBytes();
+  expect(Array.from(bytes.subarray(0, 8))).toEqual([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0]);
+  expect(WebAssembly.validate(bytes)).toBe(true);
+  const exports = WebAssembly.Module.exports(new RealModule(bytes)).map((e) => e.name);
+  expect(exports).toEqual(expect.arrayContaining(["memory", "feed", "resume", "save", "input", "records"]));
+  // Without the SIMD proposal's 0xFD prefix the module would validate where SIMD does not.
+  expect(bytes.includes(0xfd)).toBe(true);
+});
+
+test("a runtime without SIMD gets the TypeScript engine, decided without compiling", async () => {
+  const validated: Uint8Array[] = [];
+  let compiles = 0;
+  // As a runtime whose WebAssembly lacks SIMD: the module does not validate.
+  WebAssembly.validate = (bytes: BufferSource) => {
+    validated.push(bytes as Uint8Array);
+    return false;
+  };
+  WebAssembly.Module = function (bytes: BufferSource) {
+    compiles++;
+    return new RealModule(bytes);
+  } as unknown as typeof WebAssembly.Module;
+  const [{ createParser }, { wasmBuild, wasmUnavailableReason }] = await fresh();
+  for (let i = 0; i < 2; i++) {
+    const data: string[] = [];
+    const parser = createParser({ onEvent: (e) => data.push(e.data) });
+    expect(parser.engine).toBe("js");
+    parser.feed("data: h\u00e9\n\ndata: x\n\n");
+    expect(data).toEqual(["h\u00e9", "x"]);
+    expect(() => createParser({ onEvent() {} }, { engine: "wasm" })).toThrow(
+      'engine "wasm" is not available: WebAssembly SIMD is not available in this runtime',
+    );
+  }
+  expect(wasmUnavailableReason()).toBe("WebAssembly SIMD is not available in this runtime");
+  expect(wasmBuild()).toBeUndefined();
+  expect(validated).toHaveLength(1);
+  expect(Array.from(validated[0]!.subarray(0, 4))).toEqual([0x00, 0x61, 0x73, 0x6d]);
+  expect(compiles).toBe(0);
 });
