@@ -21,6 +21,7 @@ import {
   WINDOW_SIZE,
 } from "../../assembly/abi.js";
 import { PARSER_WASM_BASE64, PARSER_WASM_SIMD_BASE64 } from "../wasm/parser.generated.js";
+import { suppliedWasmModule } from "./wasm-module.js";
 
 interface ParserExports {
   memory: WebAssembly.Memory;
@@ -294,9 +295,13 @@ export function loadWasm(): boolean {
   try {
     // The SIMD build where the runtime validates it; EVENTSOURCE_WASM_BUILD=scalar forces
     // the other one (for tests and benchmarks).
-    const simd = fromBase64(PARSER_WASM_SIMD_BASE64);
-    build = env("EVENTSOURCE_WASM_BUILD") !== "scalar" && WA.validate(simd) ? "simd" : "scalar";
-    module = new WA.Module(build === "simd" ? simd : fromBase64(PARSER_WASM_BASE64));
+    const supplied = suppliedWasmModule();
+    if (supplied !== undefined) [module, build] = [supplied, "simd"];
+    else {
+      const simd = fromBase64(PARSER_WASM_SIMD_BASE64);
+      build = env("EVENTSOURCE_WASM_BUILD") !== "scalar" && WA.validate(simd) ? "simd" : "scalar";
+      module = new WA.Module(build === "simd" ? simd : fromBase64(PARSER_WASM_BASE64));
+    }
     instantiate();
   } catch (error) {
     module = undefined;
