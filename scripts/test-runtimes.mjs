@@ -45,6 +45,14 @@ const runtimes = [
     // or file access (importing local modules needs no --allow-read).
     args: (file) => ["run", "--quiet", "--allow-net", file],
   },
+  {
+    // A read of any other variable (EVENTSOURCE_WASM_BUILD) must not throw either, nor cost
+    // the WASM engine.
+    name: "deno --allow-env=EVENTSOURCE_NO_WASM",
+    spec: "deno@2",
+    bin: join(cache, "node_modules", ".bin", "deno"),
+    args: (file) => ["run", "--quiet", "--allow-net", "--allow-env=EVENTSOURCE_NO_WASM", file],
+  },
 ].filter((r) => wanted(r.name));
 
 function sh(cmd, args, options = {}) {
@@ -66,13 +74,14 @@ function sh(cmd, args, options = {}) {
 async function ensureRuntimes() {
   const missing = runtimes.filter((r) => !existsSync(r.bin));
   if (missing.length === 0) return;
-  console.log(`installing ${missing.map((r) => r.name).join(", ")} into ${cache}`);
+  console.log(`installing ${[...new Set(missing.map((r) => r.spec))].join(", ")} into ${cache}`);
   if (!existsSync(join(cache, "package.json"))) {
     rmSync(cache, { recursive: true, force: true });
     await sh("mkdir", ["-p", cache]);
     writeFileSync(join(cache, "package.json"), '{ "private": true }\n');
   }
-  const r = await sh("npm", ["install", "--no-audit", "--no-fund", "--prefix", cache, ...missing.map((m) => m.spec)]);
+  const specs = [...new Set(missing.map((m) => m.spec))];
+  const r = await sh("npm", ["install", "--no-audit", "--no-fund", "--prefix", cache, ...specs]);
   if (r.code !== 0) throw new Error(`npm install of the runtimes failed:\n${r.err}`);
 }
 
@@ -248,11 +257,18 @@ async function runChromium(base) {
  * and stops workerd. The port comes from workerd itself (--control-fd), so none is guessed.
  */
 async function runWorkerd(dir, config, base) {
-  const name = `workerd ${config}`;
-  const { default: workerd } = await import("workerd").catch(() => ({ default: undefined }));
-  if (workerd === undefined) return report(name, "", undefined, "the workerd devDependency is not installed");
-  const bin = workerd.default;
-  const version = (await sh(bin, ["--version"], { timeout: 10_000 })).out.trim().replace(/^workerd /, "");
+  // The config's compatibility date, for the report (test/runtimes/workerd/config.capnp).
+  const capnp = readFileSync(join(dir, "config.capnp"), "utf8");
+  const date = capnp.match(new RegExp(`const ${config}Worker\\b[^]*?compatibilityDate = "([^"]+)"`))?.[1] ?? "?";
+  const name = `workerd ${config} (compatibility date ${date})`;
+  let bin;
+  let version;
+  try {
+    bin = (await import("workerd")).default.default;
+    version = (await sh(bin, ["--version"], { timeout: 10_000 })).out.trim().replace(/^workerd /, "binary ");
+  } catch (error) {
+    return report(name, "", undefined, `the workerd devDependency does not run: ${error.message}`);
+  }
   const started = Date.now();
   const child = spawn(bin, ["serve", "config.capnp", config, "--control-fd=3"], {
     cwd: dir,
@@ -261,7 +277,10 @@ async function runWorkerd(dir, config, base) {
   let err = "";
   child.stdout.on("data", (d) => (err += d));
   child.stderr.on("data", (d) => (err += d));
-  const exited = new Promise((resolve) => child.on("close", resolve));
+  const exited = new Promise((resolve) => {
+    child.on("close", resolve);
+    child.on("error", (error) => resolve(error.message));
+  });
   const problem = (what) => `${what}${err.trim() ? `: ${err.trim().split("\n").slice(0, 6).join(" | ")}` : ""}`;
   try {
     const port = await new Promise((resolve, reject) => {

@@ -1,8 +1,8 @@
 # workerd configs for the runtime smoke suite (scripts/test-runtimes.mjs copies this file
 # beside the bundled worker.js and the package's parser.wasm, then runs
 # `workerd serve config.capnp <current|old> --control-fd 3`). The two differ only in the
-# compatibility date: the binary's own date, and 2024-01-01, before workerd accepted a
-# request's `cache` field.
+# compatibility date: the binary's own date (to move with the devDependency), and 2024-01-01,
+# before workerd accepted a request's `cache` field.
 using Workerd = import "/workerd/workerd.capnp";
 
 const current :Workerd.Config = (
