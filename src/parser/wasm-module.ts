@@ -4,12 +4,15 @@
 let supplied: WebAssembly.Module | undefined;
 
 /**
- * Makes the WASM engine instantiate `module`, the package's `parser.wasm`
- * (dist/parser.wasm, the SIMD build), instead of compiling the bytes it embeds.
- * Call it before the first parser is made; the package's `workerd` entry does it on import.
+ * Makes the WASM engine instantiate `module`, a `WebAssembly.Module` of the package's
+ * dist/parser.wasm (the SIMD build), instead of compiling the bytes it embeds. Call it before
+ * the first parser is made; the package's `workerd` entry does it on import.
+ *
+ * Typed `object`, not `WebAssembly.Module`: the declarations must compile in projects whose
+ * libs have no WebAssembly namespace (es2022 without dom).
  */
-export function useWasmModule(module: WebAssembly.Module): void {
-  supplied = module;
+export function useWasmModule(module: object): void {
+  supplied = module as WebAssembly.Module;
 }
 
 export function suppliedWasmModule(): WebAssembly.Module | undefined {
