@@ -1,3 +1,4 @@
+import { copyFileSync, readFileSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
@@ -95,6 +96,38 @@ function webDefaultTransport(): Plugin {
   };
 }
 
+/**
+ * The workerd entries reach everything through the builds beside them in dist/: the parser
+ * (`./parser.js`, whose one module state they register the WebAssembly.Module with), the web
+ * build (`./web.js`), and `./parser.wasm`, which workerd and Wrangler compile at build time.
+ */
+function workerdSiblings(): Plugin {
+  const dir = resolve(root, "src/workerd") + sep;
+  const siblings: Record<string, string> = {
+    "./parser.wasm": "./parser.wasm",
+    "./parser.js": "./workerd-parser.js",
+    "../parser/index.js": "./parser.js",
+    "../index.js": "./web.js",
+  };
+  return {
+    name: "workerd-siblings",
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\// }, (args) => {
+        if (!args.importer.startsWith(dir)) return undefined;
+        const path = siblings[args.path];
+        if (path === undefined) throw new Error(`src/workerd/ may import only ${Object.keys(siblings).join(", ")}`);
+        return { path, external: true };
+      });
+    },
+  };
+}
+
+/** dist/parser.wasm: the SIMD build of assembly/, as `npm run build:wasm` wrote it (asconfig.json). */
+function emitParserWasm(): void {
+  const asconfig = JSON.parse(readFileSync(resolve(root, "asconfig.json"), "utf8"));
+  copyFileSync(resolve(root, asconfig.targets.simd.outFile), resolve(root, "dist/parser.wasm"));
+}
+
 // Source maps: none. They were 55% of the unpacked package, and the code they would map
 // to is shipped unminified, one file per entry, with the source's names and comments, so
 // a stack trace already points at readable lines. Applications that bundle us make their
@@ -141,6 +174,17 @@ export default defineConfig([
   // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
   // src/cli/main.ts): ESM only and no types, since nothing imports it.
   { ...common, platform: "node", entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, external: natsExternal, esbuildPlugins: [cliUsesLibrary()] },
+  // `eventsource-wasm` and `eventsource-wasm/parser` under the "workerd" export condition:
+  // the WASM engine from dist/parser.wasm. ESM only, as workerd and Wrangler load it.
+  {
+    ...common,
+    platform: "browser",
+    entry: { workerd: "src/workerd/index.ts", "workerd-parser": "src/workerd/parser.ts" },
+    format: ["esm"],
+    dts: false,
+    esbuildPlugins: [workerdSiblings()],
+    onSuccess: async () => emitParserWasm(),
+  },
   // `eventsource-wasm/shared`: one connection shared by the tabs of an origin.
   { ...common, platform: "browser", entry: { shared: "src/shared/index.ts" }, format: ["esm", "cjs"], dts: true, esbuildPlugins: [webCoreExternal] },
   // `eventsource-wasm/nats`: the NATS packages are optional peer dependencies, kept external.

@@ -32,12 +32,15 @@ const expected = [
   "dist/parser.d.cts",
   "dist/parser.d.ts",
   "dist/parser.js",
+  "dist/parser.wasm",
   "dist/shared.cjs",
   "dist/shared.d.cts",
   "dist/shared.d.ts",
   "dist/shared.js",
   "dist/web.cjs",
   "dist/web.js",
+  "dist/workerd-parser.js",
+  "dist/workerd.js",
   "package.json",
 ];
 const got = [...files].sort();

@@ -1,13 +1,16 @@
 // `npm run test:runtimes`: the smoke suite (test/runtimes/suite.ts) against the packed
-// package on Node 20, 22, 24 and 26, Bun, Deno and headless Chromium (a page and a worker).
+// package on Node 20, 22, 24 and 26, Bun, Deno (network permission only), workerd on a
+// current and an old compatibility date, and headless Chromium (a page and a worker).
 // One line per runtime; exits non-zero if any check fails or any runtime cannot run.
+// Arguments name the runtimes to run (by prefix: `deno workerd`); none runs them all.
 //
 // The runtimes come from the npm registry into a cache outside the repository
 // (EVENTSOURCE_WASM_RUNTIMES, default ~/.cache/eventsource-wasm-runtimes), installed on the
 // first run. Chromium is the system's (/usr/bin/chromium, or CHROMIUM_PATH), driven by
-// playwright-core. Everything talks to one server on 127.0.0.1, started and stopped here.
+// playwright-core. workerd is the devDependency's (the `workerd` package ships its binary in
+// a platform package). Everything talks to one server on 127.0.0.1, started and stopped here.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -22,6 +25,8 @@ const RUNTIME_TIMEOUT_MS = 30_000;
 // The runtimes' npm packages ship their binaries: node-<platform>-<arch> is the one the
 // `node` package's install script would fetch (install scripts are off by default in npm 11).
 const nodePackage = `node-${process.platform}-${process.arch}`;
+const only = process.argv.slice(2);
+const wanted = (name) => only.length === 0 || only.some((prefix) => name.startsWith(prefix));
 const runtimes = [
   ...[20, 22, 24, 26].map((major) => ({
     name: `node${major}`,
@@ -36,10 +41,19 @@ const runtimes = [
     name: "deno",
     spec: "deno@2",
     bin: join(cache, "node_modules", ".bin", "deno"),
-    // Net to reach 127.0.0.1, read for node_modules, env for EVENTSOURCE_NO_WASM.
-    args: (file) => ["run", "--quiet", "--allow-net=127.0.0.1", "--allow-read", "--allow-env", file],
+    // Only the network, to reach the server: the package must neither need nor ask for env
+    // or file access (importing local modules needs no --allow-read).
+    args: (file) => ["run", "--quiet", "--allow-net", file],
   },
-];
+  {
+    // A read of any other variable (EVENTSOURCE_WASM_BUILD) must not throw either, nor cost
+    // the WASM engine.
+    name: "deno --allow-env=EVENTSOURCE_NO_WASM",
+    spec: "deno@2",
+    bin: join(cache, "node_modules", ".bin", "deno"),
+    args: (file) => ["run", "--quiet", "--allow-net", "--allow-env=EVENTSOURCE_NO_WASM", file],
+  },
+].filter((r) => wanted(r.name));
 
 function sh(cmd, args, options = {}) {
   return new Promise((resolve, reject) => {
@@ -60,13 +74,14 @@ function sh(cmd, args, options = {}) {
 async function ensureRuntimes() {
   const missing = runtimes.filter((r) => !existsSync(r.bin));
   if (missing.length === 0) return;
-  console.log(`installing ${missing.map((r) => r.name).join(", ")} into ${cache}`);
+  console.log(`installing ${[...new Set(missing.map((r) => r.spec))].join(", ")} into ${cache}`);
   if (!existsSync(join(cache, "package.json"))) {
     rmSync(cache, { recursive: true, force: true });
     await sh("mkdir", ["-p", cache]);
     writeFileSync(join(cache, "package.json"), '{ "private": true }\n');
   }
-  const r = await sh("npm", ["install", "--no-audit", "--no-fund", "--prefix", cache, ...missing.map((m) => m.spec)]);
+  const specs = [...new Set(missing.map((m) => m.spec))];
+  const r = await sh("npm", ["install", "--no-audit", "--no-fund", "--prefix", cache, ...specs]);
   if (r.code !== 0) throw new Error(`npm install of the runtimes failed:\n${r.err}`);
 }
 
@@ -237,6 +252,76 @@ async function runChromium(base) {
   }
 }
 
+/**
+ * Starts `workerd serve config.capnp <config>` in `dir`, fetches the worker's suite result,
+ * and stops workerd. The port comes from workerd itself (--control-fd), so none is guessed.
+ */
+async function runWorkerd(dir, config, base) {
+  // The config's compatibility date, for the report (test/runtimes/workerd/config.capnp).
+  const capnp = readFileSync(join(dir, "config.capnp"), "utf8");
+  const date = capnp.match(new RegExp(`const ${config}Worker\\b[^]*?compatibilityDate = "([^"]+)"`))?.[1] ?? "?";
+  const name = `workerd ${config} (compatibility date ${date})`;
+  let bin;
+  let version;
+  try {
+    bin = (await import("workerd")).default.default;
+    version = (await sh(bin, ["--version"], { timeout: 10_000 })).out.trim().replace(/^workerd /, "binary ");
+  } catch (error) {
+    return report(name, "", undefined, `the workerd devDependency does not run: ${error.message}`);
+  }
+  const started = Date.now();
+  const child = spawn(bin, ["serve", "config.capnp", config, "--control-fd=3"], {
+    cwd: dir,
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+  });
+  let err = "";
+  child.stdout.on("data", (d) => (err += d));
+  child.stderr.on("data", (d) => (err += d));
+  const exited = new Promise((resolve) => {
+    child.on("close", resolve);
+    child.on("error", (error) => resolve(error.message));
+  });
+  const problem = (what) => `${what}${err.trim() ? `: ${err.trim().split("\n").slice(0, 6).join(" | ")}` : ""}`;
+  try {
+    const port = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(problem(`not listening within ${RUNTIME_TIMEOUT_MS / 1000} s`))), RUNTIME_TIMEOUT_MS);
+      let control = "";
+      child.stdio[3].on("data", (d) => {
+        control += d;
+        for (const line of control.split("\n")) {
+          const message = line.trim() ? JSON.parse(line) : undefined;
+          if (message?.event === "listen" && message.socket === "http") {
+            clearTimeout(timer);
+            resolve(message.port);
+          }
+        }
+      });
+      exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(problem(`workerd exited (${code})`)));
+      });
+    });
+    const query = new URLSearchParams({ base, key: `workerd-${config}` });
+    const response = await fetch(`http://127.0.0.1:${port}/?${query}`, { signal: AbortSignal.timeout(RUNTIME_TIMEOUT_MS) });
+    const text = await response.text();
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    let result;
+    try {
+      result = JSON.parse(text);
+    } catch {
+      return report(name, version, undefined, problem(`status ${response.status}, ${text.slice(0, 200)}`));
+    }
+    report(name, `${version} (${seconds} s)`, result);
+  } catch (error) {
+    report(name, version, undefined, error.message);
+  } finally {
+    child.kill("SIGTERM");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(killer);
+  }
+}
+
 // --- main ------------------------------------------------------------------------------------
 
 const { tarball } = pack();
@@ -254,8 +339,18 @@ const cliBuild = await build({
 });
 writeFileSync(smoke, cliBuild.outputFiles[0].text);
 
-// The page's copy of the package is resolved by esbuild as a browser bundler would: from
-// the consumer's node_modules, with the "browser" platform's export conditions.
+// The page's and the worker's copies of the package are resolved by esbuild as their
+// bundlers would: from the consumer's node_modules, with the export conditions of the
+// "browser" platform, or of Wrangler (workerd, worker, browser).
+const packageFromConsumer = {
+  name: "package-from-consumer",
+  setup(b) {
+    b.onResolve({ filter: /^eventsource-wasm(\/.*)?$/ }, (args) =>
+      args.resolveDir === consumer ? undefined : b.resolve(args.path, { kind: args.kind, resolveDir: consumer }),
+    );
+  },
+};
+const bundleError = (how, error) => `esbuild ${how}: ${error.errors?.map((e) => e.text).join("; ") ?? error.message}`;
 let pageScript;
 let bundleProblem;
 try {
@@ -263,32 +358,61 @@ try {
     ...common,
     entryPoints: [join(root, "test/runtimes/browser-entry.ts")],
     platform: "browser",
+    plugins: [packageFromConsumer],
+  });
+  pageScript = pageBuild.outputFiles[0].text;
+} catch (error) {
+  bundleProblem = bundleError("--platform=browser", error);
+}
+
+// The worker: a `.wasm` import stays a module of its own beside the bundle, as Wrangler's
+// default CompiledWasm rule uploads it; here the package's one file, parser.wasm.
+const workerdDir = mkdtempSync(join(tmpdir(), "eventsource-wasm-workerd-"));
+let workerdProblem;
+try {
+  await build({
+    ...common,
+    entryPoints: [join(root, "test/runtimes/workerd/worker-entry.ts")],
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    outfile: join(workerdDir, "worker.js"),
+    write: true,
     plugins: [
+      packageFromConsumer,
       {
-        name: "package-from-consumer",
+        name: "wasm-module",
         setup(b) {
-          b.onResolve({ filter: /^eventsource-wasm(\/.*)?$/ }, (args) =>
-            args.resolveDir === consumer ? undefined : b.resolve(args.path, { kind: args.kind, resolveDir: consumer }),
-          );
+          b.onResolve({ filter: /\.wasm$/ }, (args) => {
+            copyFileSync(join(args.resolveDir, args.path), join(workerdDir, "parser.wasm"));
+            return { path: "./parser.wasm", external: true };
+          });
         },
       },
     ],
   });
-  pageScript = pageBuild.outputFiles[0].text;
+  copyFileSync(join(root, "test/runtimes/workerd/config.capnp"), join(workerdDir, "config.capnp"));
 } catch (error) {
-  bundleProblem = `esbuild --platform=browser: ${error.errors?.map((e) => e.text).join("; ") ?? error.message}`;
+  workerdProblem = bundleError("for workerd", error);
 }
 
 const { server, base } = await startServer(pageScript ?? "");
 try {
   await ensureRuntimes();
   for (const runtime of runtimes) await runCli(runtime, smoke, consumer, base);
-  if (bundleProblem !== undefined) report("chromium", "", undefined, bundleProblem);
-  else await runChromium(base);
+  for (const config of ["current", "old"].filter((c) => wanted(`workerd ${c}`))) {
+    if (workerdProblem !== undefined) report(`workerd ${config}`, "", undefined, workerdProblem);
+    else await runWorkerd(workerdDir, config, base);
+  }
+  if (wanted("chromium")) {
+    if (bundleProblem !== undefined) report("chromium", "", undefined, bundleProblem);
+    else await runChromium(base);
+  }
 } finally {
   server.closeAllConnections();
   server.close();
   rmSync(consumer, { recursive: true, force: true });
+  rmSync(workerdDir, { recursive: true, force: true });
 }
 console.log(failures === 0 ? "runtimes: all passed" : `runtimes: ${failures} failed`);
 process.exit(failures === 0 ? 0 : 1);

@@ -4,6 +4,7 @@ export { createParser, DEFAULT_MAX_EVENT_SIZE } from "./create.js";
 export { ParseError } from "./errors.js";
 export type { ParseErrorCode } from "./errors.js";
 export { ParserStream } from "./stream.js";
+export { useWasmModule } from "./wasm-module.js";
 export type { ParserStreamOptions } from "./stream.js";
 export type {
   EngineChoice,

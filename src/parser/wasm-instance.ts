@@ -22,6 +22,7 @@ import {
 } from "../../assembly/abi.js";
 import { PARSER_WASM, PARSER_WASM_SHIFT } from "../wasm/parser.generated.js";
 import { type SpanDecoder, spanDecoder, utf8String } from "./decode.js";
+import { suppliedWasmModule } from "./wasm-module.js";
 
 interface ParserExports {
   memory: WebAssembly.Memory;
@@ -310,12 +311,18 @@ function load(): string | undefined {
   if (typeof WA?.Module !== "function" || typeof WA.Instance !== "function") {
     return "WebAssembly is not available in this runtime";
   }
-  // One build ships, the SIMD one (every engine since 2021-2023 runs it): a runtime without
-  // SIMD gets the TypeScript engine rather than a second, scalar module in every bundle.
-  // `validate` answers without compiling anything.
-  const bytes = parserWasmBytes();
-  if (!WA.validate(bytes)) return "WebAssembly SIMD is not available in this runtime";
-  module = new WA.Module(bytes);
+  // A module compiled by the platform (workerd imports dist/parser.wasm: it refuses to compile
+  // bytes) is used as it is.
+  const supplied = suppliedWasmModule();
+  if (supplied !== undefined) module = supplied;
+  else {
+    // One build ships, the SIMD one (every engine since 2021-2023 runs it): a runtime without
+    // SIMD gets the TypeScript engine rather than a second, scalar module in every bundle.
+    // `validate` answers without compiling anything.
+    const bytes = parserWasmBytes();
+    if (!WA.validate(bytes)) return "WebAssembly SIMD is not available in this runtime";
+    module = new WA.Module(bytes);
+  }
   instantiate();
   build = "simd";
   return undefined;

@@ -197,6 +197,38 @@ export async function runSuite(
     ),
   );
 
+  // Where the runtime's own EventTarget calls on<type> handler properties (workerd's does), the
+  // library must not call them again: every way of listening hears each event once, across a
+  // reconnection too.
+  checks.push(
+    await check("each handler and listener runs once per event (open, message, error)", () =>
+      withSource<string | undefined>(lib, `${base}/sse/drop?key=${encodeURIComponent(`${key}-once`)}`, {}, (es, done) => {
+        const calls: Record<string, number> = {};
+        const count = (name: string) => () => {
+          calls[name] = (calls[name] ?? 0) + 1;
+        };
+        es.onopen = count("onopen");
+        es.onerror = count("onerror");
+        es.addEventListener("open", count("open listener"));
+        es.addEventListener("error", count("error listener"));
+        es.addEventListener("message", count("message listener"));
+        es.onmessage = (e) => {
+          count("onmessage")();
+          if (e.data === "first") {
+            void fetch(`${base}/sse/cut?key=${encodeURIComponent(`${key}-once`)}`).then((r) => r.body?.cancel(), () => {});
+            return;
+          }
+          // A second call, if any, would come in the same dispatch or soon after it.
+          setTimeout(() => {
+            const want = { onopen: 2, onerror: 1, "open listener": 2, "error listener": 1, "message listener": 2, onmessage: 2 };
+            const got = Object.fromEntries(Object.keys(want).map((k) => [k, calls[k] ?? 0]));
+            done(sameJson(got, want) ? undefined : `calls ${JSON.stringify(got)}`);
+          }, 100);
+        };
+      }),
+    ),
+  );
+
   checks.push(
     await check("close() stops events and ends the connection", async () => {
       const after = await withSource<string | undefined>(lib, u("/sse/stream"), {}, (es, done) => {
