@@ -1,0 +1,218 @@
+/**
+ * HTTP/2 for the Node transport: one `node:http2` session per origin and TLS settings, shared
+ * by every source to that origin, each on a stream of its own. node.ts turns a stream into a
+ * TransportResponse exactly as it does an HTTP/1.1 response (codings, backpressure, errors).
+ *
+ * A session leaves the pool as soon as it cannot take new streams (GOAWAY, an error, closed):
+ * the next request makes a new one. Its open streams end as the server decides: a stream the
+ * GOAWAY refused, or one reset, fails with an error, and the source reconnects (NETWORK) with
+ * `Last-Event-ID`. A session keeps the process alive only while it has streams; idle, it is
+ * unref'd, then closed after IDLE_SESSION_MS.
+ */
+import * as http2 from "node:http2";
+import { isIP } from "node:net";
+import * as tls from "node:tls";
+import type { TransportRequest } from "./types.js";
+
+/**
+ * Ms an idle session is kept for the next request: longer than the default reconnection
+ * time (3 s), so that a source reconnecting after an end of stream finds its session.
+ */
+const IDLE_SESSION_MS = 5000;
+
+/** RFC 9113 8.2.2: header fields that belong to one HTTP/1.1 connection, not to a stream. */
+const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+]);
+
+/** A live session and its open streams. */
+class Session {
+  #streams = 0;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly h2: http2.ClientHttp2Session,
+    drop: (session: Session) => void,
+  ) {
+    const gone = (): void => {
+      this.#clearTimer();
+      drop(this);
+    };
+    h2.on("goaway", gone);
+    h2.on("close", gone);
+    // Each open stream gets the session's error too (as its own error or a reset).
+    h2.on("error", gone);
+    h2.unref();
+  }
+
+  /** A stream opens on it: the process stays up while one is open. */
+  opened(): void {
+    if (this.#streams++ === 0) {
+      this.#clearTimer();
+      this.h2.ref();
+    }
+  }
+
+  closed(): void {
+    if (--this.#streams > 0) return;
+    this.h2.unref();
+    this.#timer = setTimeout(() => this.h2.close(), IDLE_SESSION_MS);
+    this.#timer.unref();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+/**
+ * What is known of an origin: a session, one being made, or "h1" (`auto` offered h2 by ALPN
+ * and the server chose HTTP/1.1: later requests go straight to node:https).
+ */
+type Slot = Session | Promise<Session | tls.TLSSocket> | "h1";
+
+/** The sessions of one set of TLS settings, by origin. */
+export class SessionPool {
+  readonly #slots = new Map<string, Slot>();
+
+  /**
+   * `auto`: on https, offer h2 and http/1.1 by ALPN (the server chooses); otherwise h2 only
+   * (ALPN h2 on https, prior knowledge on http). A transport calls this per request.
+   */
+  constructor(
+    readonly tlsOptions: tls.ConnectionOptions,
+    readonly auto: boolean,
+  ) {}
+
+  /**
+   * The session for `url`'s origin, or, when the server chose HTTP/1.1, the TLS socket it
+   * was asked on (the first request's to use; null for the requests that waited on it).
+   */
+  async session(url: URL): Promise<Session | tls.TLSSocket | null> {
+    const key = url.origin;
+    const slot = this.#slots.get(key);
+    if (slot === "h1") return null;
+    if (slot instanceof Session) return slot;
+    if (slot !== undefined) {
+      const s = await slot;
+      return s instanceof Session ? s : null;
+    }
+    const made = this.#connect(url).then(
+      (s) => {
+        if (this.#slots.get(key) === made) this.#slots.set(key, s instanceof Session ? s : "h1");
+        return s;
+      },
+      (error: unknown) => {
+        if (this.#slots.get(key) === made) this.#slots.delete(key);
+        throw error;
+      },
+    );
+    this.#slots.set(key, made);
+    return made;
+  }
+
+  /** Sessions (and the ones being made) in the pool: for tests. */
+  get size(): number {
+    let n = 0;
+    for (const slot of this.#slots.values()) if (slot !== "h1") n++;
+    return n;
+  }
+
+  #drop = (session: Session): void => {
+    for (const [key, slot] of this.#slots) {
+      if (slot === session) {
+        this.#slots.delete(key);
+        return;
+      }
+    }
+  };
+
+  #connect(url: URL): Promise<Session | tls.TLSSocket> {
+    if (url.protocol === "http:") return Promise.resolve(new Session(http2.connect(url.origin), this.#drop));
+    const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({
+        ...this.tlsOptions,
+        host,
+        port: Number(url.port || 443),
+        // SNI takes a host name only (RFC 6066 3); an IP address is checked as `host`.
+        ...(isIP(host) ? {} : { servername: host }),
+        ALPNProtocols: this.auto ? ["h2", "http/1.1"] : ["h2"],
+      });
+      // Left on for the socket's life: a later error goes to the session or the request that
+      // took the socket, and this one is then a no-op.
+      socket.on("error", reject);
+      socket.once("secureConnect", () => {
+        if (socket.alpnProtocol === "h2") {
+          resolve(new Session(http2.connect(url.origin, { createConnection: () => socket }), this.#drop));
+        } else if (this.auto) {
+          resolve(socket);
+        } else {
+          socket.destroy();
+          reject(new Error(`${url.origin} did not agree to HTTP/2 (ALPN: ${socket.alpnProtocol || "none"})`));
+        }
+      });
+    });
+  }
+}
+
+/** The pools, by TLS settings: sources with the same settings share sessions. */
+const pools = new Map<string, SessionPool>();
+
+export function sessionPool(tlsOptions: tls.ConnectionOptions, auto: boolean): SessionPool {
+  const pem = (v: unknown): unknown => (v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v);
+  const { ca, cert, key, rejectUnauthorized } = tlsOptions;
+  const id = JSON.stringify([auto, Array.isArray(ca) ? ca.map(pem) : pem(ca), pem(cert), pem(key), rejectUnauthorized]);
+  let pool = pools.get(id);
+  if (pool === undefined) {
+    pool = new SessionPool(tlsOptions, auto);
+    pools.set(id, pool);
+  }
+  return pool;
+}
+
+/** The head of an h2 response, and its stream (the body). */
+export interface H2Exchange {
+  stream: http2.ClientHttp2Stream;
+  headers: http2.IncomingHttpHeaders;
+}
+
+/** One request on `session`: resolves at the response's head. */
+export function h2Request(session: Session, request: TransportRequest): Promise<H2Exchange> {
+  return new Promise((resolve, reject) => {
+    const headers: http2.OutgoingHttpHeaders = {
+      ":method": request.method,
+      ":path": request.url.pathname + request.url.search,
+    };
+    for (const [name, value] of Object.entries(request.headers)) {
+      const lower = name.toLowerCase();
+      if (lower === "host") headers[":authority"] = value;
+      else if (!CONNECTION_HEADERS.has(lower) && !(lower === "te" && value.toLowerCase() !== "trailers")) headers[lower] = value;
+    }
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.h2.request(headers, { endStream: request.body === null, signal: request.signal });
+    } catch (error) {
+      // A session closing under us (ERR_HTTP2_GOAWAY_SESSION), a bad header value: a network error.
+      reject(error);
+      return;
+    }
+    session.opened();
+    stream.once("close", () => session.closed());
+    stream.once("error", reject);
+    stream.once("close", () => reject(new Error(`the HTTP/2 stream closed before a response (code ${stream.rstCode})`)));
+    stream.once("response", (head) => {
+      stream.removeListener("error", reject);
+      resolve({ stream, headers: head });
+    });
+    if (request.body !== null) stream.end(request.body);
+  });
+}
+
+export type { Session };
