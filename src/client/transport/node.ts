@@ -203,8 +203,8 @@ async function sendH2(pool: SessionPool, request: TransportRequest, tlsOptions: 
     (close) => {
       stream.on("error", close);
       stream.on("end", () => close());
-      // A reset without an error (CANCEL), or a GOAWAY that refused the stream: not an end.
-      stream.on("close", () => close(new Error(`the HTTP/2 stream was reset (code ${stream.rstCode})`)));
+      // Closed without an end or an error (the session destroyed under it): not an end.
+      stream.on("close", () => close(new Error(`the HTTP/2 stream closed before its end (code ${stream.rstCode})`)));
     },
     () => stream.close(http2.constants.NGHTTP2_CANCEL),
   );

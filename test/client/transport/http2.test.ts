@@ -8,7 +8,7 @@ import { constants as zlibConstants, createGzip } from "node:zlib";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource } from "../../../src/index.js";
 import { once, sleep, until } from "../../support/server.js";
-import { closeSources, open, record } from "../../support/sources.js";
+import { closeSources, errors, open, record } from "../../support/sources.js";
 
 const TLS_DIR = resolve(import.meta.dirname, "../..", "fixtures", "tls");
 const ca = readFileSync(join(TLS_DIR, "cert.pem"), "utf8");
@@ -32,6 +32,8 @@ async function startH2(handler: StreamHandler, secure = true): Promise<H2Server>
   const sessions: http2.ServerHttp2Session[] = [];
   const requests: http2.IncomingHttpHeaders[] = [];
   server.on("session", (session) => {
+    // Only the client's side keeps the event loop alive: what the idle test counts.
+    session.unref();
     sessions.push(session);
     session.on("error", () => {});
   });
@@ -82,7 +84,9 @@ describe("HTTP/2 (Node transport)", () => {
         send(stream, 1, 3);
         stream.end();
       }, secure);
-      const s = open(server.url, secure ? { tls: { ca } } : { http2: true });
+      // Connection-specific headers (RFC 9113 8.2.2) are not sent on h2; node:http2 refuses them.
+      const headers = { connection: "keep-alive", "keep-alive": "timeout=5", "x-feed": "ticks" };
+      const s = open(server.url, secure ? { tls: { ca }, headers } : { http2: true, headers });
       const got = record(s);
       await until(() => got.length === 3, 3000, "three events");
       expect(got).toEqual(["e1", "e2", "e3"]);
@@ -91,6 +95,7 @@ describe("HTTP/2 (Node transport)", () => {
       expect(h.accept).toBe("text/event-stream");
       expect(h["accept-encoding"]).toMatch(/gzip/);
       expect(h.connection).toBeUndefined();
+      expect(h["x-feed"]).toBe("ticks");
       s.close();
       await server.close();
     }
@@ -153,15 +158,19 @@ describe("HTTP/2 (Node transport)", () => {
       sse(stream);
       const from = lastEventId(headers) + 1;
       send(stream, from, from + 1);
-      if (n === 1) setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), 50);
+      // RST_STREAM (INTERNAL_ERROR). (node:http2's close(code) sends END_STREAM first.)
+      if (n === 1) setTimeout(() => stream.destroy(new Error("reset")), 50);
     });
     const a = open(server.url, { tls: { ca } });
     const ga = record(a);
+    const ea = errors(a);
     await until(() => ga.length === 2, 3000, "the first stream's events");
     const b = open(server.url, { tls: { ca } });
     const gb = record(b);
     await until(() => ga.length === 4 && gb.length === 2, 3000, "a's reconnection");
     expect(ga).toEqual(["e1", "e2", "e3", "e4"]);
+    // A reset is a network error, not the end of the stream.
+    expect(ea.map((e) => e.code)).toEqual(["NETWORK"]);
     expect(server.requests.map(lastEventId)).toEqual([0, 0, 2]);
     expect(server.sessions.length).toBe(1);
     expect(server.sessions[0]!.closed).toBe(false);
@@ -245,6 +254,8 @@ describe("HTTP/2 (Node transport)", () => {
       res.end(event(1));
     });
     server.on("session", (session) => sessions.push(session));
+    const sockets = new Set<import("node:net").Socket>();
+    server.on("connection", (socket: import("node:net").Socket) => sockets.add(socket));
     await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
     try {
       const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -258,8 +269,31 @@ describe("HTTP/2 (Node transport)", () => {
       expect(versions.at(-1)).toBe("2.0");
     } finally {
       for (const session of sessions) session.destroy();
+      for (const socket of sockets) socket.destroy();
       await new Promise<void>((done) => server.close(() => done()));
     }
+  });
+
+  test("a session keeps the process alive only while it has streams", async () => {
+    const server = await startH2((stream) => {
+      sse(stream);
+      send(stream, 1, 1);
+    }, false);
+    const sockets = (): number => process.getActiveResourcesInfo().filter((r) => r === "TCPSocketWrap").length;
+    // The earlier tests' sockets (destroyed, closing) leave first; idle sessions do not count.
+    await until(() => sockets() === 0, 3000, "no socket keeping the process alive");
+    const before = 0;
+    const s = open(server.url, { http2: true });
+    const got = record(s);
+    await until(() => got.length === 1, 3000, "an event");
+    expect(sockets()).toBe(before + 1);
+    s.close();
+    await until(() => sockets() === before, 3000, "the idle session to let the process go");
+    // Idle, not closed: the next source reuses it.
+    const t = open(server.url, { http2: true });
+    await once(t, "open");
+    expect(server.sessions.length).toBe(1);
+    expect(sockets()).toBe(before + 1);
   });
 
   test("bad http2 values throw where the source is made; with fetch, http2 is refused", () => {
