@@ -30,9 +30,16 @@ const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
   "host",
 ]);
 
-/** A live session and its open streams. */
+/**
+ * Streams a session is assumed to take before the server's SETTINGS say (RFC 9113 6.5.2: "no
+ * smaller than 100"). A server's limit holds: nginx's is 128 by default.
+ */
+const ASSUMED_MAX_STREAMS = 100;
+
+/** A live session and its streams (reserved or open). */
 class Session {
   #streams = 0;
+  #limit = ASSUMED_MAX_STREAMS;
   #timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -47,18 +54,29 @@ class Session {
     h2.on("close", gone);
     // Each open stream gets the session's error too (as its own error or a reset).
     h2.on("error", gone);
+    h2.on("remoteSettings", (settings: http2.Settings) => {
+      this.#limit = settings.maxConcurrentStreams ?? Infinity;
+    });
     h2.unref();
   }
 
-  /** A stream opens on it: the process stays up while one is open. */
-  opened(): void {
+  /**
+   * Whether one more stream fits. Over the server's SETTINGS_MAX_CONCURRENT_STREAMS, a stream
+   * would wait (forever, beside event streams that never end): another session takes it.
+   */
+  get room(): boolean {
+    return this.#streams < this.#limit && !this.h2.closed && !this.h2.destroyed;
+  }
+
+  /** A stream is reserved on it: the process stays up while one is. */
+  reserve(): void {
     if (this.#streams++ === 0) {
       this.#clearTimer();
       this.h2.ref();
     }
   }
 
-  closed(): void {
+  release(): void {
     if (--this.#streams > 0) return;
     this.h2.unref();
     this.#timer = setTimeout(() => this.h2.close(), IDLE_SESSION_MS);
@@ -72,10 +90,10 @@ class Session {
 }
 
 /**
- * What is known of an origin: a session, one being made, or "h1" (`auto` offered h2 by ALPN
- * and the server chose HTTP/1.1: later requests go straight to node:https).
+ * What is known of an origin: its sessions and the one being made, or "h1" (`auto` offered h2
+ * by ALPN and the server chose HTTP/1.1: later requests go straight to node:https).
  */
-type Slot = Session | Promise<Session | tls.TLSSocket> | "h1";
+type Slot = { sessions: Session[]; making: Promise<Session | tls.TLSSocket> | null } | "h1";
 
 /** The sessions of one set of TLS settings, by origin. */
 export class SessionPool {
@@ -83,7 +101,7 @@ export class SessionPool {
 
   /**
    * `auto`: on https, offer h2 and http/1.1 by ALPN (the server chooses); otherwise h2 only
-   * (ALPN h2 on https, prior knowledge on http). A transport calls this per request.
+   * (ALPN h2 on https, prior knowledge on http).
    */
   constructor(
     readonly tlsOptions: tls.ConnectionOptions,
@@ -91,45 +109,52 @@ export class SessionPool {
   ) {}
 
   /**
-   * The session for `url`'s origin, or, when the server chose HTTP/1.1, the TLS socket it
-   * was asked on (the first request's to use; null for the requests that waited on it).
+   * A session of `url`'s origin with a stream reserved on it (the caller releases it), or,
+   * when the server chose HTTP/1.1, the TLS socket it was asked on (for the request that
+   * opened it; null for the others).
    */
   async session(url: URL): Promise<Session | tls.TLSSocket | null> {
     const key = url.origin;
-    const slot = this.#slots.get(key);
-    if (slot === "h1") return null;
-    if (slot instanceof Session) return slot;
-    if (slot !== undefined) {
-      const s = await slot;
-      return s instanceof Session ? s : null;
+    for (;;) {
+      let slot = this.#slots.get(key);
+      if (slot === "h1") return null;
+      if (slot === undefined) this.#slots.set(key, (slot = { sessions: [], making: null }));
+      const free = slot.sessions.find((s) => s.room);
+      if (free !== undefined) {
+        free.reserve();
+        return free;
+      }
+      if (slot.making !== null) {
+        await slot.making;
+        continue;
+      }
+      // The slot is brought up to date before anyone waiting on `made` runs again.
+      const entry = slot;
+      const made = this.#connect(url).then(
+        (s) => {
+          entry.making = null;
+          if (s instanceof Session) entry.sessions.push(s);
+          else this.#slots.set(key, "h1");
+          return s;
+        },
+        (error: unknown) => {
+          entry.making = null;
+          if (entry.sessions.length === 0) this.#slots.delete(key);
+          throw error;
+        },
+      );
+      entry.making = made;
+      const s = await made;
+      if (s instanceof tls.TLSSocket) return s;
     }
-    const made = this.#connect(url).then(
-      (s) => {
-        if (this.#slots.get(key) === made) this.#slots.set(key, s instanceof Session ? s : "h1");
-        return s;
-      },
-      (error: unknown) => {
-        if (this.#slots.get(key) === made) this.#slots.delete(key);
-        throw error;
-      },
-    );
-    this.#slots.set(key, made);
-    return made;
-  }
-
-  /** Sessions (and the ones being made) in the pool: for tests. */
-  get size(): number {
-    let n = 0;
-    for (const slot of this.#slots.values()) if (slot !== "h1") n++;
-    return n;
   }
 
   #drop = (session: Session): void => {
     for (const [key, slot] of this.#slots) {
-      if (slot === session) {
-        this.#slots.delete(key);
-        return;
-      }
+      if (slot === "h1" || !slot.sessions.includes(session)) continue;
+      slot.sessions = slot.sessions.filter((s) => s !== session);
+      if (slot.sessions.length === 0 && slot.making === null) this.#slots.delete(key);
+      return;
     }
   };
 
@@ -183,7 +208,7 @@ export interface H2Exchange {
   headers: http2.IncomingHttpHeaders;
 }
 
-/** One request on `session`: resolves at the response's head. */
+/** One request on `session` (a stream reserved on it): resolves at the response's head. */
 export function h2Request(session: Session, request: TransportRequest): Promise<H2Exchange> {
   return new Promise((resolve, reject) => {
     const headers: http2.OutgoingHttpHeaders = {
@@ -200,11 +225,11 @@ export function h2Request(session: Session, request: TransportRequest): Promise<
       stream = session.h2.request(headers, { endStream: request.body === null, signal: request.signal });
     } catch (error) {
       // A session closing under us (ERR_HTTP2_GOAWAY_SESSION), a bad header value: a network error.
+      session.release();
       reject(error);
       return;
     }
-    session.opened();
-    stream.once("close", () => session.closed());
+    stream.once("close", () => session.release());
     stream.once("error", reject);
     stream.once("close", () => reject(new Error(`the HTTP/2 stream closed before a response (code ${stream.rstCode})`)));
     stream.once("response", (head) => {

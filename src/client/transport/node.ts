@@ -182,6 +182,7 @@ async function sendH2(pool: SessionPool, request: TransportRequest, tlsOptions: 
   const s = await pool.session(request.url);
   if (request.signal.aborted) {
     if (s instanceof tls.TLSSocket) s.destroy();
+    else s?.release();
     throw request.signal.reason;
   }
   if (s instanceof tls.TLSSocket) return send(request, (url, init) => https.request(url, { ...init, createConnection: () => s }));

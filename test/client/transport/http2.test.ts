@@ -27,8 +27,8 @@ type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHt
 
 const servers = new Set<H2Server>();
 
-async function startH2(handler: StreamHandler, secure = true): Promise<H2Server> {
-  const server = secure ? http2.createSecureServer({ key, cert: ca }) : http2.createServer();
+async function startH2(handler: StreamHandler, secure = true, settings: http2.Settings = {}): Promise<H2Server> {
+  const server = secure ? http2.createSecureServer({ key, cert: ca, settings }) : http2.createServer({ settings });
   const sessions: http2.ServerHttp2Session[] = [];
   const requests: http2.IncomingHttpHeaders[] = [];
   server.on("session", (session) => {
@@ -117,6 +117,23 @@ describe("HTTP/2 (Node transport)", () => {
     const c = open(server.url, { tls: { rejectUnauthorized: false } });
     await once(c, "open");
     expect(server.sessions.length).toBe(2);
+  });
+
+  test("past the server's SETTINGS_MAX_CONCURRENT_STREAMS, another session to the origin", async () => {
+    const server = await startH2(
+      (stream) => {
+        sse(stream);
+        send(stream, 1, 1);
+      },
+      true,
+      { maxConcurrentStreams: 2 },
+    );
+    const first = open(server.url, { tls: { ca } });
+    await once(first, "open"); // the server's SETTINGS are in
+    const rest = [1, 2, 3, 4].map(() => open(server.url, { tls: { ca } }));
+    const got = rest.map((s) => record(s));
+    await until(() => got.every((g) => g.length === 1), 3000, "an event on every source");
+    expect(server.sessions.length).toBe(3);
   });
 
   test("a GOAWAY mid-stream: both sources reconnect on a new session with Last-Event-ID, nothing lost or repeated", async () => {
