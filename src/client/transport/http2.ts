@@ -50,7 +50,7 @@ class Session {
       this.#clearTimer();
       drop(this);
     };
-    h2.on("goaway", gone);
+    // A GOAWAY closes it (no new stream: see `room`) or destroys it; it leaves at its close.
     h2.on("close", gone);
     // Each open stream gets the session's error too (as its own error or a reset).
     h2.on("error", gone);

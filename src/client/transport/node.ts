@@ -203,9 +203,11 @@ async function sendH2(pool: SessionPool, request: TransportRequest, tlsOptions: 
     stream,
     (close) => {
       stream.on("error", close);
-      stream.on("end", () => close());
-      // Closed without an end or an error (the session destroyed under it): not an end.
-      stream.on("close", () => close(new Error(`the HTTP/2 stream closed before its end (code ${stream.rstCode})`)));
+      // A stream cut (its session gone, RST_STREAM CANCEL) ends its readable side too, with
+      // a code; a paused one may only close. Neither is the end of the stream.
+      const cut = (): Error => new Error(`the HTTP/2 stream was cut before its end (code ${stream.rstCode})`);
+      stream.on("end", () => close(stream.rstCode ? cut() : undefined));
+      stream.on("close", () => close(cut()));
     },
     () => stream.close(http2.constants.NGHTTP2_CANCEL),
   );

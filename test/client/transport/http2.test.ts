@@ -160,11 +160,15 @@ describe("HTTP/2 (Node transport)", () => {
     await until(() => ga.length === 3, 3000, "a's first events");
     const b = open(server.url, { tls: { ca } });
     const gb = record(b);
+    const [ea, eb] = [errors(a), errors(b)];
     await until(() => ga.length === 7 && gb.length === 7, 4000, "both feeds after the GOAWAY");
     await sleep(50);
     const all = ["e1", "e2", "e3", "e4", "e5", "e6", "e7"];
     expect(ga).toEqual(all);
     expect(gb).toEqual(all);
+    // One stream ended; the other was cut when the connection dropped: a network error.
+    expect(ea.map((e) => e.code)).toEqual(["STREAM_ENDED"]);
+    expect(eb.map((e) => e.code)).toEqual(["NETWORK"]);
     // The stream that ended reconnected after the GOAWAY: not on the session going away.
     expect(server.sessions.length).toBe(2);
     expect(server.requests.map(lastEventId)).toEqual([0, 0, 4, 4]);
