@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { constants as zlibConstants, createGzip } from "node:zlib";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource } from "../../../src/index.js";
+import { STREAM_WINDOW } from "../../../src/client/transport/http2.js";
 import { once, sleep, until } from "../../support/server.js";
 import { closeSources, errors, open, record } from "../../support/sources.js";
 
@@ -79,7 +80,11 @@ const lastEventId = (h: http2.IncomingHttpHeaders): number => Number(h["last-eve
 describe("HTTP/2 (Node transport)", () => {
   test("events arrive over h2 with TLS (auto, by ALPN) and over h2c (http2: true); no connection headers", async () => {
     for (const secure of [true, false]) {
+      const windows: (number | undefined)[] = [];
       const server = await startH2((stream) => {
+        // The windows the client granted (see STREAM_WINDOW): node:http2's 64 KiB would cap a
+        // stream at 64 KiB a round trip.
+        windows.push(stream.session!.remoteSettings.initialWindowSize, stream.session!.state.remoteWindowSize);
         sse(stream);
         send(stream, 1, 3);
         stream.end();
@@ -96,6 +101,8 @@ describe("HTTP/2 (Node transport)", () => {
       expect(h["accept-encoding"]).toMatch(/gzip/);
       expect(h.connection).toBeUndefined();
       expect(h["x-feed"]).toBe("ticks");
+      expect(windows[0]).toBe(STREAM_WINDOW);
+      expect(windows[1]).toBeGreaterThanOrEqual(4 * STREAM_WINDOW);
       s.close();
       await server.close();
     }
@@ -200,7 +207,8 @@ describe("HTTP/2 (Node transport)", () => {
   });
 
   test("backpressure: a blocked iterator pauses its h2 stream (the server's writes stall); another stream on the session flows", async () => {
-    const total = 100_000;
+    // More than the stream's window and the server's buffers: without a pause, all is sent.
+    const total = Math.ceil((3 * STREAM_WINDOW) / 100);
     const line = `data: ${"p".repeat(90)}\n\n`;
     let written = 0;
     let blocked = false;
@@ -233,7 +241,8 @@ describe("HTTP/2 (Node transport)", () => {
     expect(dispatched).toBeGreaterThanOrEqual(100);
     // The stream's flow-control window (64 KiB) and a read buffer: about 1,300 events at most.
     expect(dispatched).toBeLessThan(100 + 2000);
-    expect(written).toBeLessThan(total / 10);
+    // The server stalls once the stream's window is full (events of about 100 bytes).
+    expect(written).toBeLessThan((STREAM_WINDOW + 2 ** 20) / 100);
     const other = open(new URL("/other", server.url), { tls: { ca } });
     const got = record(other);
     await until(() => got.length === 500, 3000, "the other stream, on the same session");
