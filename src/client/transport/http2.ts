@@ -36,6 +36,19 @@ const CONNECTION_HEADERS: ReadonlySet<string> = new Set([
  */
 const ASSUMED_MAX_STREAMS = 100;
 
+/**
+ * The flow-control windows we grant: how much a server may send ahead of what we read. With
+ * node:http2's defaults (64 KiB), a stream moves at most 64 KiB a round trip: through a 50 ms
+ * RTT, 22 k events/s of 57 B against 860 k over HTTP/1.1 (whose TCP window grows); with 4 MiB,
+ * 670 k (bench/h2.bench.mjs, BENCH_H2_RTT). The stream's window is also what a paused stream
+ * may hold in memory before the server stalls (HTTP/1.1 leaves that in the kernel's socket
+ * buffer, a few MiB too). The session's window comes back as data arrives, paused streams or
+ * not (tested): it bounds the bytes in flight on the connection, so it is several streams' worth.
+ */
+export const STREAM_WINDOW = 4 * 2 ** 20;
+const SESSION_WINDOW = 16 * 2 ** 20;
+const SESSION_OPTIONS: http2.ClientSessionOptions = { settings: { initialWindowSize: STREAM_WINDOW } };
+
 /** A live session and its streams (reserved or open). */
 class Session {
   #streams = 0;
@@ -57,6 +70,7 @@ class Session {
     h2.on("remoteSettings", (settings: http2.Settings) => {
       this.#limit = settings.maxConcurrentStreams ?? Infinity;
     });
+    h2.once("connect", () => h2.setLocalWindowSize(SESSION_WINDOW));
     h2.unref();
   }
 
@@ -159,7 +173,7 @@ export class SessionPool {
   };
 
   #connect(url: URL): Promise<Session | tls.TLSSocket> {
-    if (url.protocol === "http:") return Promise.resolve(new Session(http2.connect(url.origin), this.#drop));
+    if (url.protocol === "http:") return Promise.resolve(new Session(http2.connect(url.origin, SESSION_OPTIONS), this.#drop));
     const host = url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname;
     return new Promise((resolve, reject) => {
       const socket = tls.connect({
@@ -175,7 +189,7 @@ export class SessionPool {
       socket.on("error", reject);
       socket.once("secureConnect", () => {
         if (socket.alpnProtocol === "h2") {
-          resolve(new Session(http2.connect(url.origin, { createConnection: () => socket }), this.#drop));
+          resolve(new Session(http2.connect(url.origin, { ...SESSION_OPTIONS, createConnection: () => socket }), this.#drop));
         } else if (this.auto) {
           resolve(socket);
         } else {
