@@ -11,13 +11,17 @@
 //    time and CPU until every event is in, then the memory per open source (heap, external
 //    and RSS after a full GC, less what the process held before).
 //
+// With BENCH_H2_RTT=<ms>, part 1 goes through a proxy (in this process) that holds every chunk
+// RTT/2 ms each way: a network's round trip, where flow-control windows count.
+//
 //   node bench/h2.bench.mjs [--json out.json]
 //   env: BENCH_SMOKE=1, BENCH_E2E_EVENTS=<N>, BENCH_E2E_ROUNDS=<rounds>, BENCH_H2_CLIENT=batches|wasm,
 //        BENCH_FANOUT_SOURCES=<n> (1000), BENCH_FANOUT_EVENTS=<per source> (1000),
-//        BENCH_FANOUT_ROUNDS=<rounds> (3), BENCH_H2_ONLY=single|fanout
+//        BENCH_FANOUT_ROUNDS=<rounds> (3), BENCH_H2_ONLY=single|fanout, BENCH_H2_RTT=<ms>
 
 import { fork } from "node:child_process";
 import { readFileSync } from "node:fs";
+import net from "node:net";
 import { fileURLToPath } from "node:url";
 import { SMOKE, fmt, fmtRatio, machine, mdTable, writeJson } from "./lib/common.mjs";
 
@@ -28,6 +32,7 @@ const SOURCES = Number(process.env.BENCH_FANOUT_SOURCES) || (SMOKE ? 20 : 1000);
 const PER_SOURCE = Number(process.env.BENCH_FANOUT_EVENTS) || (SMOKE ? 10 : 1000);
 const FANOUT_ROUNDS = Number(process.env.BENCH_FANOUT_ROUNDS) || (SMOKE ? 1 : 3);
 const ONLY = process.env.BENCH_H2_ONLY;
+const RTT = Number(process.env.BENCH_H2_RTT) || 0;
 const STREAM_TIMEOUT_MS = 180_000;
 const HERE = (/** @type {string} */ p) => fileURLToPath(new URL(p, import.meta.url));
 const ca = readFileSync(HERE("../test/fixtures/tls/cert.pem"), "utf8");
@@ -58,6 +63,31 @@ function startServer(proto, events, keepOpen) {
       resolve({ ...m, url: `${scheme}://127.0.0.1:${m.port}/feed`, stop: () => child.kill() });
     });
   });
+}
+
+/**
+ * A TCP proxy to `port` that forwards each chunk RTT/2 ms after it came, both ways (no limit on
+ * what it holds: TCP's own window, which grows on a real path, is not what is measured).
+ * @param {string} url @returns {Promise<string>} the URL through the proxy
+ */
+async function delayed(url) {
+  const target = new URL(url);
+  const port = Number(target.port);
+  const proxy = net.createServer((client) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    const pipe = (/** @type {net.Socket} */ from, /** @type {net.Socket} */ to) =>
+      from.on("data", (chunk) => setTimeout(() => to.write(chunk), RTT / 2));
+    pipe(client, upstream);
+    pipe(upstream, client);
+    for (const [a, b] of [[client, upstream], [upstream, client]]) {
+      a.on("error", () => b.destroy());
+      a.on("close", () => setTimeout(() => b.destroy(), RTT / 2));
+    }
+  });
+  proxy.unref();
+  await new Promise((resolve) => proxy.listen(0, "127.0.0.1", () => resolve(undefined)));
+  target.port = String(/** @type {net.AddressInfo} */ (proxy.address()).port);
+  return target.href;
 }
 
 /**
@@ -96,7 +126,8 @@ async function single() {
     for (let i = 0; i < CONFIGS.length; i++) {
       const [label, , options] = CONFIGS[i];
       const server = servers[i];
-      const child = fork(HERE("./lib/e2e-client.mjs"), [CLIENT, server.url, String(server.events), String(server.dataLength)], {
+      const url = RTT ? await delayed(server.url) : server.url;
+      const child = fork(HERE("./lib/e2e-client.mjs"), [CLIENT, url, String(server.events), String(server.dataLength)], {
         stdio: ["ignore", "inherit", "inherit", "ipc"],
         execArgv: ["--no-warnings"],
         env: { ...process.env, BENCH_SOURCE_OPTIONS: JSON.stringify(options) },
@@ -178,9 +209,9 @@ async function fanout() {
 const info = machine();
 console.log(`# h2 bench  ${info.date}  commit ${info.commit}  Node ${info.node}  ${info.cpu} x${info.cores}  load ${info.load.join(" ")}`);
 /** @type {Record<string, any>} */
-const out = { machine: info };
+const out = { machine: info, rttMs: RTT };
 if (ONLY !== "fanout") {
-  console.log(`## One source: ${N.toLocaleString("en-US")} ~57 B ticks a stream, ours ${CLIENT}, a warm-up then ${ROUNDS} rounds`);
+  console.log(`## One source: ${N.toLocaleString("en-US")} ~57 B ticks a stream, ours ${CLIENT}, a warm-up then ${ROUNDS} rounds${RTT ? `, through a ${RTT} ms RTT` : ""}`);
   out.single = await single();
   console.log(
     mdTable(
