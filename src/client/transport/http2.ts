@@ -216,10 +216,39 @@ export function sessionPool(tlsOptions: tls.ConnectionOptions, auto: boolean): S
   return pool;
 }
 
-/** The head of an h2 response, and its stream (the body). */
+/** An h2 response: its head, and its stream (the body). */
 export interface H2Exchange {
-  stream: http2.ClientHttp2Stream;
-  headers: http2.IncomingHttpHeaders;
+  readonly stream: http2.ClientHttp2Stream;
+  readonly status: number;
+  /** One header (a lower-case name), or null. */
+  header(name: string): string | null;
+  /** Names and values in turn, pseudo-headers left out. */
+  rawHeaders(): string[];
+  /** Hooks the body's end, or its error, to `close`. */
+  watch(close: (error?: unknown) => void): void;
+  cancel(): void;
+}
+
+function exchange(stream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHeaders): H2Exchange {
+  const header = (name: string): string | null => {
+    const value = headers[name];
+    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : String(value);
+  };
+  return {
+    stream,
+    status: Number(headers[":status"]),
+    header,
+    rawHeaders: () => Object.keys(headers).filter((n) => n[0] !== ":").flatMap((n) => [n, header(n)!]),
+    watch(close) {
+      stream.on("error", close);
+      // A stream cut (its session gone, RST_STREAM CANCEL) ends its readable side too, with
+      // a code; a paused one may only close. Neither is the end of the stream.
+      const cut = (): Error => new Error(`the HTTP/2 stream was cut before its end (code ${stream.rstCode})`);
+      stream.on("end", () => close(stream.rstCode ? cut() : undefined));
+      stream.on("close", () => close(cut()));
+    },
+    cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
+  };
 }
 
 /** One request on `session` (a stream reserved on it): resolves at the response's head. */
@@ -248,7 +277,7 @@ export function h2Request(session: Session, request: TransportRequest): Promise<
     stream.once("close", () => reject(new Error(`the HTTP/2 stream closed before a response (code ${stream.rstCode})`)));
     stream.once("response", (head) => {
       stream.removeListener("error", reject);
-      resolve({ stream, headers: head });
+      resolve(exchange(stream, head));
     });
     if (request.body !== null) stream.end(request.body);
   });

@@ -3,7 +3,6 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { isIP } from "node:net";
 import * as tls from "node:tls";
-import * as http2 from "node:http2";
 import type { Duplex, Readable, Transform } from "node:stream";
 import * as zlib from "node:zlib";
 import {
@@ -187,30 +186,10 @@ async function sendH2(pool: SessionPool, request: TransportRequest, tlsOptions: 
   }
   if (s instanceof tls.TLSSocket) return send(request, (url, init) => https.request(url, { ...init, createConnection: () => s }));
   if (s === null) return send(request, (url, init) => https.request(url, { ...tlsOptions, ...init }));
-  const { stream, headers } = await h2Request(s, request);
-  const header = (name: string): string | null => {
-    const value = headers[name];
-    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : String(value);
-  };
-  return bodyResponse(
-    {
-      status: Number(headers[":status"]),
-      // HTTP/2 has no reason phrase.
-      statusText: "",
-      header,
-      headers: () => headersFromRaw(Object.keys(headers).filter((n) => n[0] !== ":").flatMap((n) => [n, header(n)!])),
-    },
-    stream,
-    (close) => {
-      stream.on("error", close);
-      // A stream cut (its session gone, RST_STREAM CANCEL) ends its readable side too, with
-      // a code; a paused one may only close. Neither is the end of the stream.
-      const cut = (): Error => new Error(`the HTTP/2 stream was cut before its end (code ${stream.rstCode})`);
-      stream.on("end", () => close(stream.rstCode ? cut() : undefined));
-      stream.on("close", () => close(cut()));
-    },
-    () => stream.close(http2.constants.NGHTTP2_CANCEL),
-  );
+  const h2 = await h2Request(s, request);
+  // HTTP/2 has no reason phrase.
+  const head = { status: h2.status, statusText: "", header: h2.header, headers: () => headersFromRaw(h2.rawHeaders()) };
+  return bodyResponse(head, h2.stream, h2.watch, h2.cancel);
 }
 
 /** One request and its response, on a request made by `open` (direct, or to a proxy). */
