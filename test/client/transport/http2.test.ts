@@ -326,6 +326,37 @@ describe("HTTP/2 (Node transport)", () => {
     expect(sockets()).toBe(before + 1);
   });
 
+  test("a redirect, a method and body, an idle timeout and an untrusted certificate, as over HTTP/1.1", async () => {
+    const bodies: string[] = [];
+    const server = await startH2((stream, headers) => {
+      if (headers[":path"] === "/") {
+        stream.respond({ ":status": 307, location: "/feed" });
+        stream.end();
+        return;
+      }
+      let body = "";
+      stream.on("data", (c: Buffer) => (body += c));
+      stream.on("end", () => {
+        bodies.push(`${headers[":method"]} ${body}`);
+        sse(stream);
+        send(stream, 1, 1); // then silence
+      });
+    });
+    const s = open(server.url, { tls: { ca }, method: "POST", body: "hello", idleTimeout: 200 });
+    const ea = errors(s);
+    const got = record(s);
+    await until(() => got.length === 2, 3000, "an event, an idle timeout, the event again");
+    expect(bodies).toEqual(["POST hello", "POST hello"]);
+    expect(ea[0]?.code).toBe("IDLE_TIMEOUT");
+    expect(server.requests.map((h) => h[":path"])).toEqual(["/", "/feed", "/feed"]);
+    // Without the CA: the certificate is refused (TLS), not retried.
+    const t = open(server.url);
+    const et = errors(t);
+    await until(() => et.length === 1, 3000, "the TLS error");
+    expect(et[0]!.code).toBe("TLS");
+    expect(t.readyState).toBe(EventSource.CLOSED);
+  });
+
   test("bad http2 values throw where the source is made; with fetch, http2 is refused", () => {
     for (const bad of ["yes", 1, "true", {}]) {
       expect(() => new EventSource("https://127.0.0.1:9/", { http2: bad as never })).toThrow(/http2 must be "auto", true or false/);
