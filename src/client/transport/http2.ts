@@ -3,10 +3,11 @@
  * by every source to that origin, each on a stream of its own. node.ts turns a stream into a
  * TransportResponse exactly as it does an HTTP/1.1 response (codings, backpressure, errors).
  *
- * A session leaves the pool as soon as it cannot take new streams (GOAWAY, an error, closed):
- * the next request makes a new one. Its open streams end as the server decides: a stream the
- * GOAWAY refused, or one reset, fails with an error, and the source reconnects (NETWORK) with
- * `Last-Event-ID`. A session keeps the process alive only while it has streams; idle, it is
+ * A session that got a GOAWAY takes no new stream (the next request makes a new session) and
+ * leaves the pool when it closes. Its open streams end as the server decides: one the GOAWAY
+ * refused, one reset, or one cut with the connection fails with an error, and the source
+ * reconnects (NETWORK) with `Last-Event-ID`. Past the server's SETTINGS_MAX_CONCURRENT_STREAMS,
+ * another session to the origin is made. A session keeps the process alive only while it has streams; idle, it is
  * unref'd, then closed after IDLE_SESSION_MS.
  */
 import * as http2 from "node:http2";
@@ -234,18 +235,29 @@ function exchange(stream: http2.ClientHttp2Stream, headers: http2.IncomingHttpHe
     const value = headers[name];
     return value === undefined ? null : Array.isArray(value) ? value.join(", ") : String(value);
   };
+  // Hooked at the head, not at watch(): a reset in the very read that carried the head is
+  // reported before the caller gets the response, and must not be lost (the source would
+  // stay OPEN on a dead stream).
+  let closer: ((error?: unknown) => void) | null = null;
+  let early: { error: unknown } | null = null;
+  const close = (error?: unknown): void => {
+    if (closer !== null) closer(error);
+    else early ??= { error };
+  };
+  stream.on("error", close);
+  // A stream cut (its session gone, RST_STREAM CANCEL) ends its readable side too, with a
+  // code; a paused one may only close. Neither is the end of the stream.
+  const cut = (): Error => new Error(`the HTTP/2 stream was cut before its end (code ${stream.rstCode})`);
+  stream.on("end", () => close(stream.rstCode ? cut() : undefined));
+  stream.on("close", () => close(cut()));
   return {
     stream,
     status: Number(headers[":status"]),
     header,
     rawHeaders: () => Object.keys(headers).filter((n) => n[0] !== ":").flatMap((n) => [n, header(n)!]),
-    watch(close) {
-      stream.on("error", close);
-      // A stream cut (its session gone, RST_STREAM CANCEL) ends its readable side too, with
-      // a code; a paused one may only close. Neither is the end of the stream.
-      const cut = (): Error => new Error(`the HTTP/2 stream was cut before its end (code ${stream.rstCode})`);
-      stream.on("end", () => close(stream.rstCode ? cut() : undefined));
-      stream.on("close", () => close(cut()));
+    watch(c) {
+      closer = c;
+      if (early !== null) c(early.error);
     },
     cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL),
   };

@@ -206,6 +206,19 @@ describe("HTTP/2 (Node transport)", () => {
     expect(b.readyState).toBe(EventSource.OPEN);
   });
 
+  test("a stream reset as it opens is a network error: the source reconnects", async () => {
+    const server = await startH2((stream, _h, n) => {
+      sse(stream);
+      if (n === 1) stream.destroy(new Error("reset"));
+      else send(stream, 1, 1);
+    });
+    const s = open(server.url, { tls: { ca } });
+    const es = errors(s);
+    const got = record(s);
+    await until(() => got.length === 1, 3000, "the event after the reconnection");
+    expect(es.map((e) => e.code)).toEqual(["NETWORK"]);
+  });
+
   test("backpressure: a blocked iterator pauses its h2 stream (the server's writes stall); another stream on the session flows", async () => {
     // More than the stream's window and the server's buffers: without a pause, all is sent.
     const total = Math.ceil((3 * STREAM_WINDOW) / 100);
