@@ -26,6 +26,8 @@ const require = createRequire(import.meta.url);
 const [id, url, eventsArg, dataLengthArg] = process.argv.slice(2);
 const N = Number(eventsArg);
 const DATA_LENGTH = Number(dataLengthArg);
+// More options for our EventSource (bench/h2.bench.mjs: `http2`, `tls`), as JSON.
+const EXTRA = JSON.parse(process.env.BENCH_SOURCE_OPTIONS ?? "{}");
 
 /**
  * @typedef {import("./clients.mjs").Tally} Tally
@@ -76,13 +78,13 @@ async function load() {
   const probe = new EventSource("http://127.0.0.1:9/", { engine });
   probe.close();
   if (probe.engine !== engine) throw new Error(`${label}: asked for engine ${engine}, got ${probe.engine}`);
-  if (id === "wasm" || id === "js") return { label, ours: true, run: () => listen(new EventSource(url, { engine }), N) };
-  if (id === "iter") return { label, ours: true, run: () => iterate(new EventSource(url, { engine }), N) };
+  if (id === "wasm" || id === "js") return { label, ours: true, run: () => listen(new EventSource(url, { engine, ...EXTRA }), N) };
+  if (id === "iter") return { label, ours: true, run: () => iterate(new EventSource(url, { engine, ...EXTRA }), N) };
   // id === "batches"
   if (typeof probe.batches !== "function") {
     return { label, ours: true, skip: "source.batches is not a function in dist/ (not built yet): not measured" };
   }
-  return { label, ours: true, run: () => batches(new EventSource(url, { engine }), N) };
+  return { label, ours: true, run: () => batches(new EventSource(url, { engine, ...EXTRA }), N) };
 }
 
 const client = await load();

@@ -9,8 +9,15 @@
 // With "gzip", the body is `Content-Encoding: gzip`, flushed (Z_SYNC_FLUSH) after every 64 KiB
 // of events, as a compressing server that streams does; compressed once, before listening, so
 // that every stream costs the server the same.
+// env BENCH_SSE_PROTO: "http" (default), "https", "h2c" or "h2" (node:http2, TLS), the TLS
+// ones with the test certificate of test/fixtures/tls (bench/h2.bench.mjs); BENCH_SSE_KEEP_OPEN=1:
+// the response stays open after the last event (many sources, each reading its events);
+// BENCH_SSE_H2_MAX_STREAMS: the h2 server's SETTINGS_MAX_CONCURRENT_STREAMS (nginx: 128).
 
+import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { createSecureServer, createServer as createH2cServer } from "node:http2";
+import { createServer as createHttpsServer } from "node:https";
 import { constants, createGzip } from "node:zlib";
 import { marketTicks, cutChunks, prng } from "../fixtures.mjs";
 
@@ -54,7 +61,23 @@ async function gzipFlushed(input) {
   return pieces;
 }
 
-const server = createServer((req, res) => {
+const PROTO = process.env.BENCH_SSE_PROTO ?? "http";
+const KEEP_OPEN = process.env.BENCH_SSE_KEEP_OPEN === "1";
+const tlsFile = (/** @type {string} */ name) => readFileSync(new URL(`../../test/fixtures/tls/${name}`, import.meta.url));
+/** @param {(req: any, res: any) => void} handler */
+function listen(handler) {
+  if (PROTO === "http") return createServer(handler);
+  // node:http2 refuses new streams (ENHANCE_YOUR_CALM) once a session holds 10 MB (its
+  // default maxSessionMemory): 1,000 sources' unsent events are more than that.
+  const h2 = { maxSessionMemory: 1024, settings: { maxConcurrentStreams: Number(process.env.BENCH_SSE_H2_MAX_STREAMS) || 2 ** 32 - 1 } };
+  if (PROTO === "h2c") return createH2cServer(h2, handler);
+  const tls = { key: tlsFile("key.pem"), cert: tlsFile("cert.pem") };
+  if (PROTO === "https") return createHttpsServer(tls, handler);
+  if (PROTO === "h2") return createSecureServer({ ...tls, ...h2 }, handler);
+  throw new Error(`BENCH_SSE_PROTO: unknown ${PROTO}`);
+}
+
+const server = listen((/** @type {any} */ req, /** @type {any} */ res) => {
   res.writeHead(200, {
     "content-type": "text/event-stream",
     "cache-control": "no-store",
@@ -68,12 +91,12 @@ const server = createServer((req, res) => {
         return;
       }
     }
-    res.end();
+    if (!KEEP_OPEN) res.end();
   };
-  req.socket.setNoDelay(true);
+  if (PROTO === "http" || PROTO === "https") req.socket.setNoDelay(true);
   pump();
 });
-server.keepAliveTimeout = 1000;
+if ("keepAliveTimeout" in server) server.keepAliveTimeout = 1000;
 server.listen(0, "127.0.0.1", () => {
   const address = /** @type {import("node:net").AddressInfo} */ (server.address());
     const wireBytes = pieces.reduce((n, p) => n + p.length, 0);

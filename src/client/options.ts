@@ -10,7 +10,7 @@ import type { EngineChoice, ParsedEvent } from "../parser/types.js";
 import type { HeadersLike } from "./connection.js";
 import type { EventSourceError, EventSourceErrorCode } from "./errors.js";
 import type { EventSourceMessageEvent } from "./types.js";
-import type { FetchLike, ProxyOption, TlsOptions } from "./transport/types.js";
+import type { FetchLike, Http2Option, ProxyOption, TlsOptions } from "./transport/types.js";
 
 /** HTML: the reconnection time "must initially be an implementation-defined value,
  * probably in the region of a few seconds" - 3 s, as Chrome and undici. */
@@ -193,6 +193,14 @@ export interface EventSourceOptions {
    * and not with `fetch` (which negotiates on its own). Default true.
    */
   compression?: boolean | undefined;
+  /**
+   * HTTP/2 on the Node transport. `"auto"` (default): on https, h2 when the server chooses it
+   * by ALPN (offered with http/1.1), every source to one origin (with the same `tls`) on one
+   * shared connection; HTTP/1.1 on http. `true`: h2 only, also on http (h2c, prior
+   * knowledge). `false`: HTTP/1.1 only. A request through `proxy` is HTTP/1.1. Node only,
+   * and not with `fetch`.
+   */
+  http2?: Http2Option | undefined;
 }
 
 /** The options `EventSource.fromReadableStream` takes (the rest are about the network). */
@@ -316,6 +324,12 @@ export function lastEventIdQueryOption(value: unknown): string | null {
 export function compressionOption(value: unknown): boolean {
   if (value === undefined || value === null) return true;
   if (typeof value !== "boolean") throw new TypeError(`compression must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+export function http2Option(value: unknown): Http2Option {
+  if (value === undefined || value === null) return "auto";
+  if (value !== "auto" && typeof value !== "boolean") throw new TypeError(`http2 must be "auto", true or false, got ${typeof value === "string" ? JSON.stringify(value) : typeof value}`);
   return value;
 }
 

@@ -14,7 +14,7 @@ import {
   REDIRECT_STATUSES,
 } from "./connection.js";
 import { errorMessage, type EventSourceErrorInit, permanentFailure, readErrorBody, responseInfo } from "./errors.js";
-import { compressionOption, type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
+import { compressionOption, type EventSourceOptions, http2Option, lastEventIdQueryOption, numberOption } from "./options.js";
 import { configuredTransport, defaultTransport } from "./transport/default.js";
 import { fetchTransport, inBrowser } from "./transport/fetch.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
@@ -69,18 +69,19 @@ export class StreamRequest {
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
     const compression = compressionOption(options.compression);
-    if (options.fetch && (options.tls || options.proxy || !compression)) {
+    const http2 = http2Option(options.http2);
+    if (options.fetch && (options.tls || options.proxy || !compression || http2 !== "auto")) {
       // A fetch has its own way (a dispatcher, an agent): silently ignoring these would
       // connect directly, or with the default trust, where the caller asked otherwise.
-      throw new TypeError("the tls, proxy and compression options configure the Node transport: with `fetch`, configure that fetch");
+      throw new TypeError("the tls, proxy, compression and http2 options configure the Node transport: with `fetch`, configure that fetch");
     }
     this.#browser = !(options.tls || options.proxy) && inBrowser();
     this.#withCredentials = Boolean(options.withCredentials);
     this.#idParam = lastEventIdQueryOption(options.lastEventIdQuery);
     this.#transport = options.fetch
       ? fetchTransport(options.fetch, { browser: this.#browser })
-      : options.tls || options.proxy || !compression
-        ? configuredTransport({ tls: options.tls, proxy: options.proxy, compression })
+      : options.tls || options.proxy || !compression || http2 !== "auto"
+        ? configuredTransport({ tls: options.tls, proxy: options.proxy, compression, http2 })
         : defaultTransport;
     this.#onRequest = options.onRequest;
     this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");

@@ -3,7 +3,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { isIP } from "node:net";
 import * as tls from "node:tls";
-import type { Duplex, Transform } from "node:stream";
+import type { Duplex, Readable, Transform } from "node:stream";
 import * as zlib from "node:zlib";
 import {
   type BodySink,
@@ -14,6 +14,7 @@ import {
   type TransportRequest,
   type TransportResponse,
 } from "./types.js";
+import { h2Request, type SessionPool, sessionPool } from "./http2.js";
 
 function headersFromRaw(raw: string[]): Headers {
   const headers = new Headers();
@@ -43,7 +44,7 @@ const createZstdDecompress = (zlib as { createZstdDecompress?: (o: zlib.ZlibOpti
 /** What the Node transport asks for: every coding this runtime's zlib decodes. */
 export const ACCEPT_ENCODING = createZstdDecompress ? "gzip, deflate, br, zstd" : "gzip, deflate, br";
 
-/** `node:http` / `node:https`, with the process-wide default agents. */
+/** `node:http` / `node:https` (and `node:http2` where ALPN offers it), with the process-wide default agents. */
 export const nodeTransport: Transport = createNodeTransport({});
 
 /**
@@ -54,6 +55,10 @@ export function createNodeTransport(options: NodeTransportOptions): Transport {
   const tlsOptions = nodeTls(options.tls ?? {});
   const proxyOption = options.proxy;
   const acceptEncoding = options.compression === false ? null : ACCEPT_ENCODING;
+  const mode = options.http2 ?? "auto";
+  // "auto" speaks h2 only on https, where the server chooses by ALPN; true also speaks h2c
+  // (prior knowledge) on http. Never through a proxy (below): HTTP/1.1 there.
+  const pool = mode === false ? null : sessionPool(tlsOptions, mode === "auto");
   return (asked) => {
     // A user's own Accept-Encoding (names are lower-cased by then) is sent as it is.
     const request =
@@ -63,6 +68,7 @@ export function createNodeTransport(options: NodeTransportOptions): Transport {
     const target = request.url;
     const p = typeof proxyOption === "function" ? proxyOption(new URL(target.href)) : proxyOption;
     if (p === undefined || p === null || p === "") {
+      if (pool !== null && (mode === true || target.protocol === "https:")) return sendH2(pool, request, tlsOptions);
       return send(request, (url, init) => (url.protocol === "https:" ? https : http).request(url, { ...tlsOptions, ...init }));
     }
     let proxy: URL;
@@ -170,6 +176,22 @@ function tunnel(proxy: URL, port: number, auth: string | undefined, target: URL,
 
 type Init = { method: string; headers: Record<string, string>; signal: AbortSignal };
 
+/** One request over HTTP/2, or over HTTP/1.1 where the pool says the server chose it by ALPN. */
+async function sendH2(pool: SessionPool, request: TransportRequest, tlsOptions: tls.ConnectionOptions): Promise<TransportResponse> {
+  const s = await pool.session(request.url);
+  if (request.signal.aborted) {
+    if (s instanceof tls.TLSSocket) s.destroy();
+    else s?.release();
+    throw request.signal.reason;
+  }
+  if (s instanceof tls.TLSSocket) return send(request, (url, init) => https.request(url, { ...init, createConnection: () => s }));
+  if (s === null) return send(request, (url, init) => https.request(url, { ...tlsOptions, ...init }));
+  const h2 = await h2Request(s, request);
+  // HTTP/2 has no reason phrase.
+  const head = { status: h2.status, statusText: "", header: h2.header, headers: () => headersFromRaw(h2.rawHeaders()) };
+  return bodyResponse(head, h2.stream, h2.watch, h2.cancel);
+}
+
 /** One request and its response, on a request made by `open` (direct, or to a proxy). */
 function send(request: TransportRequest, open: (url: URL, init: Init) => http.ClientRequest): Promise<TransportResponse> {
   return new Promise<TransportResponse>((resolve, reject) => {
@@ -190,90 +212,116 @@ function send(request: TransportRequest, open: (url: URL, init: Init) => http.Cl
         const values = res.headersDistinct[name];
         return values === undefined ? null : values.join(", ");
       };
-      const codings = contentCodings(header("content-encoding"));
-      let sink: BodySink | null = null;
-      let settled = false;
-      // The end or error that came before read() attached a sink. The socket can fail in the
-      // very segment that carried the response head (bad chunked framing, a reset): it is
-      // reported between the `response` event and the caller's read(), and must not be lost
-      // (the source would stay OPEN forever on a dead connection).
-      let early: { error: unknown } | null = null;
-      const deliver = (s: BodySink, error: unknown): void => {
-        if (error === undefined) s.onEnd();
-        else s.onError(error);
-      };
-      const finish = (error?: unknown): void => {
-        if (settled) return;
-        settled = true;
-        const s = sink;
-        sink = null;
-        if (s === null) early = { error };
-        else deliver(s, error);
-      };
-      // Made at the first byte of a compressed body (which tells zlib from raw deflate).
-      let decoder: Decoder | null = null;
-      // The decoder works off the thread: what it holds is still delivered, then the end
-      // or the error of the body.
-      const close = (error?: unknown): void => (decoder !== null ? decoder.end(error) : finish(error));
-      // A socket error after the response started surfaces on `req` and/or `res`.
-      req.on("error", close);
-      res.on("error", close);
-      res.on("aborted", () => close(new Error("the connection was closed before the response ended")));
-      res.on("end", () => close());
-      resolve({
-        codingError: typeof codings === "string" ? codings : undefined,
-        status: res.statusCode ?? 0,
-        statusText: res.statusMessage ?? "",
-        header: (name) => header(name.toLowerCase()),
-        headers: () => headersFromRaw(res.rawHeaders),
-        read(s) {
-          sink = s;
-          if (early !== null) {
-            const { error } = early;
-            early = null;
-            // Later, as it would have come: read() itself never calls back.
-            queueMicrotask(() => {
-              if (sink !== s) return; // cancelled
-              sink = null;
-              deliver(s, error);
-            });
-            return;
-          }
-          if (codings === null || typeof codings === "string") {
-            res.on("data", (chunk: Uint8Array) => {
-              if (sink !== null) sink.onData(chunk);
-            });
-            return;
-          }
-          res.on("data", (chunk: Buffer) => {
-            if (settled) return;
-            decoder ??= new Decoder(codings, chunk[0]!, res, (data) => sink?.onData(data), finish);
-            decoder.write(chunk);
-          });
-        },
-        pause() {
-          res.pause();
-          decoder?.pause();
-        },
-        resume() {
-          decoder?.resume();
-          if (decoder === null || !decoder.draining) res.resume();
-        },
-        cancel() {
-          settled = true;
-          sink = null;
-          early = null;
-          res.removeAllListeners("data");
-          decoder?.destroy();
-          // Destroying (not draining) is deliberate: an event stream never ends by itself.
-          req.destroy();
-          res.destroy();
-        },
-      });
+      resolve(
+        bodyResponse(
+          { status: res.statusCode ?? 0, statusText: res.statusMessage ?? "", header, headers: () => headersFromRaw(res.rawHeaders) },
+          res,
+          (close) => {
+            // A socket error after the response started surfaces on `req` and/or `res`.
+            req.on("error", close);
+            res.on("error", close);
+            res.on("aborted", () => close(new Error("the connection was closed before the response ended")));
+            res.on("end", () => close());
+          },
+          () => {
+            // Destroying (not draining) is deliberate: an event stream never ends by itself.
+            req.destroy();
+            res.destroy();
+          },
+        ),
+      );
     });
     if (request.body !== null) req.end(request.body);
     else req.end();
   });
+}
+
+/** A response's head, whatever the HTTP version. `header` takes a lower-case name. */
+interface Head {
+  status: number;
+  statusText: string;
+  header(name: string): string | null;
+  headers(): Headers;
+}
+
+/**
+ * The response over `body` (an HTTP/1.1 response or an h2 stream): `watch` hooks the body's
+ * end and errors to `close`; `destroy` drops it.
+ */
+function bodyResponse(head: Head, body: Readable, watch: (close: (error?: unknown) => void) => void, destroy: () => void): TransportResponse {
+  const codings = contentCodings(head.header("content-encoding"));
+  let sink: BodySink | null = null;
+  let settled = false;
+  // The end or error that came before read() attached a sink. The socket can fail in the
+  // very segment that carried the response head (bad chunked framing, a reset): it is
+  // reported between the `response` event and the caller's read(), and must not be lost
+  // (the source would stay OPEN forever on a dead connection).
+  let early: { error: unknown } | null = null;
+  const deliver = (s: BodySink, error: unknown): void => {
+    if (error === undefined) s.onEnd();
+    else s.onError(error);
+  };
+  const finish = (error?: unknown): void => {
+    if (settled) return;
+    settled = true;
+    const s = sink;
+    sink = null;
+    if (s === null) early = { error };
+    else deliver(s, error);
+  };
+  // Made at the first byte of a compressed body (which tells zlib from raw deflate).
+  let decoder: Decoder | null = null;
+  // The decoder works off the thread: what it holds is still delivered, then the end
+  // or the error of the body.
+  watch((error?: unknown): void => (decoder !== null ? decoder.end(error) : finish(error)));
+  return {
+    codingError: typeof codings === "string" ? codings : undefined,
+    status: head.status,
+    statusText: head.statusText,
+    header: (name) => head.header(name.toLowerCase()),
+    headers: head.headers,
+    read(s) {
+      sink = s;
+      if (early !== null) {
+        const { error } = early;
+        early = null;
+        // Later, as it would have come: read() itself never calls back.
+        queueMicrotask(() => {
+          if (sink !== s) return; // cancelled
+          sink = null;
+          deliver(s, error);
+        });
+        return;
+      }
+      if (codings === null || typeof codings === "string") {
+        body.on("data", (chunk: Uint8Array) => {
+          if (sink !== null) sink.onData(chunk);
+        });
+        return;
+      }
+      body.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        decoder ??= new Decoder(codings, chunk[0]!, body, (data) => sink?.onData(data), finish);
+        decoder.write(chunk);
+      });
+    },
+    pause() {
+      body.pause();
+      decoder?.pause();
+    },
+    resume() {
+      decoder?.resume();
+      if (decoder === null || !decoder.draining) body.resume();
+    },
+    cancel() {
+      settled = true;
+      sink = null;
+      early = null;
+      body.removeAllListeners("data");
+      decoder?.destroy();
+      destroy();
+    },
+  };
 }
 
 type Coding = "gzip" | "deflate" | "br" | "zstd";
@@ -334,7 +382,7 @@ class Decoder {
   constructor(
     codings: readonly Coding[],
     firstByte: number,
-    readonly res: http.IncomingMessage,
+    readonly res: Readable,
     onData: (chunk: Uint8Array) => void,
     finish: (error?: unknown) => void,
   ) {

@@ -146,7 +146,15 @@ export interface NodeTransportOptions {
   proxy?: ProxyOption | undefined;
   /** false: send no `Accept-Encoding` (a response that is compressed anyway is still decoded). */
   compression?: boolean | undefined;
+  /**
+   * `"auto"` (default): on https, offer h2 and http/1.1 by ALPN, sources to one origin
+   * sharing a session when the server chooses h2; HTTP/1.1 on http. `true`: h2 only (ALPN
+   * on https, prior knowledge "h2c" on http). `false`: HTTP/1.1 only. Never through a proxy.
+   */
+  http2?: Http2Option | undefined;
 }
+
+export type Http2Option = "auto" | boolean;
 
 /**
  * A compressed body that cannot be decoded (corrupt, or cut inside a block the decoder
