@@ -45,7 +45,12 @@ results.wallSeconds = wallSeconds;
 
 const { parse, e2e, memory } = results;
 const targets = judgeTargets(parse, e2e, memory);
-writeFileSync(join(outDir, "RESULTS.md"), renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) + "\n");
+// The benches run apart (ingest, gzip, HTTP/2) keep their hand-written sections, after KEPT.
+const KEPT = "<!-- Sections below are written by hand from benches run apart; bench/run.mjs keeps them. -->";
+const resultsFile = join(outDir, "RESULTS.md");
+const existing = existsSync(resultsFile) ? readFileSync(resultsFile, "utf8") : "";
+const kept = existing.includes(KEPT) ? existing.slice(existing.indexOf(KEPT)) : "";
+writeFileSync(resultsFile, renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) + "\n" + (kept ? `\n${kept}` : ""));
 writeFileSync(join(outDir, "ratios.svg"), renderSvg(parse, e2e));
 writeFileSync(previous, JSON.stringify(results) + "\n");
 
