@@ -57,16 +57,22 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     this.#reading = true;
     try {
       this.#read(bytes);
-      while (this.#queue !== undefined) {
-        const next = this.#queue.shift()!;
-        if (this.#queue.length === 0) this.#queue = undefined;
-        this.#read(next);
-      }
-    } finally {
-      this.#reading = false;
-      // Only a callback that threw leaves chunks here: they followed the rest of its chunk,
+      if (this.#queue !== undefined) this.#drain();
+    } catch (error) {
+      // Chunks queued while a callback's chunk was read followed the rest of that chunk,
       // which is not read either.
       this.#queue = undefined;
+      throw error;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  #drain(): void {
+    while (this.#queue !== undefined) {
+      const next = this.#queue.shift()!;
+      if (this.#queue.length === 0) this.#queue = undefined;
+      this.#read(next);
     }
   }
 
