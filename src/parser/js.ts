@@ -37,13 +37,47 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
   #strings: StringEncoder | undefined; // made at the first string chunk (see StringEncoder)
 
+  // Chunks fed while this parser reads one (from its callbacks, or from another parser's that
+  // one of ours led to): they follow the chunk being read, so they wait for it, in feed order.
+  #reading = false;
+  #queue: Uint8Array[] | undefined;
+
   feed(chunk: Uint8Array | string): void {
-    let bytes =
+    const bytes =
       typeof chunk === "string"
         ? (this.#strings ??= new StringEncoder()).encode(chunk)
         : this.#strings === undefined
           ? chunk
           : this.#strings.before(chunk);
+    if (this.#reading) {
+      // Copied, as the caller may reuse its buffer once feed() returns.
+      (this.#queue ??= []).push(bytes === chunk ? bytes.slice() : bytes);
+      return;
+    }
+    this.#reading = true;
+    try {
+      this.#read(bytes);
+      if (this.#queue !== undefined) this.#drain();
+    } catch (error) {
+      // Chunks queued while a callback's chunk was read followed the rest of that chunk,
+      // which is not read either.
+      this.#queue = undefined;
+      throw error;
+    } finally {
+      this.#reading = false;
+    }
+  }
+
+  #drain(): void {
+    while (this.#queue !== undefined) {
+      const next = this.#queue.shift()!;
+      if (this.#queue.length === 0) this.#queue = undefined;
+      this.#read(next);
+    }
+  }
+
+  #read(chunk: Uint8Array): void {
+    let bytes = chunk;
     if (this.#bomBytes < 3) {
       bytes = stripBom(bytes, this.#bomBytes);
       this.#bomBytes = bomMatched;
@@ -54,6 +88,8 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   }
 
   end(): void {
+    // Chunks fed from a callback before it ended the stream belonged to the old stream.
+    this.#queue = undefined;
     this.#strings?.reset();
     this.#line = "";
     this.#lineLen = 0;

@@ -152,8 +152,10 @@ export class WasmParser implements EventStreamParser {
         words = rt.resume();
       }
     } catch (error) {
-      // A callback threw, so the records after its own were not read.
+      // A callback threw, so the records after its own were not read, nor the chunks fed
+      // from callbacks, which followed them.
       rt.forget();
+      this.#queue = undefined;
       throw error;
     } finally {
       rt.dispatching(false);
