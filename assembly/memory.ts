@@ -72,15 +72,9 @@ export function ensure(limit: usize): void {
     return;
   }
   let i: usize = 0;
-  if (ASC_FEATURE_SIMD) {
-    const t = v128.load(src + n - 16);
-    for (; i + 16 < n; i += 16) v128.store(dst + i, v128.load(src + i));
-    v128.store(dst + n - 16, t);
-  } else {
-    const t = load<u64>(src + n - 8);
-    for (; i + 8 < n; i += 8) store<u64>(dst + i, load<u64>(src + i));
-    store<u64>(dst + n - 8, t);
-  }
+  const t = v128.load(src + n - 16);
+  for (; i + 16 < n; i += 16) v128.store(dst + i, v128.load(src + i));
+  v128.store(dst + n - 16, t);
 }
 
 // Event types are short: a plain loop beats memory.compare's setup.

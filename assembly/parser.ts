@@ -365,7 +365,7 @@ export function feed(len: i32): i32 {
       }
     }
   }
-  if (ASC_FEATURE_SIMD) index();
+  index();
   return run();
 }
 
@@ -382,24 +382,8 @@ function paused(): i32 {
   return rc | PAUSED;
 }
 
+/** Second pass: the lines between the offsets `index` found. */
 function run(): i32 {
-  if (ASC_FEATURE_SIMD) return runSimd();
-  scanHigh = 0;
-  while (cur < end) {
-    if (rc > RECORD_WORDS - MAX_WORDS_PER_LINE) return paused();
-    const e = scan(cur, end);
-    if (e == end) break;
-    processLine(cur, <u32>(e - cur), scanHigh);
-    cur = afterLineEnd(e);
-    scanHigh = 0;
-  }
-  finish();
-  return rc;
-}
-
-
-/** `run` for the SIMD build, second pass: the lines between the offsets `index` found. */
-function runSimd(): i32 {
   let start = cur;
   // In locals for the loop: a global is a memory access in the engine's code.
   let q = nextEnd;

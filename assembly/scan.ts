@@ -1,5 +1,6 @@
-// Finding line ends: `scan` for one line (SIMD, or eight bytes at a time without it), and
-// for the SIMD build `index`, which finds every CR and LF of the chunk in one pass.
+// Finding line ends: `scan` for one line, 16 bytes at a time, and `index`, which finds every
+// CR and LF of the chunk in one pass. (Only the SIMD build ships: a runtime without SIMD runs
+// the TypeScript engine.)
 
 import { LF, CR, ends, input } from "./memory";
 import { cur, end, endsEnd, nextEnd, scanHigh, windowAscii } from "./state";
@@ -10,34 +11,20 @@ import { cur, end, endsEnd, nextEnd, scanHigh, windowAscii } from "./state";
  */
 export function scan(p: usize, limit: usize): usize {
   let acc: u32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    const vlf = i8x16.splat(<i8>LF);
-    const vcr = i8x16.splat(<i8>CR);
-    while (p + 16 <= limit) {
-      const v = v128.load(p);
-      const m = i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
-      const h = i8x16.bitmask(v);
-      if (m != 0) {
-        const k = ctz(m);
-        if ((h & ((1 << k) - 1)) != 0) acc = 0x80;
-        scanHigh = acc;
-        return p + k;
-      }
-      if (h != 0) acc = 0x80;
-      p += 16;
+  const vlf = i8x16.splat(<i8>LF);
+  const vcr = i8x16.splat(<i8>CR);
+  while (p + 16 <= limit) {
+    const v = v128.load(p);
+    const m = i8x16.bitmask(v128.or(i8x16.eq(v, vlf), i8x16.eq(v, vcr)));
+    const h = i8x16.bitmask(v);
+    if (m != 0) {
+      const k = ctz(m);
+      if ((h & ((1 << k) - 1)) != 0) acc = 0x80;
+      scanHigh = acc;
+      return p + k;
     }
-  } else {
-    // Eight bytes at a time: a byte is CR or LF iff (x ^ CR) or (x ^ LF) has a zero byte.
-    while (p + 8 <= limit) {
-      const x = load<u64>(p);
-      const a = x ^ 0x0a0a0a0a0a0a0a0a;
-      const b = x ^ 0x0d0d0d0d0d0d0d0d;
-      const za = (a - 0x0101010101010101) & ~a;
-      const zb = (b - 0x0101010101010101) & ~b;
-      if (((za | zb) & 0x8080808080808080) != 0) break;
-      acc |= <u32>((x | (x >> 32)) & 0x80808080);
-      p += 8;
-    }
+    if (h != 0) acc = 0x80;
+    p += 16;
   }
   while (p < limit) {
     const c = <u32>load<u8>(p);

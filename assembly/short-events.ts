@@ -41,7 +41,7 @@ import { rc, maxEventSize, prevTypeLen, callStart, comments, idDirty } from "./s
   const step: usize = crlf ? 4 : 2; // bytes of `ends` per line end
   const eol: usize = crlf ? 2 : 1; // bytes of a line end
   let r = records + (<usize>rc << 2);
-  // `rc <= RECORD_WORDS - MAX_WORDS_PER_LINE` before each event, as `runSimd` checks per line.
+  // `rc <= RECORD_WORDS - MAX_WORDS_PER_LINE` before each event, as `run` checks per line.
   const rLast = records + (<usize>(RECORD_WORDS - MAX_WORDS_PER_LINE) << 2);
   const max = maxEventSize;
   // Every line and field of the window is shorter than the window: with a bound at least that
