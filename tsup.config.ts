@@ -4,31 +4,25 @@ import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
 import { defineConfig, type Options } from "tsup";
 
-// `eventsource-wasm/nats` reaches the core through `../index.js`; in dist/ that is the
-// core's own build beside it (./index.js or ./index.cjs), not a second copy inlined.
-const coreExternal: Plugin = {
-  name: "core-external",
-  setup(build) {
-    const file = build.initialOptions.format === "cjs" ? "./index.cjs" : "./index.js";
-    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
-      args.importer.includes(`${sep}src${sep}nats${sep}`) ? { path: file, external: true } : undefined,
-    );
-  },
-};
-const natsExternal = [/^@nats-io\//];
+/**
+ * An entry in `src/<dir>/` reaches the core through `../index.js`; in dist/ that is the core's
+ * own build beside it (`./<core>.js` or `./<core>.cjs`), not a second copy inlined.
+ * `eventsource-wasm/nats` takes the Node build (index); `eventsource-wasm/shared`, for pages and
+ * workers, the web build, the one a page's own `import "eventsource-wasm"` resolves to.
+ */
+function coreAsSibling(dir: string, core: "index" | "web"): Plugin {
+  return {
+    name: `core-as-sibling-${dir}`,
+    setup(build) {
+      const file = `./${core}.${build.initialOptions.format === "cjs" ? "cjs" : "js"}`;
+      build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
+        args.importer.includes(`${sep}src${sep}${dir}${sep}`) ? { path: file, external: true } : undefined,
+      );
+    },
+  };
+}
 
-// `eventsource-wasm/shared` is for pages and workers: it reaches the core through
-// `../index.js`, which in dist/ is the web build beside it (./web.js or ./web.cjs), the one a
-// page's own `import "eventsource-wasm"` resolves to, not a second copy inlined.
-const webCoreExternal: Plugin = {
-  name: "web-core-external",
-  setup(build) {
-    const file = build.initialOptions.format === "cjs" ? "./web.cjs" : "./web.js";
-    build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
-      args.importer.includes(`${sep}src${sep}shared${sep}`) ? { path: file, external: true } : undefined,
-    );
-  },
-};
+const natsExternal = [/^@nats-io\//];
 
 const root = dirname(fileURLToPath(import.meta.url));
 const parserDir = resolve(root, "src/parser") + sep;
@@ -186,7 +180,7 @@ export default defineConfig([
     onSuccess: async () => emitParserWasm(),
   },
   // `eventsource-wasm/shared`: one connection shared by the tabs of an origin.
-  { ...common, platform: "browser", entry: { shared: "src/shared/index.ts" }, format: ["esm", "cjs"], dts: true, esbuildPlugins: [webCoreExternal] },
+  { ...common, platform: "browser", entry: { shared: "src/shared/index.ts" }, format: ["esm", "cjs"], dts: true, esbuildPlugins: [coreAsSibling("shared", "web")] },
   // `eventsource-wasm/nats`: the NATS packages are optional peer dependencies, kept external.
-  { ...common, platform: "node", entry: { nats: "src/nats/index.ts" }, format: ["esm", "cjs"], dts: true, external: natsExternal, esbuildPlugins: [coreExternal] },
+  { ...common, platform: "node", entry: { nats: "src/nats/index.ts" }, format: ["esm", "cjs"], dts: true, external: natsExternal, esbuildPlugins: [coreAsSibling("nats", "index")] },
 ]);
