@@ -82,11 +82,13 @@ export function latin1String(bytes: Uint8Array, start: number, end: number): str
   return utf16Decoder.decode(wide);
 }
 
-// Up to this length (the TS engine's small chunks, and the WASM engine's fields) a span is
-// decoded by String.fromCharCode.apply: in Chromium a TextDecoder call costs more than the
-// chars (the TS engine on market ticks in 64-byte chunks: 1.41x eventsource-parser so, 0.92x
-// with TextDecoder, in bench/browser-parse.mjs runs at 2a68068).
-const SHORT_SPAN = 256;
+// Up to this length a span is decoded by String.fromCharCode.apply, where a TextDecoder call
+// costs more than the chars. Past it the browsers disagree: in Chromium fromCharCode.apply
+// is faster up to a few hundred bytes (the TS engine on market ticks in 64-byte chunks:
+// 1.70x eventsource-parser so, 1.04x with TextDecoder), in WebKit it is much slower (0.52x
+// so, 1.30x with TextDecoder; the WASM engine's fields 0.68x and 1.30x), measured with
+// bench/browser-parse.mjs at 43132ac. WebKit's loss is the larger one.
+const SHORT_SPAN = 24;
 
 // bytes[start, end) decoded as UTF-8 when they are all ASCII, else null. UTF-8 makes one char
 // of an ASCII byte; of the other bytes, a valid sequence makes fewer chars than bytes, and an
