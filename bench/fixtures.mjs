@@ -166,6 +166,26 @@ export function marketTicksCrlf(options = {}) {
 }
 
 /**
+ * Short ticks: ~100-byte events whose id and type lines weigh as much as the data (the
+ * WASM engine's small-chunk figure measured lower on these than on market ticks: issue 19).
+ * @param {CorpusOptions} [options]
+ * @returns {Corpus}
+ */
+export function shortTicks({ size = FULL_SIZE, seed = DEFAULT_SEED, events } = {}) {
+  const rand = prng(seed);
+  const b = new CorpusBuilder(events ? Infinity : size, events);
+  for (let seq = 1; !b.full; seq++) {
+    const sym = SYMBOLS[(rand() * SYMBOLS.length) | 0];
+    const type = rand() < 0.7 ? "quote" : "trade";
+    const venue = VENUES[(rand() * VENUES.length) | 0];
+    const bid = 100 + rand() * 400;
+    const data = `{"s":"${sym}","b":${bid.toFixed(2)},"a":${(bid + 0.01).toFixed(2)},"z":${100 * (1 + ((rand() * 50) | 0))},"v":"${venue}","q":${seq}}`;
+    b.add(`id: ${1732550000000 + seq * 3}\nevent: ${type}\ndata: ${data}\n\n`, [data]);
+  }
+  return b.finish("short-ticks", "~100 B events: id, event: quote or trade, short JSON data");
+}
+
+/**
  * Large payloads: one 16 KiB `data` line per event.
  * @param {CorpusOptions & { payload?: number }} [options]
  * @returns {Corpus}
@@ -249,6 +269,7 @@ export function utf8Text({ size = FULL_SIZE, seed = DEFAULT_SEED } = {}) {
 export const WORKLOADS = /** @type {const} */ ([
   { name: "market-ticks", generate: marketTicks },
   { name: "market-ticks-crlf", generate: marketTicksCrlf },
+  { name: "short-ticks", generate: shortTicks },
   { name: "large-payloads", generate: largePayloads },
   { name: "multi-line", generate: multiLine },
   { name: "heartbeats", generate: heartbeats },

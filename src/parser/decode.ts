@@ -60,13 +60,61 @@ const nodeIsAscii = nodeBuffer?.isAscii;
  */
 export function latin1String(bytes: Uint8Array, start: number, end: number): string {
   if (latin1Slice !== undefined) return latin1Slice.call(bytes, start, end);
+  if (bytes === asciiBytes && start === asciiStart && end === asciiEnd) {
+    const text = asciiText;
+    forgetAscii();
+    return text;
+  }
+  forgetAscii();
+  if (end - start <= SHORT_SPAN) {
+    return String.fromCharCode.apply(null, span(bytes, start, end) as unknown as number[]);
+  }
   // Not TextDecoder("latin1"): the Encoding standard makes that windows-1252, which maps
   // 0x80-0x9F elsewhere, and the TS engine's slow path relies on getting each byte back.
-  let out = "";
-  for (let i = start; i < end; i += 8192) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, Math.min(end, i + 8192)) as unknown as number[]);
-  }
-  return out;
+  // Text is mostly ASCII, which UTF-8 decodes one char per byte with one native call (where
+  // String.fromCharCode.apply in pieces made the TS engine 0.3-0.67x eventsource-parser in
+  // Chromium); other bytes are widened to UTF-16 code units of the same value and decoded so.
+  const text = asciiOrNull(bytes, start, end);
+  if (text !== null) return text;
+  const wide = new Uint16Array(end - start);
+  wide.set(span(bytes, start, end));
+  utf16Decoder ??= new TextDecoder("utf-16le", { ignoreBOM: true });
+  return utf16Decoder.decode(wide);
+}
+
+// Up to this length a span is decoded by String.fromCharCode.apply, where a TextDecoder call
+// costs more than the chars. Past it the browsers disagree: in Chromium fromCharCode.apply
+// is faster up to a few hundred bytes (the TS engine on market ticks in 64-byte chunks:
+// 1.70x eventsource-parser so, 1.04x with TextDecoder), in WebKit it is much slower (0.52x
+// so, 1.30x with TextDecoder; the WASM engine's fields 0.68x and 1.30x), measured with
+// bench/browser-parse.mjs at 43132ac. WebKit's loss is the larger one.
+const SHORT_SPAN = 24;
+
+// bytes[start, end) decoded as UTF-8 when they are all ASCII, else null. UTF-8 makes one char
+// of an ASCII byte; of the other bytes, a valid sequence makes fewer chars than bytes, and an
+// invalid one at most one U+FFFD per byte: the same length and no U+FFFD means all ASCII.
+function asciiOrNull(bytes: Uint8Array, start: number, end: number): string | null {
+  const text = utf8Decoder.decode(span(bytes, start, end));
+  if (text.length !== end - start || text.indexOf("\uFFFD") !== -1) return null;
+  // Copied into a string of V8's own: Chromium's TextDecoder returns an external string, on
+  // which the TS engine's char reads are slow (market ticks in 64 KiB chunks: 0.31x
+  // eventsource-parser without the copy, 0.90x with it, at 2a68068). A slice of a
+  // concatenation is a slice of a fresh flat copy.
+  return (" " + text).slice(1);
+}
+
+// Without Node's isAscii, the check of a large span decodes it (asciiOrNull), and the string
+// is kept for the latin1String call of the same span that the TS engine makes next (so an
+// ASCII chunk is read once, not once by a byte loop and again by the decoder). Any other call
+// forgets it, so no user code (which may refill the array) runs between the two.
+let asciiBytes: Uint8Array | undefined;
+let asciiStart = 0;
+let asciiEnd = 0;
+let asciiText = "";
+
+function forgetAscii(): void {
+  asciiBytes = undefined;
+  asciiText = "";
 }
 
 let utf16Decoder: TextDecoder | undefined;
@@ -120,8 +168,20 @@ export function spanDecoder(buffer: ArrayBuffer): SpanDecoder {
 
 /** Whether bytes[start, end) are all below 0x80. */
 export function isAsciiSpan(bytes: Uint8Array, start: number, end: number): boolean {
-  if (nodeIsAscii !== undefined && end - start > 64) {
-    return nodeIsAscii(span(bytes, start, end));
+  if (end - start > 64) {
+    if (nodeIsAscii !== undefined) return nodeIsAscii(span(bytes, start, end));
+    if (latin1Slice === undefined) {
+      const text = asciiOrNull(bytes, start, end);
+      if (text === null) {
+        forgetAscii();
+        return false;
+      }
+      asciiBytes = bytes;
+      asciiStart = start;
+      asciiEnd = end;
+      asciiText = text;
+      return true;
+    }
   }
   for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return false;
   return true;

@@ -17,6 +17,7 @@ import {
   marketTicksCrlf,
   multiLine,
   prng,
+  shortTicks,
   utf8Text,
   type Corpus,
 } from "../../bench/fixtures.mjs";
@@ -118,6 +119,18 @@ describe("what each workload is made of", () => {
 
   test("marketTicks({ events }) stops at that many events", () => {
     expect(marketTicks({ events: 123 }).events).toBe(123);
+  });
+
+  test("short ticks: ~100-byte events, each with an id and a type of its own", () => {
+    const c = shortTicks({ size: SIZE });
+    const avg = c.bytes.length / c.events;
+    expect(avg).toBeGreaterThan(90);
+    expect(avg).toBeLessThan(110);
+    const events = parse(c);
+    expect(new Set(events.map((e) => e.type))).toEqual(new Set(["quote", "trade"]));
+    expect(new Set(events.map((e) => e.lastEventId)).size).toBe(c.events);
+    for (const e of events) expect(() => JSON.parse(e.data)).not.toThrow();
+    expect(shortTicks({ events: 50 }).events).toBe(50);
   });
 
   test("large payloads: one 16 KiB data line per event", () => {

@@ -45,6 +45,7 @@ afterAll(() => {
   vi.resetModules();
 });
 
+const expected600 = (b: Uint8Array) => Array.from(b.subarray(0, 600), (c) => String.fromCharCode(c)).join("");
 const allBytes = Uint8Array.from({ length: 256 }, (_, i) => i);
 // Read when a test runs: the web module is loaded by beforeAll.
 const modes = ["with node:buffer", "without node:buffer"] as const;
@@ -112,6 +113,45 @@ describe.each(modes)("%s", (mode) => {
     expect(mod().isAsciiSpan(ascii, 0, 200)).toBe(false);
     expect(mod().isAsciiSpan(ascii, 0, 150)).toBe(true);
     expect(mod().isAsciiSpan(ascii, 140, 151)).toBe(false);
+    // Bad bytes of as many chars as bytes once decoded (a U+FFFD each), and U+FFFD itself.
+    expect(mod().isAsciiSpan(Uint8Array.from({ length: 100 }, (_, i) => (i === 70 ? 0xbf : 0x20)), 0, 100)).toBe(false);
+    const fffd = new TextEncoder().encode(`${"a".repeat(70)}\ufffd`);
+    expect(mod().isAsciiSpan(fffd, 0, fffd.length)).toBe(false);
+  });
+
+  test("latin1String: spans of every length and mix, ASCII or not, valid UTF-8 or not", () => {
+    // The web fallback decodes a span as UTF-8 when it is all ASCII and widens it otherwise:
+    // a valid sequence (fewer chars than bytes) or a run of bad bytes (a U+FFFD each, as many
+    // chars as bytes) must each send it down the exact path.
+    const enc = new TextEncoder();
+    const mixes = [
+      enc.encode("plain ascii text, long enough for the decoder. ".repeat(12)),
+      enc.encode("h\u00e9llo \u4fa1\u683c \ud83d\ude00 ".repeat(30)),
+      Uint8Array.from({ length: 600 }, (_, i) => (i % 5 === 0 ? 0x80 + (i % 64) : 0x61)),
+      enc.encode(`${"a".repeat(300)}\ufffd${"b".repeat(40)}`),
+    ];
+    const expected = (b: Uint8Array, s: number, e: number) =>
+      Array.from(b.subarray(s, e), (c) => String.fromCharCode(c)).join("");
+    for (const b of mixes) {
+      for (const [s, e] of [[0, b.length], [1, b.length - 1], [3, 20], [5, 30], [0, 64], [7, 90], [2, 300], [0, 257]] as const) {
+        expect(mod().latin1String(b, s, Math.min(e, b.length))).toBe(expected(b, s, Math.min(e, b.length)));
+      }
+    }
+  });
+
+  test("isAsciiSpan then latin1String: the span checked, not another of the same array", () => {
+    const bytes = new TextEncoder().encode("data: x\n".repeat(75));
+    for (const [s, e] of [[0, 600], [1, 600], [0, 500]] as const) {
+      expect(mod().isAsciiSpan(bytes, 0, 600)).toBe(true);
+      expect(mod().latin1String(bytes, s, e)).toBe("data: x\n".repeat(75).slice(s, e));
+    }
+    const other = bytes.slice();
+    expect(mod().isAsciiSpan(bytes, 0, 600)).toBe(true);
+    other[9] = 0x80;
+    expect(mod().latin1String(other, 0, 600).charCodeAt(9)).toBe(0x80);
+    // A span that is not ASCII gives its bytes back after the check too.
+    expect(mod().isAsciiSpan(other, 0, 600)).toBe(false);
+    expect(mod().latin1String(other, 0, 600)).toBe(expected600(other));
   });
 
   test("utf8Length of decoder output is its UTF-8 byte length", () => {
