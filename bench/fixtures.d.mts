@@ -29,6 +29,7 @@ export const DEFAULT_SEED: number;
 export function prng(seed: number): () => number;
 export function marketTicks(options?: CorpusOptions & { crlf?: boolean }): Corpus;
 export function marketTicksCrlf(options?: CorpusOptions): Corpus;
+export function shortTicks(options?: CorpusOptions): Corpus;
 export function largePayloads(options?: CorpusOptions & { payload?: number }): Corpus;
 export function multiLine(options?: CorpusOptions & { lines?: number }): Corpus;
 export function heartbeats(options?: CorpusOptions): Corpus;
