@@ -10,19 +10,9 @@ import { type FetchAttempt, type FetchOutcome, StreamRequest } from "../../src/c
 import type { FetchLike } from "../../src/client/transport/types.js";
 import { lastEventIdOf, once, sse, startServer, until } from "../support/server.js";
 import { closeSources, errors, open, record } from "../support/sources.js";
+import { fakeFetch } from "../support/fake-fetch.js";
 
 afterEach(closeSources);
-
-/** A fetch that answers every call with `body` and the given status and type. */
-function fakeFetch(body: () => unknown, status = 200, type = "text/event-stream"): FetchLike & { inits: unknown[] } {
-  const inits: unknown[] = [];
-  const f = (async (_url: string, init: unknown) => {
-    inits.push(init);
-    return { status, statusText: "", headers: new Headers({ "content-type": type }), body: body() };
-  }) as unknown as FetchLike & { inits: unknown[] };
-  f.inits = inits;
-  return f;
-}
 
 /** One fetch of a StreamRequest, with an attempt that stays current; what it warned of. */
 async function fetchOnce(request: StreamRequest, lastEventId = "", current = () => true) {

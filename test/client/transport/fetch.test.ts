@@ -7,22 +7,11 @@ import { Readable } from "node:stream";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource, EventSourceErrorEvent } from "../../../src/index.js";
 import { fetchTransport } from "../../../src/client/transport/fetch.js";
-import type { FetchLike } from "../../../src/client/transport/types.js";
 import { lastEventIdOf, once, sleep, sse, startServer, until } from "../../support/server.js";
 import { closeSources, errors, open, record } from "../../support/sources.js";
+import { fakeFetch } from "../../support/fake-fetch.js";
 
 afterEach(closeSources);
-
-/** A fetch that answers every call with `body` and the given status and type. */
-function fakeFetch(body: () => unknown, status = 200, type = "text/event-stream"): FetchLike & { inits: unknown[] } {
-  const inits: unknown[] = [];
-  const f = (async (_url: string, init: unknown) => {
-    inits.push(init);
-    return { status, statusText: "", headers: new Headers({ "content-type": type }), body: body() };
-  }) as unknown as FetchLike & { inits: unknown[] };
-  f.inits = inits;
-  return f;
-}
 
 describe("user fetch", () => {
   test("a user fetch is used, with redirects, Last-Event-ID (UTF-8) and close()", async () => {

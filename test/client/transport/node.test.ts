@@ -7,10 +7,10 @@ import { connect, type Socket } from "node:net";
 import { join, resolve } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource } from "../../../src/index.js";
-import type { FetchLike } from "../../../src/client/transport/types.js";
 import { configuredTransport } from "../../../src/client/transport/default.web.js";
 import { until } from "../../support/server.js";
 import { closeSources, errors, open, record } from "../../support/sources.js";
+import { fakeFetch } from "../../support/fake-fetch.js";
 
 const TLS_DIR = resolve(import.meta.dirname, "../..", "fixtures", "tls");
 const closers: (() => void)[] = [];
@@ -19,17 +19,6 @@ afterEach(async () => {
   for (const c of closers.splice(0)) c();
   await closeSources();
 });
-
-/** A fetch that answers every call with `body` and the given status and type. */
-function fakeFetch(body: () => unknown, status = 200, type = "text/event-stream"): FetchLike & { inits: unknown[] } {
-  const inits: unknown[] = [];
-  const f = (async (_url: string, init: unknown) => {
-    inits.push(init);
-    return { status, statusText: "", headers: new Headers({ "content-type": type }), body: body() };
-  }) as unknown as FetchLike & { inits: unknown[] };
-  f.inits = inits;
-  return f;
-}
 
 describe("tls and proxy options (Node transport)", () => {
   async function httpsServer() {
