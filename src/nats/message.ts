@@ -89,6 +89,46 @@ export class MessageIds {
   }
 }
 
+const TE = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+const LINE_BREAK = /[\r\n]/;
+
+/** A header value as the NATS client's `headers().set` stores it: no line break, trimmed. */
+function headerValue(v: string): string {
+  if (LINE_BREAK.test(v)) throw new TypeError(`NATS header values cannot contain \\r or \\n: ${JSON.stringify(v)}`);
+  return v.trim();
+}
+
+/**
+ * One event's header block and payload, the bytes the client's `headers().set(...)` and
+ * publish would make (same order, same validation), in one TextEncoder call instead of
+ * three, without a header object (a Map, arrays and key searches) per message: measured
+ * the largest per-event costs of a worker after the client's own. `headers` is what the
+ * client's publish reads from its `headers` option (only `encode()`), reused for every
+ * message: publish calls `encode()` once and keeps only the bytes, fresh for each message.
+ */
+export class Frame {
+  data: Uint8Array = EMPTY;
+  readonly headers = {
+    bytes: EMPTY,
+    encode(): Uint8Array {
+      return this.bytes;
+    },
+  };
+
+  set(type: string, lastEventId: string, msgId: string, payload: string): void {
+    let block = `NATS/1.0\r\n${HEADER_EVENT}: ${headerValue(type)}`;
+    if (lastEventId !== "") block += `\r\n${HEADER_ID}: ${headerValue(lastEventId)}`;
+    block += `\r\n${HEADER_MSG_ID}: ${headerValue(msgId)}\r\n\r\n`;
+    // The block ends with CRLF, so no surrogate pair spans the seam: the encoding of the
+    // whole is the encodings of the parts, end to end.
+    const bytes = TE.encode(block + payload);
+    const head = bytes.length === block.length + payload.length ? block.length : TE.encode(block).length;
+    this.headers.bytes = bytes.subarray(0, head);
+    this.data = bytes.subarray(head);
+  }
+}
+
 /** JetStream's reply to a publish: stored, dropped as a copy (its Nats-Msg-Id seen), or failed. */
 export const STORED = 0;
 export const DUPLICATE = 1;
