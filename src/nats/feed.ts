@@ -222,6 +222,7 @@ export class FeedRunner {
         this.counters.lastError = e.message || e.code;
       });
       let consumed = 0;
+      const chunk: Pending[] = [];
       try {
         reading: for await (const batch of source.batches({ bufferSize: Math.min(this.#ctx.maxUnacked, 1024) })) {
           const c = this.counters;
@@ -231,7 +232,10 @@ export class FeedRunner {
             const event = batch[i]!;
             consumed++;
             while (opens.length > 0 && opens[0]!.at < consumed) ids.reconnected(opens.shift()!.id);
-            if (this.#stopping) break reading;
+            if (this.#stopping) {
+              this.#sendAll(chunk, now);
+              break reading;
+            }
             c.received++;
             c.lastEventId = lastEventId = event.lastEventId;
             const msgId = ids.next(lastEventId);
@@ -240,14 +244,16 @@ export class FeedRunner {
               continue;
             }
             if (!this.#open(now)) {
+              this.#sendAll(chunk, now);
               await this.#room();
               if (this.#stopping) break reading;
               now = Date.now();
             }
             const p: Pending = { msgId, event, state: QUEUED, sentAt: now };
             this.#window.push(p);
-            this.#send(p, now);
+            chunk.push(p);
           }
+          this.#sendAll(chunk, now);
           c.lastEventAt = now;
         }
       } catch (error) {
@@ -275,13 +281,24 @@ export class FeedRunner {
     while (!this.#stopping && !this.#open(Date.now())) await this.#nap(100);
   }
 
-  /** Publish `p` with this feed's reply subject; the client flushes at the end of the turn. */
-  #send(p: Pending, now: number): void {
+  /** Publish `chunk` (in the window already), encoded at once; after a failure the rest wait for the re-sync. */
+  #sendAll(chunk: Pending[], now: number): void {
+    if (chunk.length === 0) return;
+    if (!this.#fault) this.#frame.encodeAll(chunk);
+    for (let i = 0; i < chunk.length; i++) {
+      this.#send(chunk[i]!, now, i);
+      if (this.#fault) break;
+    }
+    chunk.length = 0;
+  }
+
+  /** Publish `p`, message `i` of the last `encodeAll`, with this feed's reply subject; the client flushes at the end of the turn. */
+  #send(p: Pending, now: number, i: number): void {
     const wire = this.#fault ? null : this.#wired();
     if (wire !== null) {
       try {
         const frame = this.#frame;
-        frame.set(p.event.type, p.event.lastEventId, p.msgId, p.event.data);
+        frame.at(i, p);
         wire.session.nc.publish(this.#ctx.subject, frame.data, { reply: wire.reply, headers: frame.headers as unknown as MsgHdrs });
         p.state = INFLIGHT;
         p.sentAt = now;
@@ -428,12 +445,8 @@ export class FeedRunner {
         this.#first = this.#ackAt = this.#inflight = 0;
         this.counters.resyncs++;
         this.#fault = false;
-        const now = Date.now();
-        for (const p of this.#window) {
-          p.state = QUEUED;
-          this.#send(p, now);
-          if (this.#fault) break;
-        }
+        for (const p of this.#window) p.state = QUEUED;
+        this.#sendAll(this.#window.slice(), Date.now());
         return;
       } catch (error) {
         this.counters.lastError = `re-sync: ${text(error)}`;
