@@ -89,6 +89,87 @@ export class MessageIds {
   }
 }
 
+const TE = new TextEncoder();
+const EMPTY: Uint8Array = new Uint8Array(0);
+const LINE_BREAK = /[\r\n]/;
+
+/** A header value as the NATS client's `headers().set` stores it: no line break, trimmed. */
+function headerValue(v: string): string {
+  if (LINE_BREAK.test(v)) throw new TypeError(`NATS header values cannot contain \\r or \\n: ${JSON.stringify(v)}`);
+  return v.trim();
+}
+
+/** What a frame is made of: one event and its message id. */
+export interface FrameSource {
+  readonly msgId: string;
+  readonly event: { readonly type: string; readonly lastEventId: string; readonly data: string };
+}
+
+function headerBlock(m: FrameSource): string {
+  let block = `NATS/1.0\r\n${HEADER_EVENT}: ${headerValue(m.event.type)}`;
+  if (m.event.lastEventId !== "") block += `\r\n${HEADER_ID}: ${headerValue(m.event.lastEventId)}`;
+  return `${block}\r\n${HEADER_MSG_ID}: ${headerValue(m.msgId)}\r\n\r\n`;
+}
+
+/**
+ * Events' header blocks and payloads, the bytes the client's `headers().set(...)` and
+ * publish would make (same order, same validation), without a header object (a Map, arrays
+ * and key searches) per message, and for a whole chunk in one TextEncoder call instead of
+ * three per message: measured the largest per-event costs of a worker after the client's
+ * own. `headers` is what the client's publish reads from its `headers` option (only
+ * `encode()`), reused for every message: publish calls `encode()` once and keeps the bytes.
+ */
+export class Frame {
+  data: Uint8Array = EMPTY;
+  readonly headers = {
+    bytes: EMPTY,
+    encode(): Uint8Array {
+      return this.bytes;
+    },
+  };
+  #bulk = EMPTY;
+  /** Per message of the last `encodeAll`: its start and where its header block ends, then the end. Null: use `set`. */
+  #cuts: number[] | null = null;
+
+  /** One message on its own. */
+  set(m: FrameSource): void {
+    const block = headerBlock(m);
+    // The block ends with CRLF, so no surrogate pair spans the seam: the encoding of the
+    // whole is the encodings of the parts, end to end.
+    const bytes = TE.encode(block + m.event.data);
+    const head = bytes.length === block.length + m.event.data.length ? block.length : TE.encode(block).length;
+    this.headers.bytes = bytes.subarray(0, head);
+    this.data = bytes.subarray(head);
+  }
+
+  /** Encode the messages of a chunk at once; `at(i, list[i])` then picks each. */
+  encodeAll(list: readonly FrameSource[]): void {
+    const cuts: number[] = [];
+    let text = "";
+    try {
+      for (let i = 0; i < list.length; i++) {
+        const block = headerBlock(list[i]!);
+        cuts.push(text.length, text.length + block.length);
+        text += block + list[i]!.event.data;
+      }
+    } catch {
+      this.#cuts = null; // `set` throws again, for the message at fault only
+      return;
+    }
+    cuts.push(text.length);
+    this.#bulk = TE.encode(text);
+    // All ASCII: a byte per code unit, so the cuts in the text are the cuts in the bytes.
+    this.#cuts = this.#bulk.length === text.length ? cuts : null;
+  }
+
+  at(i: number, m: FrameSource): void {
+    const cuts = this.#cuts;
+    if (cuts === null) return this.set(m);
+    this.headers.bytes = this.#bulk.subarray(cuts[2 * i]!, cuts[2 * i + 1]!);
+    this.data = this.#bulk.subarray(cuts[2 * i + 1]!, cuts[2 * i + 2]!);
+  }
+}
+
 /** JetStream's reply to a publish: stored, dropped as a copy (its Nats-Msg-Id seen), or failed. */
 export const STORED = 0;
 export const DUPLICATE = 1;

@@ -3,6 +3,8 @@
 import { describe, expect, test } from "vitest";
 import { ackOf, DUPLICATE, FEED_NAME, MessageIds, REFUSED, resumePointOf, START, STORED } from "../../src/nats/message.js";
 import { parseDuration, parseIngest } from "../../src/cli/ingest.js";
+import { Frame } from "../../src/nats/message.js";
+import { headers } from "@nats-io/transport-node";
 
 describe("MessageIds", () => {
   test("an event with a new id: <feed>:<id>; events sharing it: <feed>+<n>:<id>", () => {
@@ -90,5 +92,78 @@ describe("ingest arguments", () => {
     const p = parseIngest(argv, FEED_NAME);
     expect(p.kind).toBe("usage-error");
     if (p.kind === "usage-error") expect(p.message).toMatch(message);
+  });
+});
+
+describe("Frame: one event's header block and payload, as the client's own headers and publish make them", () => {
+  // The client's way: headers().set in this order, then encode(); the payload to UTF-8.
+  function client(type: string, id: string, msgId: string, data: string): [Uint8Array, Uint8Array] {
+    const h = headers();
+    h.set("Sse-Event", type);
+    if (id !== "") h.set("Sse-Id", id);
+    h.set("Nats-Msg-Id", msgId);
+    // encode() is what the client's publish calls (MsgHdrsImpl; not in the MsgHdrs type).
+    return [(h as unknown as { encode(): Uint8Array }).encode(), new TextEncoder().encode(data)];
+  }
+
+  const source = (type: string, lastEventId: string, msgId: string, data: string) => ({ msgId, event: { type, lastEventId, data } });
+
+  test.each([
+    ["ASCII", "tick", "42", "f:42", '{"p":1.5}'],
+    ["no id", "message", "", "f~s.1", "x"],
+    ["empty payload", "tick", "7", "f:7", ""],
+    ["non-ASCII payload", "tick", "8", "f:8", "prix \u20ac 3 \u{1F600}"],
+    ["non-ASCII id and type", "t\u00e9", "\u00e9t\u00e9", "f:\u00e9t\u00e9", "caf\u00e9"],
+    ["values the client trims", " tick ", " 9 ", "f: 9 ", "d"],
+    ["a lone surrogate in the payload", "tick", "1", "f:1", "a\ud800b"],
+  ])("%s", (_, type, id, msgId, data) => {
+    const frame = new Frame();
+    frame.set(source(type, id, msgId, data));
+    const [head, body] = client(type, id, msgId, data);
+    expect(frame.headers.encode()).toEqual(head);
+    expect(frame.data).toEqual(body);
+  });
+
+  test.each([
+    ["ASCII", ["", "x", '{"p":1}']],
+    ["one payload not ASCII", ["a", "caf\u00e9", "b"]],
+    ["one id not ASCII", ["a", "b", "c"], "\u00e9"],
+  ])("a chunk encoded at once: %s", (_, payloads, odd = "") => {
+    const list = payloads.map((data, i) => source("tick", i === 1 ? `${i}${odd}` : `${i}`, `f:${i}`, data));
+    const frame = new Frame();
+    frame.encodeAll(list);
+    list.forEach((m, i) => {
+      frame.at(i, m);
+      const [head, body] = client(m.event.type, m.event.lastEventId, m.msgId, m.event.data);
+      expect(frame.headers.encode()).toEqual(head);
+      expect(frame.data).toEqual(body);
+    });
+  });
+
+  test("a chunk with a line break in one value: only that message is refused", () => {
+    const list = [source("tick", "1", "f:1", "a"), source("ti\nck", "2", "f:2", "b"), source("tick", "3", "f:3", "c")];
+    const frame = new Frame();
+    frame.encodeAll(list);
+    frame.at(0, list[0]!);
+    expect(new TextDecoder().decode(frame.data)).toBe("a");
+    expect(() => frame.at(1, list[1]!)).toThrow(/cannot contain/);
+    frame.at(2, list[2]!);
+    expect(new TextDecoder().decode(frame.headers.encode())).toContain("Nats-Msg-Id: f:3");
+    expect(new TextDecoder().decode(frame.data)).toBe("c");
+  });
+
+  test("a line break in a value is refused, as the client refuses it", () => {
+    expect(() => client("a\nb", "1", "f:1", "")).toThrow();
+    expect(() => new Frame().set(source("a\nb", "1", "f:1", ""))).toThrow(/cannot contain/);
+    expect(() => new Frame().set(source("tick", "1\r", "f:1\r", ""))).toThrow(/cannot contain/);
+  });
+
+  test("each set makes new bytes: the ones handed to an earlier publish stay as they were", () => {
+    const frame = new Frame();
+    frame.set(source("tick", "1", "f:1", "one"));
+    const [head, body] = [frame.headers.encode(), frame.data];
+    frame.set(source("tick", "2", "f:2", "two"));
+    expect(new TextDecoder().decode(head)).toContain("Nats-Msg-Id: f:1");
+    expect(new TextDecoder().decode(body)).toBe("one");
   });
 });
