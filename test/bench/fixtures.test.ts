@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import { createParser as createEventsourceParser } from "eventsource-parser";
 import { createParser } from "../../src/index.js";
 import type { EngineName, ParsedEvent } from "../../src/parser/types.js";
+import { runnableEngines } from "../support/collect.js";
 import { oracleParse } from "../support/oracle.js";
 import {
   DEFAULT_SEED,
@@ -24,14 +25,7 @@ import {
 
 const SIZE = 48 * 1024;
 
-function available(engine: EngineName): boolean {
-  try {
-    return createParser({ onEvent() {} }, { engine }).engine === engine;
-  } catch {
-    return false;
-  }
-}
-const engines = (["js", "wasm"] as const).filter(available);
+const engines = runnableEngines;
 
 function parseWith(engine: EngineName, chunks: Uint8Array[]): ParsedEvent[] {
   const events: ParsedEvent[] = [];

@@ -7,6 +7,7 @@ import { Consumers } from "../../src/client/consumers.js";
 import { EventSourceError } from "../../src/client/errors.js";
 import type { ConsumerSettings, Overflow } from "../../src/client/options.js";
 import { BatchQueue, EventQueue } from "../../src/client/queues.js";
+import { takeData } from "../support/collect.js";
 
 interface Ev {
   readonly type: string;
@@ -16,16 +17,6 @@ interface Ev {
 const evs = (from: number, to: number): Ev[] => Array.from({ length: to - from }, (_, i) => ({ type: "message", data: String(from + i) }));
 
 const settings = (overflow: Overflow, bufferSize: number): ConsumerSettings<Ev> => ({ types: null, bufferSize, overflow, key: null });
-
-async function datas(it: AsyncIterator<Ev>, count: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const r = await it.next();
-    if (r.done) throw new Error(`ended after ${out.length} of ${count}`);
-    out.push(r.value.data);
-  }
-  return out;
-}
 
 /** A source's side: how often the pressure changed, and whether it would pause now. */
 function source() {
@@ -55,9 +46,9 @@ describe("Consumers", () => {
     s.consumers.pushArray(evs(4, 5));
     expect(s.calls).toBe(1);
     const it = q.iterator();
-    expect(await datas(it, 2)).toEqual(["0", "1"]);
+    expect(await takeData(it, 2)).toEqual(["0", "1"]);
     expect(s.calls).toBe(1);
-    expect(await datas(it, 1)).toEqual(["2"]);
+    expect(await takeData(it, 1)).toEqual(["2"]);
     expect(s.seen).toEqual([true, false]);
   });
 
@@ -73,7 +64,7 @@ describe("Consumers", () => {
     expect(ra.map((e) => e.data)).toEqual(["0", "1"]);
     expect(rb.map((e) => e.data)).toEqual(["1", "2", "3"]);
     // The cuts of the others did not reach the last queue's array.
-    expect(await datas(c.iterator(), 4)).toEqual(["0", "1", "2", "3"]);
+    expect(await takeData(c.iterator(), 4)).toEqual(["0", "1", "2", "3"]);
   });
 
   test("several queues: pressure once when any becomes full; full while any is", async () => {
@@ -92,7 +83,7 @@ describe("Consumers", () => {
     s.consumers.pushArray(evs(4, 5));
     expect(s.seen).toEqual([true, true]);
     // Drained below its bound, the small one tells; the larger one keeps the source paused.
-    await datas(small.iterator(), 4);
+    await takeData(small.iterator(), 4);
     expect(s.seen).toEqual([true, true, true]);
   });
 
@@ -110,7 +101,7 @@ describe("Consumers", () => {
     expect(s.consumers.full).toBe(false);
     const chunk = evs(2, 4);
     s.consumers.pushArray(chunk);
-    expect(await datas(b.iterator(), 4)).toEqual(["0", "1", "2", "3"]);
+    expect(await takeData(b.iterator(), 4)).toEqual(["0", "1", "2", "3"]);
     await b.iterator().return!();
     expect(returned).toEqual(["a", "b"]);
     expect(s.consumers.size).toBe(0);
@@ -144,7 +135,7 @@ describe("Consumers", () => {
     expect(s.consumers.full).toBe(false);
     const ia = a.iterator();
     const ib = b.iterator();
-    expect(await datas(ia, 2)).toEqual(["0", "1"]);
+    expect(await takeData(ia, 2)).toEqual(["0", "1"]);
     expect(((await ib.next()).value as Ev[]).length).toBe(2);
     await expect(ia.next()).rejects.toBe(error);
     await expect(ib.next()).rejects.toBe(error);

@@ -7,6 +7,7 @@ import { afterEach, expect, test } from "vitest";
 import { EventSource, type EventSourceMessageEvent } from "../../src/index.js";
 import { until } from "../support/server.js";
 import { closeSources, track } from "../support/sources.js";
+import { takeData } from "../support/collect.js";
 
 afterEach(closeSources);
 
@@ -14,16 +15,6 @@ const block = (from: number, to: number): Uint8Array =>
   new TextEncoder().encode(Array.from({ length: to - from }, (_, k) => `data: ${from + k}\n\n`).join(""));
 
 const range = (from: number, to: number): string[] => Array.from({ length: to - from }, (_, k) => String(from + k));
-
-async function take(it: AsyncIterator<EventSourceMessageEvent>, count: number): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const r = await it.next();
-    if (r.done) throw new Error(`ended after ${out.length} of ${count}`);
-    out.push(r.value.data);
-  }
-  return out;
-}
 
 test("events come in order while the buffer wraps, grows wrapped, empties and refills", async () => {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -33,11 +24,11 @@ test("events come in order while the buffer wraps, grows wrapped, empties and re
 
   controller.enqueue(block(0, 10));
   await until(() => s.stats.events === 10);
-  expect(await take(it, 7)).toEqual(range(0, 7));
+  expect(await takeData(it, 7)).toEqual(range(0, 7));
   // 3 wait at the ring's middle; 60 more wrap past its end and make it grow twice.
   controller.enqueue(block(10, 70));
   await until(() => s.stats.events === 70);
-  expect(await take(it, 63)).toEqual(range(7, 70));
+  expect(await takeData(it, 63)).toEqual(range(7, 70));
   // Empty now: the next chunk starts afresh.
   controller.enqueue(block(70, 75));
   await until(() => s.stats.events === 75);
@@ -111,7 +102,7 @@ test("drop-oldest that cuts into an earlier chunk keeps its newest events and al
   const it = s.events({ bufferSize: 5, overflow: "drop-oldest" });
   controller.enqueue(block(0, 4));
   await until(() => s.stats.events === 4);
-  expect(await take(it, 1)).toEqual(["0"]);
+  expect(await takeData(it, 1)).toEqual(["0"]);
   // 3 wait from the middle of the first chunk; 3 more drop its two oldest, not the third.
   controller.enqueue(block(4, 7));
   await until(() => s.stats.events === 7);
@@ -132,7 +123,7 @@ test("an iterator made by a listener in the middle of a chunk yields that event 
   });
   controller.enqueue(block(0, 6));
   await until(() => s.stats.events === 6);
-  expect(await take(early, 6)).toEqual(range(0, 6));
+  expect(await takeData(early, 6)).toEqual(range(0, 6));
   // The event being dispatched goes to the iterators after its listeners have run.
-  expect(await take(late!, 4)).toEqual(range(2, 6));
+  expect(await takeData(late!, 4)).toEqual(range(2, 6));
 });

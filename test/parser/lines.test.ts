@@ -10,6 +10,7 @@ import { createParser } from "../../src/parser/index.js";
 import { SMALL_CHUNK, survey, surveyAscii, surveyFirst, surveyLast } from "../../src/parser/lines.js";
 import type { EngineName } from "../../src/parser/types.js";
 import { randomBytes, sseStream, utf8TextStream } from "../support/arbitraries.js";
+import { recording } from "../support/collect.js";
 import type { OracleResult, Output } from "../support/oracle.js";
 import { oracleParse } from "../support/oracle.js";
 
@@ -32,15 +33,7 @@ function feedAtOffsets(
   max: number,
 ): OracleResult {
   const outputs: Output[] = [];
-  const parser = createParser(
-    {
-      onEvent: (e) => outputs.push({ kind: "event", type: e.type, data: e.data, lastEventId: e.lastEventId }),
-      onRetry: (ms) => outputs.push({ kind: "retry", ms }),
-      onComment: (text) => outputs.push({ kind: "comment", text }),
-      onError: (err) => outputs.push({ kind: "error", code: err.code }),
-    },
-    { engine, maxEventSize: max },
-  );
+  const parser = createParser(recording(outputs), { engine, maxEventSize: max });
   let at = 0;
   for (let k = 0; at < bytes.length; k++) {
     const size = Math.min(sizes[k % sizes.length]!, bytes.length - at);

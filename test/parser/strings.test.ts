@@ -7,47 +7,29 @@ import { describe, expect, test } from "vitest";
 import { createParser } from "../../src/parser/index.js";
 import type { EngineName } from "../../src/parser/types.js";
 import type { Output } from "../support/oracle.js";
+import { cut, recording } from "../support/collect.js";
 import { specCases } from "../support/spec-cases.js";
 
 const engines: EngineName[] = ["js", "wasm"];
 
 function run(engine: EngineName, chunks: Array<string | Uint8Array>, options: { maxEventSize?: number; lastEventId?: string } = {}) {
   const outputs: Output[] = [];
-  const parser = createParser(
-    {
-      onEvent: (e) => outputs.push({ kind: "event", type: e.type, data: e.data, lastEventId: e.lastEventId }),
-      onRetry: (ms) => outputs.push({ kind: "retry", ms }),
-      onComment: (text) => outputs.push({ kind: "comment", text }),
-      onError: (err) => outputs.push({ kind: "error", code: err.code }),
-    },
-    { engine, ...options },
-  );
+  const parser = createParser(recording(outputs), { engine, ...options });
   for (const chunk of chunks) parser.feed(chunk);
   parser.end();
   return { outputs, lastEventId: parser.lastEventId };
 }
 
-const cutAt = (s: string, points: number[]) => {
-  const out: string[] = [];
-  let start = 0;
-  for (const p of points) {
-    out.push(s.slice(start, p));
-    start = p;
-  }
-  out.push(s.slice(start));
-  return out;
-};
-
 const chunkings: Array<[string, (s: string) => string[][]]> = [
   ["one code unit at a time", (s) => [Array.from({ length: s.length }, (_, i) => s[i]!)]],
-  ["in two, at every code unit", (s) => Array.from({ length: s.length + 1 }, (_, i) => cutAt(s, [i]))],
+  ["in two, at every code unit", (s) => Array.from({ length: s.length + 1 }, (_, i) => cut(s, [i]))],
   [
     "inside every surrogate pair, with empty strings between",
     (s) => {
       const inside = Array.from({ length: s.length }, (_, i) => i).filter(
         (i) => /[\ud800-\udbff]/.test(s[i - 1] ?? "") && /[\udc00-\udfff]/.test(s[i]!),
       );
-      return [cutAt(s, inside).flatMap((c) => [c, ""])];
+      return [cut(s, inside).flatMap((c) => [c, ""])];
     },
   ],
 ];
@@ -105,7 +87,7 @@ describe.each(engines)("engine %s", (engine) => {
     const es = esParser({ onEvent: (e) => theirs.push({ type: e.event ?? "message", data: e.data, lastEventId: e.id ?? "" }) });
     for (const ch of text) es.feed(ch);
     for (let i = 0; i <= text.length; i++) {
-      const ours = run(engine, cutAt(text, [i])).outputs.map(({ kind: _k, ...e }) => e);
+      const ours = run(engine, cut(text, [i])).outputs.map(({ kind: _k, ...e }) => e);
       expect(ours).toEqual(theirs);
     }
   });
