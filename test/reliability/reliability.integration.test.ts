@@ -66,9 +66,12 @@ describe("reliability (bounded)", () => {
     expect(r.served).toBeLessThanOrEqual(7500);
     if (r.fds.after !== null) expect(r.fds.after).toBeLessThanOrEqual(r.fds.before);
     expect(r.resources.after).toEqual(r.resources.before);
-    // What stays is compiled code and inline caches (measured: 0.4-0.9 MiB, flat from 2,500 to
-    // 20,000 cycles); a closed source kept alive costs KiBs, 10,000 of them tens of MiB.
+    // What stays is compiled code and inline caches (measured at 92e39a9: 0.9 MiB after 5,000
+    // cycles, 1.0-1.3 MiB after 10,000, 20,000 and 40,000 alike); a closed source kept alive
+    // costs KiBs, 10,000 of them tens of MiB. Between 5,000 and 10,000 cycles late compiles
+    // add 0.06-0.6 MiB on a loaded machine (0.58 MiB once in CI): 1 MiB is still 200 bytes
+    // for each of those 5,000 sources, far below what a kept source costs.
     expect(r.heapGrowth.end).toBeLessThan(2 * MiB);
-    expect(r.heapGrowth.end - r.heapGrowth.half).toBeLessThan(512 * KiB);
+    expect(r.heapGrowth.end - r.heapGrowth.half).toBeLessThan(1 * MiB);
   });
 });
