@@ -98,7 +98,9 @@ function page(req, res) {
     const spec = JSON.parse(url.searchParams.get("spec"));
     const headers = { "content-type": "text/html; charset=utf-8" };
     if (spec.csp) headers["content-security-policy"] = spec.csp;
-    return void res.writeHead(200, headers).end('<!doctype html><meta charset="utf-8"><script type="module" src="/browsers/page.js"></script>');
+    // A policy in a <meta> element, as static hosts without header control deliver it.
+    const meta = spec.cspMeta ? `<meta http-equiv="Content-Security-Policy" content="${spec.cspMeta}">` : "";
+    return void res.writeHead(200, headers).end(`<!doctype html><meta charset="utf-8">${meta}<script type="module" src="/browsers/page.js"></script>`);
   }
   if (url.pathname === "/cut") {
     cuts.get(url.searchParams.get("k"))?.();
@@ -146,7 +148,7 @@ async function runCase(browser, c, origins) {
       deadline: v.deadline ?? 8000,
     };
   });
-  const spec = { run, cookie: c.cookie, csp: c.csp, variants: variants.map(({ expect, differs, ...v }) => v) };
+  const spec = { run, cookie: c.cookie, csp: c.csp, cspMeta: c.cspMeta, variants: variants.map(({ expect, differs, ...v }) => v) };
   const report = new Promise((ok) => reports.set(run, ok));
   browser.takeConsole();
   try {
@@ -218,7 +220,11 @@ async function main() {
           }
           if (r.got?.workerError) notes.push(`${name} / ${c.name}: worker error ${r.got.workerError}`);
           if (r.got?.pageErrors?.length) notes.push(`${name} / ${c.name}: page errors: ${r.got.pageErrors.join(" | ")}`);
-          if (c.csp || r.error) {
+          if (c.cspMeta && r.got?.violations?.length) {
+            failed++;
+            notes.push(`${name} / ${c.name}: FAIL: ${r.got.violations.length} securitypolicyviolation event(s) (${r.got.violations.join("; ")})`);
+          }
+          if (c.csp || c.cspMeta || r.error) {
             const seen = r.got?.violations ?? [];
             notes.push(`${name} / ${c.name}: ${seen.length} securitypolicyviolation event(s)${seen.length ? ` (${seen.join("; ")})` : ""}`);
             notes.push(`${name} / ${c.name}: console errors: ${r.console === null ? "not readable over WebDriver" : r.console.length ? r.console.join(" | ") : "none"}`);

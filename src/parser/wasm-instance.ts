@@ -9,6 +9,7 @@
 // feeds another parser gets a second Instance (made once, kept for the next time), so the
 // first one's records and input window stay intact.
 
+import { metaPolicyRefusesWasm } from "./csp.js";
 import {
   S_BASE,
   S_COMMENTS,
@@ -321,6 +322,8 @@ function load(): string | undefined {
     // `validate` answers without compiling anything.
     const bytes = parserWasmBytes();
     if (!WA.validate(bytes)) return "WebAssembly SIMD is not available in this runtime";
+    const refused = metaPolicyRefusesWasm();
+    if (refused !== undefined) return refused;
     module = new WA.Module(bytes);
   }
   instantiate();
