@@ -1,5 +1,5 @@
 // What a browser app pays for this package, WASM included: an app that uses `EventSource`
-// (`eventsource-wasm` through the `import` condition, dist/web.js) and an app that uses the
+// (`eventsource-wasm` through the `browser` condition, dist/browser.js) and an app that uses the
 // parser alone (`eventsource-wasm/parser`), each from the packed package and bundled as
 // `esbuild --bundle --minify --platform=browser` would, then gzipped at level 9; `eventsource`
 // and `eventsource-parser` beside them. `npm run size` prints the table, says whether each app

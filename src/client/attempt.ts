@@ -5,7 +5,8 @@
  * then starts a new attempt for a reconnection.
  */
 import type { Delivery } from "./delivery.js";
-import { errorMessage, type EventSourceErrorInit, permanentFailure, responseInfo } from "./errors.js";
+import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
+import { permanentFailure } from "./failures.js";
 import { MAX_TIMER_DELAY } from "./timers.js";
 import type { TransportResponse } from "./transport/types.js";
 

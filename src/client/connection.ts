@@ -1,7 +1,7 @@
 /**
- * The pure parts of one EventSource connection: request headers, the response checks of
- * the WHATWG HTML "processResponse" steps, and the Fetch standard's redirect rules. Kept
- * free of state so that each rule is testable and quotable on its own.
+ * The pure parts of one EventSource connection: request headers and the response checks of
+ * the WHATWG HTML "processResponse" steps (the Fetch standard's redirect rules are in
+ * redirect.ts). Kept free of state so that each rule is testable and quotable on its own.
  */
 
 /** A header collection a user may pass: a plain object, a `Headers`, or name/value pairs. */
@@ -29,12 +29,6 @@ const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
   "cookie",
   "proxy-authorization",
 ]);
-
-/** Fetch: "A redirect status is a status that is 301, 302, 303, 307, or 308." */
-export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-
-/** Fetch's default limit: "If request's redirect count is 20, then return a network error." */
-export const DEFAULT_MAX_REDIRECTS = 20;
 
 const utf8 = new TextEncoder();
 
@@ -216,76 +210,4 @@ export function isEventStreamContentType(value: string | null | undefined): bool
     if (parsed !== null && parsed !== "*/*") essence = parsed;
   }
   return essence === "text/event-stream";
-}
-
-/** What a redirect turns the request into. */
-export interface RedirectedRequest {
-  url: URL;
-  method: string;
-  body: string | Uint8Array | null;
-  /** True when this hop changes origin: credentials must no longer be sent. */
-  crossOrigin: boolean;
-  /** True when the body was dropped: its `Content-*` headers go with it. */
-  dropBodyHeaders: boolean;
-}
-
-/**
- * Fetch "HTTP-redirect fetch", the parts that apply here.
- * Returns a string (the reason) when the redirect cannot be followed.
- */
-export function followRedirect(
-  current: URL,
-  status: number,
-  location: string,
-  method: string,
-  body: string | Uint8Array | null,
-): RedirectedRequest | string {
-  // "Let locationURL be [...] location URL" - parsed relative to the response URL.
-  let url: URL;
-  try {
-    url = new URL(utf8FromByteString(location), current);
-  } catch {
-    return `the redirect Location ${JSON.stringify(location)} is not a valid URL`;
-  }
-  // "If locationURL's scheme is not an HTTP(S) scheme, then return a network error."
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `the redirect to ${url.href} is not http(s)`;
-  }
-  // "If one of the following is true: internalResponse's status is 301 or 302 and request's
-  // method is `POST`; internalResponse's status is 303 and request's method is not `GET` or
-  // `HEAD`, then: Set request's method to `GET` and request's body to null [and delete the]
-  // request-body-header name[s]". A 303 here always becomes a body-less GET (HEAD cannot
-  // carry an event stream, and "See Other" never means "send that body again").
-  let dropBodyHeaders = false;
-  if (status === 303 || ((status === 301 || status === 302) && method === "POST")) {
-    method = "GET";
-    body = null;
-    dropBodyHeaders = true;
-  }
-  // "If request's current URL's origin is not same origin with locationURL's origin, then
-  // for each headerName of CORS non-wildcard request-header name, delete headerName from
-  // request's header list."
-  const crossOrigin = url.origin !== current.origin;
-  return { url, method, body, crossOrigin, dropBodyHeaders };
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-// Header values arrive as byte strings (one char per byte, from node:http and from fetch's
-// Headers alike), but a Location's bytes are UTF-8, as browsers and undici read them: `/é`
-// sent raw must be requested as /%C3%A9, not as the percent-encoding of two latin1 chars.
-// Bytes that are not valid UTF-8 are left as they came.
-function utf8FromByteString(value: string): string {
-  if (!/[^\x00-\x7f]/.test(value)) return value;
-  const bytes = new Uint8Array(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff) return value;
-    bytes[i] = c;
-  }
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return value;
-  }
 }

@@ -1,5 +1,5 @@
 /** The errors a source reports: the `error` event, and what a failed iterator throws. */
-import { ContentEncodingError, type TransportResponse } from "./transport/types.js";
+import type { TransportResponse } from "./transport/types.js";
 
 /** Why an `error` event was fired. */
 export type EventSourceErrorCode =
@@ -154,67 +154,6 @@ export function errorMessage(error: unknown, depth = 0): string {
 
 export function responseInfo(response: TransportResponse): Pick<EventSourceErrorInit, "status" | "statusText" | "headers"> {
   return { status: response.status, statusText: response.statusText, headers: response.headers() };
-}
-
-/**
- * OpenSSL's certificate verification failures, as Node names them (`X509_V_ERR_*` without
- * the prefix), and Node's own host name check. A retry would meet the same certificate.
- */
-const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_CRL",
-  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
-  "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
-  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
-  "CERT_SIGNATURE_FAILURE",
-  "CRL_SIGNATURE_FAILURE",
-  "CERT_NOT_YET_VALID",
-  "CERT_HAS_EXPIRED",
-  "CRL_NOT_YET_VALID",
-  "CRL_HAS_EXPIRED",
-  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
-  "ERROR_IN_CERT_NOT_AFTER_FIELD",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "CERT_CHAIN_TOO_LONG",
-  "CERT_REVOKED",
-  "INVALID_CA",
-  "PATH_LENGTH_EXCEEDED",
-  "INVALID_PURPOSE",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "HOSTNAME_MISMATCH",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-
-/**
- * The failures a reconnection would only meet again, found anywhere on the `cause` chain (a
- * fetch wraps the socket's error in a TypeError): a refused certificate or a TLS handshake
- * the server rejected (`ERR_SSL_*` or OpenSSL's EPROTO: an unknown CA alert, TLS spoken to
- * a plain HTTP port), and a body that cannot be decoded (ours, or zlib's error under a
- * fetch: `Z_DATA_ERROR`, brotli's `ERR__ERROR_*`).
- * A timeout (`ERR_TLS_HANDSHAKE_TIMEOUT`) is not one of them: it is a network error.
- */
-export function permanentFailure(error: unknown): "TLS" | "CONTENT_ENCODING" | null {
-  try {
-    let e = error;
-    for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
-      if (e instanceof ContentEncodingError) return "CONTENT_ENCODING";
-      const code = (e as { code?: unknown }).code;
-      if (typeof code === "string") {
-        if (CERTIFICATE_ERRORS.has(code) || code.startsWith("ERR_SSL_")) return "TLS";
-        // Node 20 reports some handshake failures as a write's EPROTO with OpenSSL's text.
-        if (code === "EPROTO" && /SSL routines/.test(String((e as { message?: unknown }).message))) return "TLS";
-        if (code === "Z_DATA_ERROR" || code.startsWith("ERR__ERROR_")) return "CONTENT_ENCODING";
-      }
-      e = (e as { cause?: unknown }).cause;
-    }
-  } catch {
-    // A getter that throws: nothing to learn from it.
-  }
-  return null;
 }
 
 /** How much of an error response's body `error.body` keeps, in bytes. */

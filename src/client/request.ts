@@ -4,19 +4,14 @@
  * processResponse step 15. A redirect updates the request, so reconnections go to the final
  * URL with the redirected method and body.
  */
-import {
-  buildRequestHeaders,
-  DEFAULT_MAX_REDIRECTS,
-  followRedirect,
-  type HeadersLike,
-  isEventStreamContentType,
-  normalizeMethod,
-  REDIRECT_STATUSES,
-} from "./connection.js";
-import { errorMessage, type EventSourceErrorInit, permanentFailure, readErrorBody, responseInfo } from "./errors.js";
+import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod } from "./connection.js";
+import { errorMessage, type EventSourceErrorInit, readErrorBody, responseInfo } from "./errors.js";
+import { permanentFailure } from "./failures.js";
 import { compressionOption, type EventSourceOptions, http2Option, lastEventIdQueryOption, numberOption } from "./options.js";
+import { redirectOf } from "./redirect.js";
 import { configuredTransport, defaultTransport } from "./transport/default.js";
-import { fetchTransport, inBrowser } from "./transport/fetch.js";
+import { fetchTransport } from "./transport/fetch.js";
+import { inBrowser } from "./transport/platform.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
 /** How one fetch ended: an event stream to read, or an error and whether to retry. */
@@ -84,7 +79,8 @@ export class StreamRequest {
         ? configuredTransport({ tls: options.tls, proxy: options.proxy, compression, http2 })
         : defaultTransport;
     this.#onRequest = options.onRequest;
-    this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
+    // Fetch's limit: "If request's redirect count is 20, then return a network error."
+    this.#maxRedirects = numberOption(options.maxRedirects, 20, "maxRedirects");
   }
 
   /**
@@ -180,23 +176,10 @@ export class StreamRequest {
         this.#authOrigin = url.origin;
         continue;
       }
-      const location = REDIRECT_STATUSES.has(status) ? response.header("location") : null;
-      if (location === null) break;
-      // Fetch "HTTP-redirect fetch". (A 3xx without `Location` is returned as it is, and is
-      // then "not 200" below.)
-      response.cancel();
-      // "If request's redirect count is 20, then return a network error." A network error
-      // would be retried; a redirect loop would only loop again: fail instead.
-      if (redirects >= this.#maxRedirects) {
-        return fail({
-          code: "TOO_MANY_REDIRECTS",
-          message: `more than ${this.#maxRedirects} redirects (last: ${status} to ${location})`,
-          ...responseInfo(response),
-        });
-      }
-      redirects++;
-      const next = followRedirect(url, status, location, this.#method, this.#body);
-      if (typeof next === "string") return fail({ code: "BAD_REDIRECT", message: next, ...responseInfo(response) });
+      // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself).
+      const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
+      if (next === null) break;
+      if ("code" in next) return fail(next);
       this.url = next.url;
       this.#method = next.method;
       this.#body = next.body;

@@ -1,21 +1,12 @@
 /** A transport over any WHATWG `fetch` (see types.ts for the interface). */
-import type { FetchLike, FetchLikeInit, FetchLikeReader, FetchLikeResponse, Transport } from "./types.js";
-
-/**
- * Whether this global is a page or a worker (jsdom and happy-dom count as pages). There fetch
- * applies CORS: a `"manual"` redirect is an opaque response with status 0, and a request
- * header that is not CORS-safelisted costs a preflight. Deno, workerd and Node show a redirect
- * as it is, and have no CORS.
- */
-export function inBrowser(): boolean {
-  const g = globalThis as { document?: unknown; importScripts?: unknown };
-  return (typeof g.document === "object" && g.document !== null) || typeof g.importScripts === "function";
-}
+import { send } from "./platform.js";
+import type { FetchLike, FetchLikeInit, FetchLikeReader, Transport } from "./types.js";
 
 export interface FetchTransportOptions {
   /**
-   * Ask fetch for what a native EventSource's request is (see inBrowser): the browser follows
-   * redirects and the response gives the final URL; credentials from `withCredentials`.
+   * Ask fetch for what a native EventSource's request is (see inBrowser in platform.ts): the
+   * browser follows redirects and the response gives the final URL; credentials from
+   * `withCredentials`.
    */
   browser?: boolean;
 }
@@ -137,31 +128,6 @@ export function fetchTransport(fetchFn: FetchLike, options: FetchTransportOption
       },
     };
   };
-}
-
-/** Fetches that threw on the `cache` field: asked without it from then on. */
-const refusesCache = new WeakSet<FetchLike>();
-
-/**
- * fetch, and once more without `cache` if the platform refuses that field: workerd on an
- * older compatibility date throws "The 'cache' field on 'RequestInitializerDict' is not
- * implemented" on every call, which would otherwise be a network error retried forever.
- */
-async function send(fetchFn: FetchLike, url: string, init: FetchLikeInit): Promise<FetchLikeResponse> {
-  if (refusesCache.has(fetchFn)) delete init.cache;
-  try {
-    return await fetchFn(url, init);
-  } catch (error) {
-    if (init.cache === undefined || !isCacheFieldRefusal(error)) throw error;
-    refusesCache.add(fetchFn);
-    delete init.cache;
-    return fetchFn(url, init);
-  }
-}
-
-function isCacheFieldRefusal(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : "";
-  return /\bcache\b/i.test(message) && /not (?:yet )?(?:implemented|supported)|unsupported/i.test(message);
 }
 
 /**

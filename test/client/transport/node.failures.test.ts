@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 import * as zlib from "node:zlib";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource, type EventSourceErrorEvent } from "../../../src/index.js";
-import { ERROR_BODY_LIMIT, permanentFailure } from "../../../src/client/errors.js";
+import { ERROR_BODY_LIMIT } from "../../../src/client/errors.js";
+import { permanentFailure } from "../../../src/client/failures.js";
 import { once, sleep, sse, startServer, until } from "../../support/server.js";
 import { closeSources, errors, open, record } from "../../support/sources.js";
 

@@ -1,0 +1,79 @@
+/**
+ * The browser build's variants (`<name>.browser.ts`, swapped in by tsup.config.ts's
+ * browserVariants): each stands in for its module, so it exports the same names, and does
+ * what a browser's fetch leaves to it.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, test } from "vitest";
+import * as failures from "../../src/client/failures.browser.js";
+import * as redirect from "../../src/client/redirect.browser.js";
+import * as platform from "../../src/client/transport/platform.browser.js";
+import type { TransportResponse } from "../../src/client/transport/types.js";
+
+const clientDir = fileURLToPath(new URL("../../src/client/", import.meta.url));
+const files = readdirSync(clientDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
+const variants = files.filter((f) => f.endsWith(".browser.ts"));
+
+/** The names (not types) the client's other modules import from `module` (a path under src/client/). */
+function importedFrom(module: string): string[] {
+  const names = new Set<string>();
+  for (const file of files) {
+    if (file.endsWith(".browser.ts")) continue;
+    const source = readFileSync(join(clientDir, file), "utf8");
+    for (const [, list, from] of source.matchAll(/^import \{([^}]*)\} from "(\.[^"]+)\.js";/gm)) {
+      if (relative(clientDir, resolve(dirname(join(clientDir, file)), from!)) !== module) continue;
+      for (const name of list!.split(",").map((n) => n.trim())) {
+        if (name !== "" && !name.startsWith("type ")) names.add(name.split(" as ")[0]!);
+      }
+    }
+  }
+  return [...names].sort();
+}
+
+describe("browser variants", () => {
+  test("there are some", () => {
+    expect(variants.length).toBeGreaterThan(0);
+  });
+
+  test.each(variants)("%s exports what the client imports from the module it replaces, and nothing else", async (file) => {
+    const module = file.replace(/\.browser\.ts$/, "");
+    const variant = Object.keys(await import(`${clientDir}${file}`));
+    const original = Object.keys(await import(`${clientDir}${module}.ts`));
+    expect(variant.filter((name) => !original.includes(name))).toEqual([]);
+    const used = importedFrom(module);
+    expect(used.length, `nothing imports ${module}`).toBeGreaterThan(0);
+    expect(used.filter((name) => !variant.includes(name))).toEqual([]);
+  });
+
+  test("no failure is permanent: a browser's fetch carries no error code", () => {
+    const tls = Object.assign(new Error("certificate has expired"), { code: "CERT_HAS_EXPIRED" });
+    expect(failures.permanentFailure(new TypeError("Failed to fetch", { cause: tls }))).toBeNull();
+  });
+
+  test("no response is a redirect to follow: the browser followed it", () => {
+    let cancelled = false;
+    const response = {
+      status: 307,
+      statusText: "",
+      header: (name: string) => (name === "location" ? "/next" : null),
+      headers: () => new Headers({ location: "/next" }),
+      cancel: () => void (cancelled = true),
+    } as unknown as TransportResponse;
+    expect(redirect.redirectOf(response, new URL("http://a.test/"), "GET", null, 0, 20)).toBeNull();
+    expect(cancelled).toBe(false);
+  });
+
+  test("always a browser, whose fetch gets the `cache` field", async () => {
+    expect(platform.inBrowser()).toBe(true);
+    const seen: unknown[] = [];
+    const fetchFn = async (_url: string, init: unknown) => {
+      seen.push({ ...(init as object) });
+      return { status: 200, statusText: "", headers: new Headers(), body: null };
+    };
+    const init = { method: "GET", headers: {}, redirect: "follow" as const, cache: "no-store" as const, signal: new AbortController().signal };
+    await platform.send(fetchFn, "http://a.test/", init);
+    expect(seen).toEqual([expect.objectContaining({ cache: "no-store", redirect: "follow" })]);
+  });
+});
