@@ -7,11 +7,9 @@
 import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod } from "./connection.js";
 import { errorMessage, type EventSourceErrorInit, readErrorBody, responseInfo } from "./errors.js";
 import { permanentFailure } from "./failures.js";
-import { compressionOption, type EventSourceOptions, http2Option, lastEventIdQueryOption, numberOption } from "./options.js";
+import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
 import { redirectOf } from "./redirect.js";
-import { configuredTransport, defaultTransport } from "./transport/default.js";
-import { fetchTransport } from "./transport/fetch.js";
-import { inBrowser } from "./transport/platform.js";
+import { chooseTransport } from "./transport/choose.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
 /** How one fetch ended: an event stream to read, or an error and whether to retry. */
@@ -47,10 +45,7 @@ export class StreamRequest {
   readonly #withCredentials: boolean;
   /** The query parameter that carries the last event ID instead of the header, or null. */
   readonly #idParam: string | null;
-  /**
-   * In a page or worker, over fetch: the request a native EventSource makes (no cache
-   * headers, which would cost a CORS preflight), and the browser follows redirects.
-   */
+  /** In a page or worker, over fetch (see chooseTransport). */
   readonly #browser: boolean;
   /** The origin whose 401 challenge the URL's credentials answered: sent there from then on. */
   #authOrigin: string | null = null;
@@ -63,21 +58,11 @@ export class StreamRequest {
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
-    const compression = compressionOption(options.compression);
-    const http2 = http2Option(options.http2);
-    if (options.fetch && (options.tls || options.proxy || !compression || http2 !== "auto")) {
-      // A fetch has its own way (a dispatcher, an agent): silently ignoring these would
-      // connect directly, or with the default trust, where the caller asked otherwise.
-      throw new TypeError("the tls, proxy, compression and http2 options configure the Node transport: with `fetch`, configure that fetch");
-    }
-    this.#browser = !(options.tls || options.proxy) && inBrowser();
+    const { transport, browser } = chooseTransport(options);
+    this.#transport = transport;
+    this.#browser = browser;
     this.#withCredentials = Boolean(options.withCredentials);
     this.#idParam = lastEventIdQueryOption(options.lastEventIdQuery);
-    this.#transport = options.fetch
-      ? fetchTransport(options.fetch, { browser: this.#browser })
-      : options.tls || options.proxy || !compression || http2 !== "auto"
-        ? configuredTransport({ tls: options.tls, proxy: options.proxy, compression, http2 })
-        : defaultTransport;
     this.#onRequest = options.onRequest;
     // Fetch's limit: "If request's redirect count is 20, then return a network error."
     this.#maxRedirects = numberOption(options.maxRedirects, 20, "maxRedirects");

@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import * as failures from "../../src/client/failures.browser.js";
+import * as choose from "../../src/client/transport/choose.browser.js";
 import * as redirect from "../../src/client/redirect.browser.js";
 import * as platform from "../../src/client/transport/platform.browser.js";
 import type { TransportResponse } from "../../src/client/transport/types.js";
@@ -16,11 +17,15 @@ const clientDir = fileURLToPath(new URL("../../src/client/", import.meta.url));
 const files = readdirSync(clientDir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"));
 const variants = files.filter((f) => f.endsWith(".browser.ts"));
 
-/** The names (not types) the client's other modules import from `module` (a path under src/client/). */
+/**
+ * The names (not types) that the modules of the browser build import from `module` (a path
+ * under src/client/).
+ */
 function importedFrom(module: string): string[] {
   const names = new Set<string>();
   for (const file of files) {
-    if (file.endsWith(".browser.ts")) continue;
+    // A module with a variant is not in the browser build: what it imports does not count.
+    if (files.includes(file.replace(/\.ts$/, ".browser.ts"))) continue;
     const source = readFileSync(join(clientDir, file), "utf8");
     for (const [, list, from] of source.matchAll(/^import \{([^}]*)\} from "(\.[^"]+)\.js";/gm)) {
       if (relative(clientDir, resolve(dirname(join(clientDir, file)), from!)) !== module) continue;
@@ -75,5 +80,20 @@ describe("browser variants", () => {
     const init = { method: "GET", headers: {}, redirect: "follow" as const, cache: "no-store" as const, signal: new AbortController().signal };
     await platform.send(fetchFn, "http://a.test/", init);
     expect(seen).toEqual([expect.objectContaining({ cache: "no-store", redirect: "follow" })]);
+  });
+
+  test("fetch is the one transport: the Node transport's options are refused, their defaults taken", async () => {
+    const calls: unknown[] = [];
+    const fetchFn = async (_url: string, init: unknown) => {
+      calls.push(init);
+      return { status: 204, statusText: "", headers: new Headers(), body: null };
+    };
+    for (const node of [{ tls: { rejectUnauthorized: false } }, { proxy: "http://127.0.0.1:1" }, { compression: false }, { compression: "no" }, { http2: true }, { http2: false }]) {
+      expect(() => choose.chooseTransport(node as never), JSON.stringify(node)).toThrow(/Node transport/);
+    }
+    const { transport, browser } = choose.chooseTransport({ fetch: fetchFn, compression: true, http2: "auto" });
+    expect(browser).toBe(true);
+    await transport({ url: new URL("http://a.test/"), method: "GET", headers: {}, body: null, signal: new AbortController().signal });
+    expect(calls).toEqual([expect.objectContaining({ redirect: "follow", mode: "cors", credentials: "same-origin" })]);
   });
 });
