@@ -18,13 +18,20 @@ import type { TransportResponse } from "./transport/types.js";
  */
 class Watchdog {
   #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #last: () => number;
+  readonly #active: () => boolean;
+  readonly #expired: () => void;
 
   constructor(
     readonly timeout: number,
-    readonly last: () => number,
-    readonly active: () => boolean,
-    readonly expired: () => void,
-  ) {}
+    last: () => number,
+    active: () => boolean,
+    expired: () => void,
+  ) {
+    this.#last = last;
+    this.#active = active;
+    this.#expired = expired;
+  }
 
   get armed(): boolean {
     return this.#timer !== null;
@@ -49,9 +56,9 @@ class Watchdog {
 
   readonly #check = (): void => {
     this.#timer = null;
-    if (!this.active()) return;
-    const quiet = Date.now() - this.last();
-    if (quiet >= this.timeout) this.expired();
+    if (!this.#active()) return;
+    const quiet = Date.now() - this.#last();
+    if (quiet >= this.timeout) this.#expired();
     else this.#arm(this.timeout - quiet);
   };
 }

@@ -132,64 +132,19 @@ export function normalizeMethod(method: string): string {
 }
 const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 
-function isHttpWhitespace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
-/** HTTP token code points (RFC 9110 `tchar`), which a MIME type's type and subtype are made of. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * MIME Sniffing "parse a MIME type", as far as the essence: `type/subtype` (both HTTP token
+ * code points, RFC 9110 `tchar`) after leading HTTP whitespace, then HTTP whitespace before
+ * `;` or the end. Anything else that is not a token code point (a space in
+ * `text /event-stream`) is a failure. Parameters never make it fail.
+ */
+const MIME_ESSENCE = /^[\t\n\r ]*([!#$%&'*+\-.^_`|~0-9A-Za-z]+\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)[\t\n\r ]*(?:;|$)/;
 
 /**
- * MIME Sniffing "parse a MIME type", as far as the essence: the lower-cased `type/subtype`,
- * or null on failure. Leading and trailing HTTP whitespace is stripped, and the subtype's
- * trailing HTTP whitespace before `;`; anything else that is not a token code point (a space
- * in `text /event-stream`) is a failure. Parameters never make it fail.
+ * An HTTP quoted string ("collect an HTTP quoted string": a backslash takes the next code
+ * point, an unterminated one runs to the end). Its commas do not split a header value.
  */
-function mimeEssence(value: string): string | null {
-  let start = 0;
-  let end = value.length;
-  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
-  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
-  const slash = value.indexOf("/", start);
-  if (slash === -1 || slash >= end) return null;
-  const type = value.slice(start, slash);
-  let subtypeEnd = value.indexOf(";", slash + 1);
-  if (subtypeEnd === -1 || subtypeEnd > end) subtypeEnd = end;
-  while (subtypeEnd > slash + 1 && isHttpWhitespace(value.charCodeAt(subtypeEnd - 1))) subtypeEnd--;
-  const subtype = value.slice(slash + 1, subtypeEnd);
-  if (!TOKEN.test(type) || !TOKEN.test(subtype)) return null;
-  return `${type}/${subtype}`.toLowerCase();
-}
-
-/**
- * Fetch "get, decode, and split" a header value: split at commas that are not inside a
- * quoted string (`text/event-stream; x="a,b"` is one value), each value stripped of HTTP
- * tab or space.
- */
-function splitHeaderValue(input: string): string[] {
-  const values: string[] = [];
-  let value = "";
-  let i = 0;
-  for (;;) {
-    const stop = input.slice(i).search(/[",]/);
-    const next = stop === -1 ? input.length : i + stop;
-    value += input.slice(i, next);
-    i = next;
-    if (i < input.length && input[i] === '"') {
-      // "collect an HTTP quoted string" (quotes and backslashes kept: extract-value is false).
-      const quoteStart = i;
-      i++;
-      while (i < input.length && input[i] !== '"') i += input[i] === "\\" ? 2 : 1;
-      i = Math.min(i + 1, input.length);
-      value += input.slice(quoteStart, i);
-      if (i < input.length) continue;
-    }
-    values.push(value.replace(/^[\t ]+|[\t ]+$/g, ""));
-    value = "";
-    if (i >= input.length) return values;
-    i++; // the comma
-  }
-}
+const QUOTED = /"(?:[^"\\]|\\[\s\S]?)*"?/g;
 
 /**
  * HTML step 15.3: "if res's `Content-Type` is not `text/event-stream`, then fail the
@@ -205,9 +160,12 @@ function splitHeaderValue(input: string): string[] {
 export function isEventStreamContentType(value: string | null | undefined): boolean {
   if (value === null || value === undefined) return false;
   let essence: string | null = null;
-  for (const item of splitHeaderValue(value)) {
-    const parsed = mimeEssence(item);
-    if (parsed !== null && parsed !== "*/*") essence = parsed;
+  // Fetch "get, decode, and split": at commas outside quoted strings. A quoted string is
+  // never part of an essence (a quote is not a token code point), so it is replaced by one
+  // quote: the items fail or parse as they did.
+  for (const item of value.replace(QUOTED, '"').split(",")) {
+    const parsed = MIME_ESSENCE.exec(item)?.[1].toLowerCase();
+    if (parsed !== undefined && parsed !== "*/*") essence = parsed;
   }
   return essence === "text/event-stream";
 }

@@ -63,70 +63,67 @@ export interface EventSourceErrorInit {
   body?: string | undefined;
 }
 
+/** What an init gives the error event, in the order of the event's own properties. */
+const EVENT_FIELDS = ["message", "code", "status", "statusText", "headers", "cause", "attempts", "delay", "body"] as const;
+/** What an init gives the error (after `message` and `cause`, which `Error` sets). */
+const ERROR_FIELDS = ["code", "status", "statusText", "headers", "attempts", "body"] as const;
+
+function copy(target: object, init: EventSourceErrorInit, fields: readonly (keyof EventSourceErrorInit)[]): void {
+  for (const field of fields) (target as Record<string, unknown>)[field] = init[field];
+}
+
 /**
  * The `error` event. A plain `Event` of type "error" for DOM code (as the spec fires), with
  * typed details for everyone else.
  */
 export class EventSourceErrorEvent extends Event {
-  readonly message: string;
-  readonly code: EventSourceErrorCode;
+  // `declare`: own properties set by the constructor (a field would be emitted as well).
+  declare readonly message: string;
+  declare readonly code: EventSourceErrorCode;
   /** The HTTP status, when there was a response. */
-  readonly status: number | undefined;
-  readonly statusText: string | undefined;
+  declare readonly status: number | undefined;
+  declare readonly statusText: string | undefined;
   /** The response headers, when there was a response. */
-  readonly headers: Headers | undefined;
+  declare readonly headers: Headers | undefined;
   /** The underlying error (a network error, a `ParseError`, the last failure for MAX_ATTEMPTS). */
-  readonly cause: unknown;
+  declare readonly cause: unknown;
   /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
-  readonly attempts: number | undefined;
+  declare readonly attempts: number | undefined;
   /** When the source reconnects: ms until the attempt starts (the reconnection time, backed off). */
-  readonly delay: number | undefined;
+  declare readonly delay: number | undefined;
   /**
    * HTTP_STATUS only: the first `ERROR_BODY_LIMIT` bytes of the response body, decoded as
    * UTF-8 (a 429's or 503's JSON often says why); undefined when none arrived in time.
    */
-  readonly body: string | undefined;
+  declare readonly body: string | undefined;
   /**
    * True: the source is CONNECTING and will try again after the reconnection delay.
    * False: it is CLOSED for good - except EVENT_TOO_LARGE, where the connection stays OPEN.
    */
-  readonly willReconnect: boolean;
+  declare readonly willReconnect: boolean;
 
   constructor(init: EventSourceErrorInit) {
     super("error");
-    this.message = init.message;
-    this.code = init.code;
-    this.status = init.status;
-    this.statusText = init.statusText;
-    this.headers = init.headers;
-    this.cause = init.cause;
-    this.attempts = init.attempts;
-    this.delay = init.delay;
-    this.body = init.body;
-    this.willReconnect = init.willReconnect ?? false;
+    copy(this, init, EVENT_FIELDS);
+    (this as { willReconnect: boolean }).willReconnect = init.willReconnect ?? false;
   }
 }
 
 /** What an async iterator of a source that failed for good throws. */
 export class EventSourceError extends Error {
   override readonly name = "EventSourceError";
-  readonly code: EventSourceErrorCode;
-  readonly status: number | undefined;
-  readonly statusText: string | undefined;
-  readonly headers: Headers | undefined;
+  declare readonly code: EventSourceErrorCode;
+  declare readonly status: number | undefined;
+  declare readonly statusText: string | undefined;
+  declare readonly headers: Headers | undefined;
   /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
-  readonly attempts: number | undefined;
+  declare readonly attempts: number | undefined;
   /** HTTP_STATUS only: the start of the response body, as text (see EventSourceErrorEvent). */
-  readonly body: string | undefined;
+  declare readonly body: string | undefined;
 
   constructor(init: EventSourceErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.code = init.code;
-    this.status = init.status;
-    this.statusText = init.statusText;
-    this.headers = init.headers;
-    this.attempts = init.attempts;
-    this.body = init.body;
+    copy(this, init, ERROR_FIELDS);
   }
 }
 
