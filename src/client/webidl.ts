@@ -99,11 +99,8 @@ function baseURL(): string | undefined {
 /** EventSource constructor steps 3-4, for the `url` argument (a WebIDL `USVString`). */
 export function parseEventSourceURL(url: unknown): URL {
   // ToString (a URL object, anything with toString), lone surrogates replaced by U+FFFD.
-  // ToString throws a TypeError for a Symbol, where String() would not.
-  if (typeof url === "symbol") {
-    throw new TypeError("Failed to construct 'EventSource': Cannot convert a Symbol value to a string");
-  }
-  const input = String(url);
+  // A template literal is ToString: it throws a TypeError for a Symbol, where String() would not.
+  const input = `${url as string}`;
   const usv = (input as { toWellFormed?: () => string }).toWellFormed?.() ?? input;
   // 3. "Let urlRecord be the result of encoding-parsing a URL given url, relative to
   // settings." In a page or worker, relative to its base URL; a server runtime has none,

@@ -8,6 +8,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import * as failures from "../../src/client/failures.browser.js";
+import * as body from "../../src/client/transport/body.browser.js";
 import * as choose from "../../src/client/transport/choose.browser.js";
 import * as redirect from "../../src/client/redirect.browser.js";
 import * as platform from "../../src/client/transport/platform.browser.js";
@@ -95,5 +96,22 @@ describe("browser variants", () => {
     expect(browser).toBe(true);
     await transport({ url: new URL("http://a.test/"), method: "GET", headers: {}, body: null, signal: new AbortController().signal });
     expect(calls).toEqual([expect.objectContaining({ redirect: "follow", mode: "cors", credentials: "same-origin" })]);
+  });
+
+  test("a body is read as a ReadableStream; a Node stream is not one", async () => {
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new Uint8Array([1, 2]));
+        controller.close();
+      },
+    });
+    const reader = body.bodyOf(stream);
+    expect(typeof reader).toBe("function");
+    expect(await (reader as () => { read(): Promise<unknown> })().read()).toEqual({ done: false, value: new Uint8Array([1, 2]) });
+    expect(body.bodyOf(null)).toBeNull();
+    const iterable = { async *[Symbol.asyncIterator]() {} };
+    expect(body.bodyOf(iterable)).toMatch(/not a ReadableStream \(got Object\)/);
+    expect(body.bodyOf("data: x\n\n")).toMatch(/not a ReadableStream \(got string\)/);
+    expect(body.bodyOf(undefined)).toMatch(/not a ReadableStream \(got undefined\)/);
   });
 });
