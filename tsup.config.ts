@@ -77,14 +77,17 @@ function cliUsesLibrary(): Plugin {
  * imports node:http.
  */
 function webDefaultTransport(): Plugin {
+  const nodeDefault = resolve(root, "src/client/transport/default");
   return {
     name: "web-default-transport",
     setup(build) {
-      build.onResolve({ filter: /[/\\]transport[/\\]default(\.[jt]s)?$/ }, (args) =>
-        build.resolve(args.path.replace(/default(\.[jt]s)?$/, "default.web.js"), {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-        }),
+      build.onResolve({ filter: /(^|[/\\])default(\.[jt]s)?$/ }, (args) =>
+        resolve(args.resolveDir, args.path).replace(/\.[jt]s$/, "") === nodeDefault
+          ? build.resolve(args.path.replace(/default(\.[jt]s)?$/, "default.web.js"), {
+              kind: args.kind,
+              resolveDir: args.resolveDir,
+            })
+          : undefined,
       );
     },
   };
