@@ -6,7 +6,7 @@
  */
 import type { Delivery } from "./delivery.js";
 import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
-import { permanentFailure } from "./failures.js";
+import { decodingFailure } from "./failures.js";
 import { MAX_TIMER_DELAY } from "./timers.js";
 import type { TransportResponse } from "./transport/types.js";
 
@@ -133,11 +133,11 @@ export class Attempt {
         if (this.#ended) return;
         // A body that cannot be decoded would be as undecodable after a reconnection: the
         // connection fails (unless the reconnect policy says otherwise).
-        if (permanentFailure(error) === "CONTENT_ENCODING") {
-          failed({ code: "CONTENT_ENCODING", message: `the response body cannot be decoded: ${errorMessage(error)}`, cause: error, ...responseInfo(response) }, false);
-        } else {
-          failed({ code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error, ...responseInfo(response) }, true);
-        }
+        const undecodable = decodingFailure(error);
+        failed(
+          { ...(undecodable ?? { code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error }), ...responseInfo(response) },
+          undecodable === null,
+        );
       },
     });
   }

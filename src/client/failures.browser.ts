@@ -3,6 +3,7 @@
  * fetch"), whose cause carries no code to tell a refused certificate or a corrupt body from a
  * network error, so every failure is one that a reconnection may get past.
  */
-import type { permanentFailure as tell } from "./failures.js";
+import type { decodingFailure as decoding, tlsFailure as tls } from "./failures.js";
 
-export const permanentFailure: typeof tell = () => null;
+export const tlsFailure: typeof tls = () => null;
+export const decodingFailure: typeof decoding = () => null;

@@ -3,6 +3,7 @@
  * transports and of fetches built on them (undici). The browser build has
  * failures.browser.ts instead: a browser's fetch fails with a bare TypeError, no code.
  */
+import { errorMessage, type EventSourceErrorInit } from "./errors.js";
 import { ContentEncodingError } from "./transport/types.js";
 
 /**
@@ -64,4 +65,16 @@ export function permanentFailure(error: unknown): "TLS" | "CONTENT_ENCODING" | n
     // A getter that throws: nothing to learn from it.
   }
   return null;
+}
+
+/** A request to `url` that threw: the TLS failure, when it was one (see permanentFailure). */
+export function tlsFailure(error: unknown, url: URL): EventSourceErrorInit | null {
+  if (permanentFailure(error) !== "TLS") return null;
+  return { code: "TLS", message: `TLS with ${url.host} failed: ${errorMessage(error)}`, cause: error };
+}
+
+/** A body whose reading failed: the CONTENT_ENCODING failure, when it could not be decoded. */
+export function decodingFailure(error: unknown): EventSourceErrorInit | null {
+  if (permanentFailure(error) !== "CONTENT_ENCODING") return null;
+  return { code: "CONTENT_ENCODING", message: `the response body cannot be decoded: ${errorMessage(error)}`, cause: error };
 }

@@ -6,7 +6,7 @@
  */
 import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod } from "./connection.js";
 import { errorMessage, type EventSourceErrorInit, readErrorBody, responseInfo } from "./errors.js";
-import { permanentFailure } from "./failures.js";
+import { tlsFailure } from "./failures.js";
 import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
 import { redirectOf } from "./redirect.js";
 import { chooseTransport } from "./transport/choose.js";
@@ -132,9 +132,8 @@ export class StreamRequest {
         // abort it (the attempt would no longer be current): the user's fetch did.
         if (isAbortError(error)) return fail({ code: "ABORTED", message: "the request was aborted", cause: error });
         // A refused certificate would be refused again: failed, unless shouldRetry asks.
-        if (permanentFailure(error) === "TLS") {
-          return fail({ code: "TLS", message: `TLS with ${url.host} failed: ${errorMessage(error)}`, cause: error });
-        }
+        const tls = tlsFailure(error, url);
+        if (tls !== null) return fail(tls);
         // 15.2 "Otherwise, if res is a network error, then reestablish the connection".
         return retry({ code: "NETWORK", message: `request to ${url.href} failed: ${errorMessage(error)}`, cause: error });
       }

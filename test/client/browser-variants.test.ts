@@ -55,7 +55,10 @@ describe("browser variants", () => {
 
   test("no failure is permanent: a browser's fetch carries no error code", () => {
     const tls = Object.assign(new Error("certificate has expired"), { code: "CERT_HAS_EXPIRED" });
-    expect(failures.permanentFailure(new TypeError("Failed to fetch", { cause: tls }))).toBeNull();
+    const error = new TypeError("Failed to fetch", { cause: tls });
+    expect(failures.tlsFailure(error, new URL("https://a.test/"))).toBeNull();
+    const corrupt = Object.assign(new Error("incorrect header check"), { code: "Z_DATA_ERROR" });
+    expect(failures.decodingFailure(new TypeError("terminated", { cause: corrupt }))).toBeNull();
   });
 
   test("no response is a redirect to follow: the browser followed it", () => {
