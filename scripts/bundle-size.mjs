@@ -14,8 +14,8 @@ import { installInto, pack, root } from "./pack.mjs";
 
 // Gzipped bytes (1 kB = 1000 bytes, as the targets are stated).
 export const TARGETS = { "eventsource-wasm": 20_000, "eventsource-wasm/parser": 12_000 };
-// Measured at 23,419 (the browser build) and 13,100 bytes (the WASM module shipped once, SIMD only).
-export const CEILINGS = { "eventsource-wasm": 23_900, "eventsource-wasm/parser": 13_600 };
+// Measured at 23,386 (the browser build) and 13,100 bytes (the WASM module shipped once, SIMD only).
+export const CEILINGS = { "eventsource-wasm": 23_886, "eventsource-wasm/parser": 13_600 };
 
 const APPS = [
   { name: "eventsource-wasm", app: "EventSource", code: `export { EventSource } from "eventsource-wasm";`, ours: true },

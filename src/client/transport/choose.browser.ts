@@ -9,7 +9,7 @@ import { fetchTransport } from "./fetch.js";
 
 export const chooseTransport: typeof choose = (options) => {
   if (options.tls || options.proxy || (options.compression ?? true) !== true || (options.http2 ?? "auto") !== "auto") {
-    throw new TypeError("tls, proxy, compression and http2 configure the Node transport: in a browser, pass a `fetch` that does it");
+    throw new TypeError("tls, proxy, compression and http2 configure the Node transport, which a browser does not have");
   }
   return { transport: options.fetch ? fetchTransport(options.fetch, { browser: true }) : defaultTransport, browser: true };
 };
