@@ -1,4 +1,4 @@
-import { copyFileSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Plugin } from "esbuild";
@@ -8,9 +8,9 @@ import { defineConfig, type Options } from "tsup";
  * An entry in `src/<dir>/` reaches the core through `../index.js`; in dist/ that is the core's
  * own build beside it (`./<core>.js` or `./<core>.cjs`), not a second copy inlined.
  * `eventsource-wasm/nats` takes the Node build (index); `eventsource-wasm/shared`, for pages and
- * workers, the web build, the one a page's own `import "eventsource-wasm"` resolves to.
+ * workers, the browser build, the one a page's own `import "eventsource-wasm"` resolves to.
  */
-function coreAsSibling(dir: string, core: "index" | "web"): Plugin {
+function coreAsSibling(dir: string, core: "index" | "browser"): Plugin {
   return {
     name: `core-as-sibling-${dir}`,
     setup(build) {
@@ -77,15 +77,41 @@ function cliUsesLibrary(): Plugin {
  * imports node:http.
  */
 function webDefaultTransport(): Plugin {
+  const nodeDefault = resolve(root, "src/client/transport/default");
   return {
     name: "web-default-transport",
     setup(build) {
-      build.onResolve({ filter: /[/\\]transport[/\\]default(\.[jt]s)?$/ }, (args) =>
-        build.resolve(args.path.replace(/default(\.[jt]s)?$/, "default.web.js"), {
-          kind: args.kind,
-          resolveDir: args.resolveDir,
-        }),
+      build.onResolve({ filter: /(^|[/\\])default(\.[jt]s)?$/ }, (args) =>
+        resolve(args.resolveDir, args.path).replace(/\.[jt]s$/, "") === nodeDefault
+          ? build.resolve(args.path.replace(/default(\.[jt]s)?$/, "default.web.js"), {
+              kind: args.kind,
+              resolveDir: args.resolveDir,
+            })
+          : undefined,
       );
+    },
+  };
+}
+
+/**
+ * The browser build (the "browser" export condition: pages and workers, as bundlers resolve
+ * them) takes `<name>.browser.ts` wherever such a file stands beside the module imported:
+ * the variants that hold only what a browser runs. There fetch follows redirects itself and
+ * fails with no Node error codes, so Fetch's redirect rules, the TLS error table and the
+ * fallbacks for workerd and Node stay out of a page's bundle (Deno, workerd and other
+ * runtimes keep them in dist/web.js).
+ */
+function browserVariants(): Plugin {
+  const clientDir = resolve(root, "src/client") + sep;
+  return {
+    name: "browser-variants",
+    setup(build) {
+      build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
+        const target = resolve(args.resolveDir, args.path);
+        if (!target.startsWith(clientDir)) return undefined;
+        const variant = target.replace(/\.js$/, ".browser.ts");
+        return existsSync(variant) ? { path: variant } : undefined;
+      });
     },
   };
 }
@@ -165,6 +191,16 @@ export default defineConfig([
     external: [/^node:/],
     esbuildPlugins: [parserAsSibling(), webDefaultTransport()],
   },
+  // `eventsource-wasm` in pages and workers (the "browser" condition, which bundlers targeting
+  // browsers take): the web build with the browser variants (see browserVariants).
+  {
+    ...common,
+    platform: "browser",
+    entry: { browser: "src/index.ts" },
+    format: ["esm", "cjs"],
+    dts: false,
+    esbuildPlugins: [parserAsSibling(), browserVariants()],
+  },
   // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
   // src/cli/main.ts): ESM only and no types, since nothing imports it.
   { ...common, platform: "node", entry: { cli: "src/cli/main.ts" }, format: ["esm"], dts: false, external: natsExternal, esbuildPlugins: [cliUsesLibrary()] },
@@ -180,7 +216,7 @@ export default defineConfig([
     onSuccess: async () => emitParserWasm(),
   },
   // `eventsource-wasm/shared`: one connection shared by the tabs of an origin.
-  { ...common, platform: "browser", entry: { shared: "src/shared/index.ts" }, format: ["esm", "cjs"], dts: true, esbuildPlugins: [coreAsSibling("shared", "web")] },
+  { ...common, platform: "browser", entry: { shared: "src/shared/index.ts" }, format: ["esm", "cjs"], dts: true, esbuildPlugins: [coreAsSibling("shared", "browser")] },
   // `eventsource-wasm/nats`: the NATS packages are optional peer dependencies, kept external.
   { ...common, platform: "node", entry: { nats: "src/nats/index.ts" }, format: ["esm", "cjs"], dts: true, external: natsExternal, esbuildPlugins: [coreAsSibling("nats", "index")] },
 ]);

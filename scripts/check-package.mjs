@@ -19,6 +19,8 @@ const fail = (message) => {
 const expected = [
   "LICENSE",
   "README.md",
+  "dist/browser.cjs",
+  "dist/browser.js",
   "dist/cli.js",
   "dist/index.cjs",
   "dist/index.d.cts",

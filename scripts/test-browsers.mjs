@@ -1,5 +1,5 @@
 // `npm run test:browsers`: the package as a cross-origin page uses it, in Chromium, Firefox
-// and WebKit, each case run by the browser's own EventSource beside ours (dist/web.js, so
+// and WebKit, each case run by the browser's own EventSource beside ours (dist/browser.js, so
 // `npm run build` first) in the same page, with the same expected outcome.
 //
 // The page is served from one origin (127.0.0.1, port A) and the feed from another (port B;
@@ -163,8 +163,8 @@ async function runCase(browser, c, origins) {
 }
 
 async function main() {
-  const dist = join(root, "dist", "web.js");
-  if (!existsSync(dist)) throw new Error("dist/web.js is missing: run npm run build first");
+  const dist = join(root, "dist", "browser.js");
+  if (!existsSync(dist)) throw new Error("dist/browser.js is missing: run npm run build first");
   const args = process.argv.slice(2);
   // --shared: only the SharedEventSource cases.
   const sharedOnly = args.includes("--shared");

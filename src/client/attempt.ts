@@ -5,7 +5,8 @@
  * then starts a new attempt for a reconnection.
  */
 import type { Delivery } from "./delivery.js";
-import { errorMessage, type EventSourceErrorInit, permanentFailure, responseInfo } from "./errors.js";
+import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
+import { decodingFailure } from "./failures.js";
 import { MAX_TIMER_DELAY } from "./timers.js";
 import type { TransportResponse } from "./transport/types.js";
 
@@ -17,13 +18,20 @@ import type { TransportResponse } from "./transport/types.js";
  */
 class Watchdog {
   #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #last: () => number;
+  readonly #active: () => boolean;
+  readonly #expired: () => void;
 
   constructor(
     readonly timeout: number,
-    readonly last: () => number,
-    readonly active: () => boolean,
-    readonly expired: () => void,
-  ) {}
+    last: () => number,
+    active: () => boolean,
+    expired: () => void,
+  ) {
+    this.#last = last;
+    this.#active = active;
+    this.#expired = expired;
+  }
 
   get armed(): boolean {
     return this.#timer !== null;
@@ -48,9 +56,9 @@ class Watchdog {
 
   readonly #check = (): void => {
     this.#timer = null;
-    if (!this.active()) return;
-    const quiet = Date.now() - this.last();
-    if (quiet >= this.timeout) this.expired();
+    if (!this.#active()) return;
+    const quiet = Date.now() - this.#last();
+    if (quiet >= this.timeout) this.#expired();
     else this.#arm(this.timeout - quiet);
   };
 }
@@ -125,11 +133,11 @@ export class Attempt {
         if (this.#ended) return;
         // A body that cannot be decoded would be as undecodable after a reconnection: the
         // connection fails (unless the reconnect policy says otherwise).
-        if (permanentFailure(error) === "CONTENT_ENCODING") {
-          failed({ code: "CONTENT_ENCODING", message: `the response body cannot be decoded: ${errorMessage(error)}`, cause: error, ...responseInfo(response) }, false);
-        } else {
-          failed({ code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error, ...responseInfo(response) }, true);
-        }
+        const undecodable = decodingFailure(error);
+        failed(
+          { ...(undecodable ?? { code: "NETWORK", message: `the connection failed: ${errorMessage(error)}`, cause: error }), ...responseInfo(response) },
+          undecodable === null,
+        );
       },
     });
   }

@@ -1,7 +1,7 @@
 /**
- * The pure parts of one EventSource connection: request headers, the response checks of
- * the WHATWG HTML "processResponse" steps, and the Fetch standard's redirect rules. Kept
- * free of state so that each rule is testable and quotable on its own.
+ * The pure parts of one EventSource connection: request headers and the response checks of
+ * the WHATWG HTML "processResponse" steps (the Fetch standard's redirect rules are in
+ * redirect.ts). Kept free of state so that each rule is testable and quotable on its own.
  */
 
 /** A header collection a user may pass: a plain object, a `Headers`, or name/value pairs. */
@@ -29,12 +29,6 @@ const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
   "cookie",
   "proxy-authorization",
 ]);
-
-/** Fetch: "A redirect status is a status that is 301, 302, 303, 307, or 308." */
-export const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
-
-/** Fetch's default limit: "If request's redirect count is 20, then return a network error." */
-export const DEFAULT_MAX_REDIRECTS = 20;
 
 const utf8 = new TextEncoder();
 
@@ -138,64 +132,19 @@ export function normalizeMethod(method: string): string {
 }
 const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"]);
 
-function isHttpWhitespace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
-}
-
-/** HTTP token code points (RFC 9110 `tchar`), which a MIME type's type and subtype are made of. */
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * MIME Sniffing "parse a MIME type", as far as the essence: `type/subtype` (both HTTP token
+ * code points, RFC 9110 `tchar`) after leading HTTP whitespace, then HTTP whitespace before
+ * `;` or the end. Anything else that is not a token code point (a space in
+ * `text /event-stream`) is a failure. Parameters never make it fail.
+ */
+const MIME_ESSENCE = /^[\t\n\r ]*([!#$%&'*+\-.^_`|~0-9A-Za-z]+\/[!#$%&'*+\-.^_`|~0-9A-Za-z]+)[\t\n\r ]*(?:;|$)/;
 
 /**
- * MIME Sniffing "parse a MIME type", as far as the essence: the lower-cased `type/subtype`,
- * or null on failure. Leading and trailing HTTP whitespace is stripped, and the subtype's
- * trailing HTTP whitespace before `;`; anything else that is not a token code point (a space
- * in `text /event-stream`) is a failure. Parameters never make it fail.
+ * An HTTP quoted string ("collect an HTTP quoted string": a backslash takes the next code
+ * point, an unterminated one runs to the end). Its commas do not split a header value.
  */
-function mimeEssence(value: string): string | null {
-  let start = 0;
-  let end = value.length;
-  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++;
-  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--;
-  const slash = value.indexOf("/", start);
-  if (slash === -1 || slash >= end) return null;
-  const type = value.slice(start, slash);
-  let subtypeEnd = value.indexOf(";", slash + 1);
-  if (subtypeEnd === -1 || subtypeEnd > end) subtypeEnd = end;
-  while (subtypeEnd > slash + 1 && isHttpWhitespace(value.charCodeAt(subtypeEnd - 1))) subtypeEnd--;
-  const subtype = value.slice(slash + 1, subtypeEnd);
-  if (!TOKEN.test(type) || !TOKEN.test(subtype)) return null;
-  return `${type}/${subtype}`.toLowerCase();
-}
-
-/**
- * Fetch "get, decode, and split" a header value: split at commas that are not inside a
- * quoted string (`text/event-stream; x="a,b"` is one value), each value stripped of HTTP
- * tab or space.
- */
-function splitHeaderValue(input: string): string[] {
-  const values: string[] = [];
-  let value = "";
-  let i = 0;
-  for (;;) {
-    const stop = input.slice(i).search(/[",]/);
-    const next = stop === -1 ? input.length : i + stop;
-    value += input.slice(i, next);
-    i = next;
-    if (i < input.length && input[i] === '"') {
-      // "collect an HTTP quoted string" (quotes and backslashes kept: extract-value is false).
-      const quoteStart = i;
-      i++;
-      while (i < input.length && input[i] !== '"') i += input[i] === "\\" ? 2 : 1;
-      i = Math.min(i + 1, input.length);
-      value += input.slice(quoteStart, i);
-      if (i < input.length) continue;
-    }
-    values.push(value.replace(/^[\t ]+|[\t ]+$/g, ""));
-    value = "";
-    if (i >= input.length) return values;
-    i++; // the comma
-  }
-}
+const QUOTED = /"(?:[^"\\]|\\[\s\S]?)*"?/g;
 
 /**
  * HTML step 15.3: "if res's `Content-Type` is not `text/event-stream`, then fail the
@@ -211,81 +160,12 @@ function splitHeaderValue(input: string): string[] {
 export function isEventStreamContentType(value: string | null | undefined): boolean {
   if (value === null || value === undefined) return false;
   let essence: string | null = null;
-  for (const item of splitHeaderValue(value)) {
-    const parsed = mimeEssence(item);
-    if (parsed !== null && parsed !== "*/*") essence = parsed;
+  // Fetch "get, decode, and split": at commas outside quoted strings. A quoted string is
+  // never part of an essence (a quote is not a token code point), so it is replaced by one
+  // quote: the items fail or parse as they did.
+  for (const item of value.replace(QUOTED, '"').split(",")) {
+    const parsed = MIME_ESSENCE.exec(item)?.[1].toLowerCase();
+    if (parsed !== undefined && parsed !== "*/*") essence = parsed;
   }
   return essence === "text/event-stream";
-}
-
-/** What a redirect turns the request into. */
-export interface RedirectedRequest {
-  url: URL;
-  method: string;
-  body: string | Uint8Array | null;
-  /** True when this hop changes origin: credentials must no longer be sent. */
-  crossOrigin: boolean;
-  /** True when the body was dropped: its `Content-*` headers go with it. */
-  dropBodyHeaders: boolean;
-}
-
-/**
- * Fetch "HTTP-redirect fetch", the parts that apply here.
- * Returns a string (the reason) when the redirect cannot be followed.
- */
-export function followRedirect(
-  current: URL,
-  status: number,
-  location: string,
-  method: string,
-  body: string | Uint8Array | null,
-): RedirectedRequest | string {
-  // "Let locationURL be [...] location URL" - parsed relative to the response URL.
-  let url: URL;
-  try {
-    url = new URL(utf8FromByteString(location), current);
-  } catch {
-    return `the redirect Location ${JSON.stringify(location)} is not a valid URL`;
-  }
-  // "If locationURL's scheme is not an HTTP(S) scheme, then return a network error."
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    return `the redirect to ${url.href} is not http(s)`;
-  }
-  // "If one of the following is true: internalResponse's status is 301 or 302 and request's
-  // method is `POST`; internalResponse's status is 303 and request's method is not `GET` or
-  // `HEAD`, then: Set request's method to `GET` and request's body to null [and delete the]
-  // request-body-header name[s]". A 303 here always becomes a body-less GET (HEAD cannot
-  // carry an event stream, and "See Other" never means "send that body again").
-  let dropBodyHeaders = false;
-  if (status === 303 || ((status === 301 || status === 302) && method === "POST")) {
-    method = "GET";
-    body = null;
-    dropBodyHeaders = true;
-  }
-  // "If request's current URL's origin is not same origin with locationURL's origin, then
-  // for each headerName of CORS non-wildcard request-header name, delete headerName from
-  // request's header list."
-  const crossOrigin = url.origin !== current.origin;
-  return { url, method, body, crossOrigin, dropBodyHeaders };
-}
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
-// Header values arrive as byte strings (one char per byte, from node:http and from fetch's
-// Headers alike), but a Location's bytes are UTF-8, as browsers and undici read them: `/é`
-// sent raw must be requested as /%C3%A9, not as the percent-encoding of two latin1 chars.
-// Bytes that are not valid UTF-8 are left as they came.
-function utf8FromByteString(value: string): string {
-  if (!/[^\x00-\x7f]/.test(value)) return value;
-  const bytes = new Uint8Array(value.length);
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c > 0xff) return value;
-    bytes[i] = c;
-  }
-  try {
-    return strictUtf8.decode(bytes);
-  } catch {
-    return value;
-  }
 }

@@ -18,8 +18,12 @@ export class Consumers<Item> {
   /** The queue when there is exactly one (the usual case), so `pushArray` skips the Set's iterator. */
   #only: Consumer<Item> | null = null;
 
+  readonly #onPressure: () => void;
+
   /** @param onPressure - called when `full` may have changed. */
-  constructor(readonly onPressure: () => void) {}
+  constructor(onPressure: () => void) {
+    this.#onPressure = onPressure;
+  }
 
   get size(): number {
     return this.#queues.size;
@@ -34,7 +38,7 @@ export class Consumers<Item> {
   /** A new consumer, made by `make` with its hooks; `onReturn` runs when it is returned. */
   add<Q extends Consumer<Item>>(make: (hooks: QueueHooks) => Q, onReturn: () => void): Q {
     const queue: Q = make({
-      onDrain: this.onPressure,
+      onDrain: this.#onPressure,
       onReturn: () => {
         this.#queues.delete(queue);
         this.#setOnly();
@@ -61,7 +65,7 @@ export class Consumers<Item> {
     if (only !== null) {
       const wasFull = only.full;
       const dropped = only.push(items);
-      if (!wasFull && only.full) this.onPressure();
+      if (!wasFull && only.full) this.#onPressure();
       return dropped;
     }
     let dropped = 0;
@@ -72,7 +76,7 @@ export class Consumers<Item> {
       dropped += queue.push((--left === 0 ? items : items.slice()) as Item);
       if (!wasFull && queue.full) filled = true;
     }
-    if (filled) this.onPressure();
+    if (filled) this.#onPressure();
     return dropped;
   }
 

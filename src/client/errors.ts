@@ -1,5 +1,5 @@
 /** The errors a source reports: the `error` event, and what a failed iterator throws. */
-import { ContentEncodingError, type TransportResponse } from "./transport/types.js";
+import type { TransportResponse } from "./transport/types.js";
 
 /** Why an `error` event was fired. */
 export type EventSourceErrorCode =
@@ -63,70 +63,67 @@ export interface EventSourceErrorInit {
   body?: string | undefined;
 }
 
+/** What an init gives the error event, in the order of the event's own properties. */
+const EVENT_FIELDS = ["message", "code", "status", "statusText", "headers", "cause", "attempts", "delay", "body"] as const;
+/** What an init gives the error (after `message` and `cause`, which `Error` sets). */
+const ERROR_FIELDS = ["code", "status", "statusText", "headers", "attempts", "body"] as const;
+
+function copy(target: object, init: EventSourceErrorInit, fields: readonly (keyof EventSourceErrorInit)[]): void {
+  for (const field of fields) (target as Record<string, unknown>)[field] = init[field];
+}
+
 /**
  * The `error` event. A plain `Event` of type "error" for DOM code (as the spec fires), with
  * typed details for everyone else.
  */
 export class EventSourceErrorEvent extends Event {
-  readonly message: string;
-  readonly code: EventSourceErrorCode;
+  // `declare`: own properties set by the constructor (a field would be emitted as well).
+  declare readonly message: string;
+  declare readonly code: EventSourceErrorCode;
   /** The HTTP status, when there was a response. */
-  readonly status: number | undefined;
-  readonly statusText: string | undefined;
+  declare readonly status: number | undefined;
+  declare readonly statusText: string | undefined;
   /** The response headers, when there was a response. */
-  readonly headers: Headers | undefined;
+  declare readonly headers: Headers | undefined;
   /** The underlying error (a network error, a `ParseError`, the last failure for MAX_ATTEMPTS). */
-  readonly cause: unknown;
+  declare readonly cause: unknown;
   /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
-  readonly attempts: number | undefined;
+  declare readonly attempts: number | undefined;
   /** When the source reconnects: ms until the attempt starts (the reconnection time, backed off). */
-  readonly delay: number | undefined;
+  declare readonly delay: number | undefined;
   /**
    * HTTP_STATUS only: the first `ERROR_BODY_LIMIT` bytes of the response body, decoded as
    * UTF-8 (a 429's or 503's JSON often says why); undefined when none arrived in time.
    */
-  readonly body: string | undefined;
+  declare readonly body: string | undefined;
   /**
    * True: the source is CONNECTING and will try again after the reconnection delay.
    * False: it is CLOSED for good - except EVENT_TOO_LARGE, where the connection stays OPEN.
    */
-  readonly willReconnect: boolean;
+  declare readonly willReconnect: boolean;
 
   constructor(init: EventSourceErrorInit) {
     super("error");
-    this.message = init.message;
-    this.code = init.code;
-    this.status = init.status;
-    this.statusText = init.statusText;
-    this.headers = init.headers;
-    this.cause = init.cause;
-    this.attempts = init.attempts;
-    this.delay = init.delay;
-    this.body = init.body;
-    this.willReconnect = init.willReconnect ?? false;
+    copy(this, init, EVENT_FIELDS);
+    (this as { willReconnect: boolean }).willReconnect = init.willReconnect ?? false;
   }
 }
 
 /** What an async iterator of a source that failed for good throws. */
 export class EventSourceError extends Error {
   override readonly name = "EventSourceError";
-  readonly code: EventSourceErrorCode;
-  readonly status: number | undefined;
-  readonly statusText: string | undefined;
-  readonly headers: Headers | undefined;
+  declare readonly code: EventSourceErrorCode;
+  declare readonly status: number | undefined;
+  declare readonly statusText: string | undefined;
+  declare readonly headers: Headers | undefined;
   /** MAX_ATTEMPTS only: the reconnection attempts in a row that failed (`maxAttempts`). */
-  readonly attempts: number | undefined;
+  declare readonly attempts: number | undefined;
   /** HTTP_STATUS only: the start of the response body, as text (see EventSourceErrorEvent). */
-  readonly body: string | undefined;
+  declare readonly body: string | undefined;
 
   constructor(init: EventSourceErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.code = init.code;
-    this.status = init.status;
-    this.statusText = init.statusText;
-    this.headers = init.headers;
-    this.attempts = init.attempts;
-    this.body = init.body;
+    copy(this, init, ERROR_FIELDS);
   }
 }
 
@@ -154,67 +151,6 @@ export function errorMessage(error: unknown, depth = 0): string {
 
 export function responseInfo(response: TransportResponse): Pick<EventSourceErrorInit, "status" | "statusText" | "headers"> {
   return { status: response.status, statusText: response.statusText, headers: response.headers() };
-}
-
-/**
- * OpenSSL's certificate verification failures, as Node names them (`X509_V_ERR_*` without
- * the prefix), and Node's own host name check. A retry would meet the same certificate.
- */
-const CERTIFICATE_ERRORS: ReadonlySet<string> = new Set([
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_CRL",
-  "UNABLE_TO_DECRYPT_CERT_SIGNATURE",
-  "UNABLE_TO_DECRYPT_CRL_SIGNATURE",
-  "UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY",
-  "CERT_SIGNATURE_FAILURE",
-  "CRL_SIGNATURE_FAILURE",
-  "CERT_NOT_YET_VALID",
-  "CERT_HAS_EXPIRED",
-  "CRL_NOT_YET_VALID",
-  "CRL_HAS_EXPIRED",
-  "ERROR_IN_CERT_NOT_BEFORE_FIELD",
-  "ERROR_IN_CERT_NOT_AFTER_FIELD",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "CERT_CHAIN_TOO_LONG",
-  "CERT_REVOKED",
-  "INVALID_CA",
-  "PATH_LENGTH_EXCEEDED",
-  "INVALID_PURPOSE",
-  "CERT_UNTRUSTED",
-  "CERT_REJECTED",
-  "HOSTNAME_MISMATCH",
-  "ERR_TLS_CERT_ALTNAME_INVALID",
-]);
-
-/**
- * The failures a reconnection would only meet again, found anywhere on the `cause` chain (a
- * fetch wraps the socket's error in a TypeError): a refused certificate or a TLS handshake
- * the server rejected (`ERR_SSL_*` or OpenSSL's EPROTO: an unknown CA alert, TLS spoken to
- * a plain HTTP port), and a body that cannot be decoded (ours, or zlib's error under a
- * fetch: `Z_DATA_ERROR`, brotli's `ERR__ERROR_*`).
- * A timeout (`ERR_TLS_HANDSHAKE_TIMEOUT`) is not one of them: it is a network error.
- */
-export function permanentFailure(error: unknown): "TLS" | "CONTENT_ENCODING" | null {
-  try {
-    let e = error;
-    for (let depth = 0; depth < 5 && typeof e === "object" && e !== null; depth++) {
-      if (e instanceof ContentEncodingError) return "CONTENT_ENCODING";
-      const code = (e as { code?: unknown }).code;
-      if (typeof code === "string") {
-        if (CERTIFICATE_ERRORS.has(code) || code.startsWith("ERR_SSL_")) return "TLS";
-        // Node 20 reports some handshake failures as a write's EPROTO with OpenSSL's text.
-        if (code === "EPROTO" && /SSL routines/.test(String((e as { message?: unknown }).message))) return "TLS";
-        if (code === "Z_DATA_ERROR" || code.startsWith("ERR__ERROR_")) return "CONTENT_ENCODING";
-      }
-      e = (e as { cause?: unknown }).cause;
-    }
-  } catch {
-    // A getter that throws: nothing to learn from it.
-  }
-  return null;
 }
 
 /** How much of an error response's body `error.body` keeps, in bytes. */

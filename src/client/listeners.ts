@@ -30,8 +30,12 @@ export class ListenerBook {
   /** Listeners of "open" and "error". */
   builtInTypes = 0;
 
+  readonly #onChange: () => void;
+
   /** @param onChange - called after the counts changed. */
-  constructor(readonly onChange: () => void) {}
+  constructor(onChange: () => void) {
+    this.#onChange = onChange;
+  }
 
   /** After EventTarget's addEventListener accepted the listener. */
   added(type: string, listener: EventSourceListener | null, options?: boolean | EventSourceAddListenerOptions): void {
@@ -67,7 +71,7 @@ export class ListenerBook {
   #count(type: string, delta: number): void {
     if (BUILT_IN(type)) this.builtInTypes += delta;
     else this.messageTypes += delta;
-    this.onChange();
+    this.#onChange();
   }
 }
 

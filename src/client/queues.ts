@@ -35,13 +35,15 @@ abstract class Queue<T> {
   readonly #waiters: Waiter<T>[] = [];
   /** Fixed, and asked per event. */
   readonly #pauses: boolean;
+  readonly #bufferSize: number;
+  readonly #overflow: Overflow;
+  readonly #hooks: QueueHooks;
 
-  constructor(
-    readonly bufferSize: number,
-    readonly overflow: Overflow,
-    readonly hooks: QueueHooks,
-  ) {
+  constructor(bufferSize: number, overflow: Overflow, hooks: QueueHooks) {
     this.#pauses = pauses(overflow);
+    this.#bufferSize = bufferSize;
+    this.#overflow = overflow;
+    this.#hooks = hooks;
   }
 
   /** Items waiting: events or records, or under "latest-by-key", keys. */
@@ -52,7 +54,19 @@ abstract class Queue<T> {
 
   /** At its bound under a policy that pauses the source. */
   get full(): boolean {
-    return this.#pauses && this.size >= this.bufferSize;
+    return this.#pauses && this.size >= this.#bufferSize;
+  }
+
+  /**
+   * `items[from..]` join `waiting` under the overflow policy; returns how many items it let go.
+   * `items` becomes the queue's own.
+   */
+  protected enqueue<I>(waiting: ChunkRing<I>, items: I[], from: number): number {
+    const { dropWaiting, dropFirst, dropLast } = admit(waiting.count, items.length - from, this.#bufferSize, this.#overflow);
+    if (dropLast !== 0) items.length -= dropLast;
+    waiting.dropOldest(dropWaiting);
+    waiting.push(items, from + dropFirst);
+    return dropWaiting + dropFirst + dropLast;
   }
 
   /** Hands `item` to the oldest waiting `next()`; false when none waits. */
@@ -92,7 +106,7 @@ abstract class Queue<T> {
     const wasFull = this.full;
     const item = this.take();
     if (item !== undefined) {
-      if (wasFull && this.size < this.bufferSize) this.hooks.onDrain();
+      if (wasFull && this.size < this.#bufferSize) this.#hooks.onDrain();
       return Promise.resolve({ value: item, done: false });
     }
     if (this.#done) {
@@ -105,7 +119,7 @@ abstract class Queue<T> {
   #return(): Promise<IteratorResult<T>> {
     this.clear();
     this.#failure = null;
-    this.hooks.onReturn();
+    this.#hooks.onReturn();
     this.end(null);
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -118,18 +132,6 @@ abstract class Queue<T> {
     };
     return iterator;
   }
-}
-
-/**
- * `items[from..]` join `waiting` under the overflow policy; returns how many items it let go.
- * `items` becomes the queue's own.
- */
-function enqueue<T>(waiting: ChunkRing<T>, items: T[], from: number, bufferSize: number, overflow: Overflow): number {
-  const { dropWaiting, dropFirst, dropLast } = admit(waiting.count, items.length - from, bufferSize, overflow);
-  if (dropLast !== 0) items.length -= dropLast;
-  waiting.dropOldest(dropWaiting);
-  waiting.push(items, from + dropFirst);
-  return dropWaiting + dropFirst + dropLast;
 }
 
 /**
@@ -163,7 +165,7 @@ export class EventQueue<T extends { readonly type: string }> extends Queue<T> {
     while (i < n && this.handOff(events[i]!)) i++;
     if (i === n) return 0;
     if (this.#key !== null) return conflate(this.#latest, events, i, this.#key);
-    return enqueue(this.#waiting, events, i, this.bufferSize, this.overflow);
+    return this.enqueue(this.#waiting, events, i);
   }
 
   protected take(): T | undefined {
@@ -216,7 +218,7 @@ export class BatchQueue<R extends { readonly type: string }> extends Queue<R[]> 
       return dropped;
     }
     if (this.handOff(records)) return 0;
-    return enqueue(this.#waiting, records, 0, this.bufferSize, this.overflow);
+    return this.enqueue(this.#waiting, records, 0);
   }
 
   protected take(): R[] | undefined {

@@ -24,11 +24,13 @@ export class ReconnectPolicy {
   #openedAt = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
 
+  readonly #settings: ReconnectSettings;
+  readonly #random: () => number;
+
   /** `random`: a number in [0, 1) for the jitter; a test gives its own. */
-  constructor(
-    readonly settings: ReconnectSettings,
-    readonly random: () => number = Math.random,
-  ) {
+  constructor(settings: ReconnectSettings, random: () => number = Math.random) {
+    this.#settings = settings;
+    this.#random = random;
     this.reconnectionTime = settings.initialDelay;
   }
 
@@ -39,18 +41,18 @@ export class ReconnectPolicy {
 
   /** `maxAttempts` reconnections in a row have failed: give up. */
   get exhausted(): boolean {
-    return this.attempts >= this.settings.maxAttempts;
+    return this.attempts >= this.#settings.maxAttempts;
   }
 
   /** A connection opened: the attempt count starts again, now or after `resetAfter` ms. */
   opened(): void {
-    if (this.settings.resetAfter === 0) this.attempts = 0;
+    if (this.#settings.resetAfter === 0) this.attempts = 0;
     else this.#openedAt = Date.now();
   }
 
   /** The current connection (if one opened) ended. */
   ended(): void {
-    if (this.#openedAt !== 0 && Date.now() - this.#openedAt >= this.settings.resetAfter) this.attempts = 0;
+    if (this.#openedAt !== 0 && Date.now() - this.#openedAt >= this.#settings.resetAfter) this.attempts = 0;
     this.#openedAt = 0;
   }
 
@@ -67,7 +69,7 @@ export class ReconnectPolicy {
     if (!retry) return { final };
     const retryAfter = this.#retryAfter(failure);
     this.attempts++;
-    const delay = reconnectDelay(this.attempts, this.settings, this.reconnectionTime, retryAfter, this.random);
+    const delay = reconnectDelay(this.attempts, this.#settings, this.reconnectionTime, retryAfter, this.#random);
     return { final: null, delay, retryAfter };
   }
 
@@ -102,7 +104,7 @@ export class ReconnectPolicy {
    * when not reconnecting (MAX_ATTEMPTS when the bound is what stopped it).
    */
   #decide(failure: EventSourceErrorInit, spec: boolean): { retry: boolean; final: EventSourceErrorInit } {
-    const { retryStatuses, shouldRetry } = this.settings;
+    const { retryStatuses, shouldRetry } = this.#settings;
     let retry = spec || (failure.code === "HTTP_STATUS" && retryStatuses.has(failure.status!));
     let final = failure;
     if (retry && this.exhausted) {

@@ -4,19 +4,12 @@
  * processResponse step 15. A redirect updates the request, so reconnections go to the final
  * URL with the redirected method and body.
  */
-import {
-  buildRequestHeaders,
-  DEFAULT_MAX_REDIRECTS,
-  followRedirect,
-  type HeadersLike,
-  isEventStreamContentType,
-  normalizeMethod,
-  REDIRECT_STATUSES,
-} from "./connection.js";
-import { errorMessage, type EventSourceErrorInit, permanentFailure, readErrorBody, responseInfo } from "./errors.js";
-import { compressionOption, type EventSourceOptions, http2Option, lastEventIdQueryOption, numberOption } from "./options.js";
-import { configuredTransport, defaultTransport } from "./transport/default.js";
-import { fetchTransport, inBrowser } from "./transport/fetch.js";
+import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod } from "./connection.js";
+import { errorMessage, type EventSourceErrorInit, readErrorBody, responseInfo } from "./errors.js";
+import { tlsFailure } from "./failures.js";
+import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
+import { redirectOf } from "./redirect.js";
+import { chooseTransport } from "./transport/choose.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
 /** How one fetch ended: an event stream to read, or an error and whether to retry. */
@@ -52,10 +45,7 @@ export class StreamRequest {
   readonly #withCredentials: boolean;
   /** The query parameter that carries the last event ID instead of the header, or null. */
   readonly #idParam: string | null;
-  /**
-   * In a page or worker, over fetch: the request a native EventSource makes (no cache
-   * headers, which would cost a CORS preflight), and the browser follows redirects.
-   */
+  /** In a page or worker, over fetch (see chooseTransport). */
   readonly #browser: boolean;
   /** The origin whose 401 challenge the URL's credentials answered: sent there from then on. */
   #authOrigin: string | null = null;
@@ -68,23 +58,14 @@ export class StreamRequest {
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
-    const compression = compressionOption(options.compression);
-    const http2 = http2Option(options.http2);
-    if (options.fetch && (options.tls || options.proxy || !compression || http2 !== "auto")) {
-      // A fetch has its own way (a dispatcher, an agent): silently ignoring these would
-      // connect directly, or with the default trust, where the caller asked otherwise.
-      throw new TypeError("the tls, proxy, compression and http2 options configure the Node transport: with `fetch`, configure that fetch");
-    }
-    this.#browser = !(options.tls || options.proxy) && inBrowser();
+    const { transport, browser } = chooseTransport(options);
+    this.#transport = transport;
+    this.#browser = browser;
     this.#withCredentials = Boolean(options.withCredentials);
     this.#idParam = lastEventIdQueryOption(options.lastEventIdQuery);
-    this.#transport = options.fetch
-      ? fetchTransport(options.fetch, { browser: this.#browser })
-      : options.tls || options.proxy || !compression || http2 !== "auto"
-        ? configuredTransport({ tls: options.tls, proxy: options.proxy, compression, http2 })
-        : defaultTransport;
     this.#onRequest = options.onRequest;
-    this.#maxRedirects = numberOption(options.maxRedirects, DEFAULT_MAX_REDIRECTS, "maxRedirects");
+    // Fetch's limit: "If request's redirect count is 20, then return a network error."
+    this.#maxRedirects = numberOption(options.maxRedirects, 20, "maxRedirects");
   }
 
   /**
@@ -151,9 +132,8 @@ export class StreamRequest {
         // abort it (the attempt would no longer be current): the user's fetch did.
         if (isAbortError(error)) return fail({ code: "ABORTED", message: "the request was aborted", cause: error });
         // A refused certificate would be refused again: failed, unless shouldRetry asks.
-        if (permanentFailure(error) === "TLS") {
-          return fail({ code: "TLS", message: `TLS with ${url.host} failed: ${errorMessage(error)}`, cause: error });
-        }
+        const tls = tlsFailure(error, url);
+        if (tls !== null) return fail(tls);
         // 15.2 "Otherwise, if res is a network error, then reestablish the connection".
         return retry({ code: "NETWORK", message: `request to ${url.href} failed: ${errorMessage(error)}`, cause: error });
       }
@@ -180,23 +160,10 @@ export class StreamRequest {
         this.#authOrigin = url.origin;
         continue;
       }
-      const location = REDIRECT_STATUSES.has(status) ? response.header("location") : null;
-      if (location === null) break;
-      // Fetch "HTTP-redirect fetch". (A 3xx without `Location` is returned as it is, and is
-      // then "not 200" below.)
-      response.cancel();
-      // "If request's redirect count is 20, then return a network error." A network error
-      // would be retried; a redirect loop would only loop again: fail instead.
-      if (redirects >= this.#maxRedirects) {
-        return fail({
-          code: "TOO_MANY_REDIRECTS",
-          message: `more than ${this.#maxRedirects} redirects (last: ${status} to ${location})`,
-          ...responseInfo(response),
-        });
-      }
-      redirects++;
-      const next = followRedirect(url, status, location, this.#method, this.#body);
-      if (typeof next === "string") return fail({ code: "BAD_REDIRECT", message: next, ...responseInfo(response) });
+      // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself).
+      const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
+      if (next === null) break;
+      if ("code" in next) return fail(next);
       this.url = next.url;
       this.#method = next.method;
       this.#body = next.body;

@@ -3,33 +3,16 @@
  * IDL attributes (`onopen`...), and the shape of constants, attributes and operations.
  */
 
+import { platformCallsHandlers } from "./handler-probe.js";
+
 type Listener = (event: Event) => unknown;
 type Handler = ((this: unknown, event: Event) => unknown) | null;
-
-/**
- * Whether `Base`'s own dispatchEvent calls an `on<type>` property of its target, as workerd's
- * EventTarget does (a bare `class X extends EventTarget` with an `onmessage` shows it); Node's,
- * Deno's, Bun's and browsers' do not. Where it does, a handler must not also be a listener, or
- * it runs twice per event. Asked once, at the first handler set, never at import.
- */
-export function dispatchCallsHandlers(Base: typeof EventTarget = EventTarget): boolean {
-  let calls = 0;
-  class Probe extends Base {
-    get onprobe(): () => void {
-      return () => void calls++;
-    }
-  }
-  new Probe().dispatchEvent(new Event("probe"));
-  return calls > 0;
-}
-
-let platformCallsHandlers: boolean | undefined;
 
 /**
  * HTML event handler IDL attributes: the first non-null value adds one listener; later
  * values replace the callback in that same position; null removes the listener (a later
  * value then goes to the end of the list). Where the platform's dispatchEvent calls the
- * handler itself (see dispatchCallsHandlers), it adds no listener, and the book is told of a
+ * handler itself (see handler-probe.ts), it adds no listener, and the book is told of a
  * stand-in so that events are still made for the handler.
  */
 export class EventHandlers {
@@ -40,11 +23,19 @@ export class EventHandlers {
    * @param onListener - told of each listener added or removed (the source keeps a book).
    * @param platformCalls - the platform calls `on<type>` itself (tests; detected when absent).
    */
+  readonly #target: EventTarget;
+  readonly #onListener: ((type: string, listener: Listener, added: boolean) => void) | undefined;
+  readonly #platformCallsHandlers: boolean | undefined;
+
   constructor(
-    readonly target: EventTarget,
-    readonly onListener?: (type: string, listener: Listener, added: boolean) => void,
-    readonly platformCalls?: boolean,
-  ) {}
+    target: EventTarget,
+    onListener?: (type: string, listener: Listener, added: boolean) => void,
+    platformCalls?: boolean,
+  ) {
+    this.#target = target;
+    this.#onListener = onListener;
+    this.#platformCallsHandlers = platformCalls;
+  }
 
   get(type: string): Handler {
     return this.#values.get(type) ?? null;
@@ -59,20 +50,20 @@ export class EventHandlers {
     if (value !== null && !had) {
       let listener = this.#listeners.get(type);
       if (listener === undefined) {
-        listener = (event: Event) => this.get(type)?.call(this.target, event);
+        listener = (event: Event) => this.get(type)?.call(this.#target, event);
         this.#listeners.set(type, listener);
       }
-      if (!this.#platformCalls()) EventTarget.prototype.addEventListener.call(this.target, type, listener);
-      this.onListener?.(type, listener, true);
+      if (!this.#platformCalls()) EventTarget.prototype.addEventListener.call(this.#target, type, listener);
+      this.#onListener?.(type, listener, true);
     } else if (value === null && had) {
       const listener = this.#listeners.get(type)!;
-      if (!this.#platformCalls()) EventTarget.prototype.removeEventListener.call(this.target, type, listener);
-      this.onListener?.(type, listener, false);
+      if (!this.#platformCalls()) EventTarget.prototype.removeEventListener.call(this.#target, type, listener);
+      this.#onListener?.(type, listener, false);
     }
   }
 
   #platformCalls(): boolean {
-    return this.platformCalls ?? (platformCallsHandlers ??= dispatchCallsHandlers());
+    return this.#platformCallsHandlers ?? platformCallsHandlers();
   }
 }
 
@@ -108,11 +99,8 @@ function baseURL(): string | undefined {
 /** EventSource constructor steps 3-4, for the `url` argument (a WebIDL `USVString`). */
 export function parseEventSourceURL(url: unknown): URL {
   // ToString (a URL object, anything with toString), lone surrogates replaced by U+FFFD.
-  // ToString throws a TypeError for a Symbol, where String() would not.
-  if (typeof url === "symbol") {
-    throw new TypeError("Failed to construct 'EventSource': Cannot convert a Symbol value to a string");
-  }
-  const input = String(url);
+  // A template literal is ToString: it throws a TypeError for a Symbol, where String() would not.
+  const input = `${url as string}`;
   const usv = (input as { toWellFormed?: () => string }).toWellFormed?.() ?? input;
   // 3. "Let urlRecord be the result of encoding-parsing a URL given url, relative to
   // settings." In a page or worker, relative to its base URL; a server runtime has none,

@@ -1,7 +1,7 @@
 // One source of a browser-suite case, run the same way in a page and in a worker: the
-// browser's own EventSource or ours (dist/web.js, as the package ships it), its events and
-// errors recorded until the stream says `end` or the variant's deadline passes.
-import { EventSource as Ours } from "/dist/web.js";
+// browser's own EventSource or ours (dist/browser.js, as the package ships it to pages), its
+// events and errors recorded until the stream says `end` or the variant's deadline passes.
+import { EventSource as Ours } from "/dist/browser.js";
 
 const TYPES = ["message", "tick", "end"];
 

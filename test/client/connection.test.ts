@@ -1,12 +1,7 @@
-/** The pure rules of src/client/connection.ts: MIME type check, redirects, request headers. */
+/** The pure rules of src/client/connection.ts and redirect.ts: MIME type check, redirects, request headers. */
 import { describe, expect, test } from "vitest";
-import {
-  buildRequestHeaders,
-  followRedirect,
-  isEventStreamContentType,
-  normalizeMethod,
-  utf8AsLatin1,
-} from "../../src/client/connection.js";
+import { buildRequestHeaders, isEventStreamContentType, normalizeMethod, utf8AsLatin1 } from "../../src/client/connection.js";
+import { followRedirect } from "../../src/client/redirect.js";
 
 describe("isEventStreamContentType (MIME type essence, case-insensitive, parameters allowed)", () => {
   test.each([

@@ -2,7 +2,8 @@
 // EventTarget calls `on<type>` itself (workerd) as well as on those that do not (Node,
 // browsers). workerd's behaviour is reproduced by a base class whose dispatchEvent does it.
 import { describe, expect, test } from "vitest";
-import { dispatchCallsHandlers, EventHandlers } from "../../src/client/webidl.js";
+import { dispatchCallsHandlers } from "../../src/client/handler-probe.js";
+import { EventHandlers } from "../../src/client/webidl.js";
 
 /** An EventTarget that calls the target's `on<type>` property before its listeners, as workerd's does. */
 class CallingEventTarget extends EventTarget {

@@ -24,7 +24,7 @@ console.log(JSON.stringify({ engine: p.engine, out }));
 
 describe("dist", () => {
   beforeAll(() => {
-    const built = ["index.js", "index.cjs", "parser.js", "parser.cjs", "web.js", "cli.js"];
+    const built = ["index.js", "index.cjs", "parser.js", "parser.cjs", "web.js", "browser.js", "cli.js"];
     if (!built.every((f) => existsSync(`${root}dist/${f}`))) {
       execFileSync("npm", ["run", "build"], { cwd: root, stdio: "ignore" });
     }
@@ -89,7 +89,7 @@ server.listen(0, "127.0.0.1", () => {
   test("the WASM module is shipped once per module format: in the parser build only", () => {
     expect(read("parser.js")).toMatch(WASM_MAGIC);
     expect(read("parser.cjs")).toMatch(WASM_MAGIC);
-    for (const file of ["index.js", "index.cjs", "web.js", "web.cjs", "cli.js"]) {
+    for (const file of ["index.js", "index.cjs", "web.js", "web.cjs", "browser.js", "browser.cjs", "cli.js"]) {
       expect(read(file), file).not.toMatch(WASM_MAGIC);
     }
   });
@@ -128,6 +128,18 @@ console.log(JSON.stringify([A === B, a === b]));`;
     }
   });
 
+  test("the browser build (pages and workers) imports no node: module, and the parser through ./parser", () => {
+    for (const [file, parser] of [["browser.js", "./parser.js"], ["browser.cjs", "./parser.cjs"]]) {
+      expect(imports(file).filter((s) => s.startsWith("node:") || !s.startsWith(".")), file).toEqual([]);
+      expect(imports(file), file).toContain(parser);
+    }
+    // What it leaves to the browser: Fetch's redirect rules and Node's TLS error codes.
+    for (const file of ["browser.js", "browser.cjs"]) {
+      expect(read(file), file).not.toMatch(/TOO_MANY_REDIRECTS|CERT_HAS_EXPIRED/);
+    }
+    expect(read("web.js")).toMatch(/TOO_MANY_REDIRECTS/);
+  });
+
   test("export conditions: Node gets the node:http build, Deno and bundlers without 'node' the web build", () => {
     const where = (conditions: string[]) =>
       node([...conditions.map((c) => `--conditions=${c}`), "--input-type=module", "-e", `console.log(import.meta.resolve("eventsource-wasm"))`])
@@ -135,6 +147,30 @@ console.log(JSON.stringify([A === B, a === b]));`;
         .replace(/^.*\/dist\//, "");
     expect(where([])).toBe("index.js");
     expect(where(["deno"])).toBe("web.js");
+  });
+
+  test("export conditions as bundlers resolve them: the browser build for browsers, workerd's and the web build elsewhere", async () => {
+    const { build } = await import("esbuild");
+    const resolved = async (options: { platform: "browser" | "neutral" | "node"; conditions?: string[]; format?: "esm" | "cjs" }) => {
+      const result = await build({
+        stdin: { contents: options.format === "cjs" ? `require("eventsource-wasm")` : `import "eventsource-wasm"`, resolveDir: root },
+        bundle: true,
+        write: false,
+        metafile: true,
+        logLevel: "silent",
+        format: options.format ?? "esm",
+        platform: options.platform,
+        ...(options.conditions ? { conditions: options.conditions } : {}),
+        external: ["./parser.js", "./parser.cjs", "./parser.wasm", "./workerd-parser.js"],
+      });
+      return Object.keys(result.metafile.inputs).filter((f) => f.startsWith("dist/"));
+    };
+    expect(await resolved({ platform: "browser" })).toEqual(["dist/browser.js"]);
+    expect(await resolved({ platform: "browser", format: "cjs" })).toEqual(["dist/browser.cjs"]);
+    expect(await resolved({ platform: "node" })).toEqual(["dist/index.js"]);
+    expect(await resolved({ platform: "neutral", conditions: ["import"] })).toEqual(["dist/web.js"]);
+    // Wrangler's conditions: "workerd" comes first in the package's map, so it wins over "browser".
+    expect(await resolved({ platform: "neutral", conditions: ["workerd", "worker", "browser"] })).toEqual(["dist/web.js", "dist/workerd.js"]);
   });
 
   test("no source maps are shipped", () => {

@@ -3,7 +3,8 @@
  * without `node:http`: the global `fetch`, looked up per request so that a polyfill installed
  * after import is used. In a page or a worker it asks for a native EventSource's request.
  */
-import { fetchTransport, inBrowser } from "./fetch.js";
+import { fetchTransport } from "./fetch.js";
+import { inBrowser } from "./platform.js";
 import type { FetchLike, NodeTransportOptions, Transport } from "./types.js";
 
 export const defaultTransport: Transport = (request) => {

@@ -1,21 +1,13 @@
 /** A transport over any WHATWG `fetch` (see types.ts for the interface). */
-import type { FetchLike, FetchLikeInit, FetchLikeReader, FetchLikeResponse, Transport } from "./types.js";
-
-/**
- * Whether this global is a page or a worker (jsdom and happy-dom count as pages). There fetch
- * applies CORS: a `"manual"` redirect is an opaque response with status 0, and a request
- * header that is not CORS-safelisted costs a preflight. Deno, workerd and Node show a redirect
- * as it is, and have no CORS.
- */
-export function inBrowser(): boolean {
-  const g = globalThis as { document?: unknown; importScripts?: unknown };
-  return (typeof g.document === "object" && g.document !== null) || typeof g.importScripts === "function";
-}
+import { bodyOf } from "./body.js";
+import { send } from "./platform.js";
+import type { FetchLike, FetchLikeInit, FetchLikeReader, Transport } from "./types.js";
 
 export interface FetchTransportOptions {
   /**
-   * Ask fetch for what a native EventSource's request is (see inBrowser): the browser follows
-   * redirects and the response gives the final URL; credentials from `withCredentials`.
+   * Ask fetch for what a native EventSource's request is (see inBrowser in platform.ts): the
+   * browser follows redirects and the response gives the final URL; credentials from
+   * `withCredentials`.
    */
   browser?: boolean;
 }
@@ -136,64 +128,5 @@ export function fetchTransport(fetchFn: FetchLike, options: FetchTransportOption
         if (reader !== null) Promise.resolve().then(() => reader!.cancel()).catch(() => {});
       },
     };
-  };
-}
-
-/** Fetches that threw on the `cache` field: asked without it from then on. */
-const refusesCache = new WeakSet<FetchLike>();
-
-/**
- * fetch, and once more without `cache` if the platform refuses that field: workerd on an
- * older compatibility date throws "The 'cache' field on 'RequestInitializerDict' is not
- * implemented" on every call, which would otherwise be a network error retried forever.
- */
-async function send(fetchFn: FetchLike, url: string, init: FetchLikeInit): Promise<FetchLikeResponse> {
-  if (refusesCache.has(fetchFn)) delete init.cache;
-  try {
-    return await fetchFn(url, init);
-  } catch (error) {
-    if (init.cache === undefined || !isCacheFieldRefusal(error)) throw error;
-    refusesCache.add(fetchFn);
-    delete init.cache;
-    return fetchFn(url, init);
-  }
-}
-
-function isCacheFieldRefusal(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : "";
-  return /\bcache\b/i.test(message) && /not (?:yet )?(?:implemented|supported)|unsupported/i.test(message);
-}
-
-/**
- * The response body as a reader factory, null for no body, or a string saying why it cannot
- * be read. Checked once the response arrives, so that a user `fetch` returning something else
- * (a string, undefined, a stream of another kind) fails the connection with a reason instead of
- * opening it and then throwing where nothing can catch.
- */
-function bodyOf(value: unknown): (() => FetchLikeReader) | null | string {
-  if (value === null) return null;
-  if (typeof value === "object" || typeof value === "function") {
-    const v = value as { getReader?: unknown; [Symbol.asyncIterator]?: unknown };
-    if (typeof v.getReader === "function") return () => (v.getReader as () => FetchLikeReader).call(value);
-    // A Node Readable (node-fetch, got...): an async iterable of Buffers. Its iterator is
-    // read one chunk at a time, which leaves pausing to us, as for a ReadableStream.
-    const iterate = v[Symbol.asyncIterator];
-    if (typeof iterate === "function") return () => iterableReader(iterate.call(value) as AsyncIterator<unknown>, value);
-  }
-  const kind = typeof value === "object" ? (value as object).constructor?.name ?? "object" : typeof value;
-  return `the fetch response's body is not a ReadableStream or an async iterable of bytes (got ${kind})`;
-}
-
-function iterableReader(it: AsyncIterator<unknown>, source: unknown): FetchLikeReader {
-  return {
-    async read() {
-      const r = await it.next();
-      return r.done ? { done: true } : { done: false, value: r.value };
-    },
-    async cancel() {
-      // return() ends a Node Readable's iterator by destroying the stream.
-      await it.return?.();
-      (source as { destroy?: () => void }).destroy?.();
-    },
   };
 }

@@ -3,7 +3,8 @@
 // it follows redirects and reports the final URL as a browser's does. The cross-origin
 // behaviour itself (CORS, preflights, cookies) is the browser suite's: npm run test:browsers.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { fetchTransport, inBrowser } from "../../../src/client/transport/fetch.js";
+import { fetchTransport } from "../../../src/client/transport/fetch.js";
+import { inBrowser } from "../../../src/client/transport/platform.js";
 import type { FetchLike, FetchLikeInit, TransportRequest } from "../../../src/client/transport/types.js";
 import { sse, startServer, until } from "../../support/server.js";
 import { closeSources, open, record } from "../../support/sources.js";

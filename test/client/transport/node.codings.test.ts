@@ -7,7 +7,7 @@ import type { ServerResponse } from "node:http";
 import * as zlib from "node:zlib";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource } from "../../../src/index.js";
-import { permanentFailure } from "../../../src/client/errors.js";
+import { permanentFailure } from "../../../src/client/failures.js";
 import { ACCEPT_ENCODING, contentCodings, nodeTransport } from "../../../src/client/transport/node.js";
 import { ContentEncodingError } from "../../../src/client/transport/types.js";
 import { lastEventIdOf, once, sse, startServer, until } from "../../support/server.js";

@@ -9,7 +9,8 @@ import type { AddressInfo } from "node:net";
 import * as zlib from "node:zlib";
 import { afterEach, describe, expect, test } from "vitest";
 import { EventSource, type EventSourceErrorEvent } from "../../../src/index.js";
-import { ERROR_BODY_LIMIT, permanentFailure } from "../../../src/client/errors.js";
+import { ERROR_BODY_LIMIT } from "../../../src/client/errors.js";
+import { decodingFailure, permanentFailure, tlsFailure } from "../../../src/client/failures.js";
 import { once, sleep, sse, startServer, until } from "../../support/server.js";
 import { closeSources, errors, open, record } from "../../support/sources.js";
 
@@ -106,6 +107,8 @@ describe("TLS", () => {
     ["a string", "DEPTH_ZERO_SELF_SIGNED_CERT", null],
   ])("permanentFailure: %s", (_what, error, expected) => {
     expect(permanentFailure(error)).toBe(expected);
+    expect(tlsFailure(error, new URL("https://a.test/"))?.code ?? null).toBe(expected === "TLS" ? "TLS" : null);
+    expect(decodingFailure(error)?.code ?? null).toBe(expected === "CONTENT_ENCODING" ? "CONTENT_ENCODING" : null);
   });
 });
 
