@@ -18,9 +18,8 @@ import {
   S_REF_BYTES,
   S_REF_END,
   STATE_WORDS,
-  WINDOW_SIZE,
 } from "../../assembly/abi.js";
-import { PARSER_WASM, PARSER_WASM_SHIFT } from "../wasm/parser.generated.js";
+import { PARSER_WASM, PARSER_WASM_KEY } from "../wasm/parser.generated.js";
 import { type SpanDecoder, spanDecoder, utf8String } from "./decode.js";
 import { suppliedWasmModule } from "./wasm-module.js";
 
@@ -107,9 +106,8 @@ export class ParserInstance {
     this.#state = exports.state.value as number;
     this.#arena = exports.arena.value as number;
     this.#wide = exports.wide.value as number;
-    if (this.#arena !== (exports.input.value as number) + WINDOW_SIZE) {
-      throw new Error("parser.wasm: the arena must follow the input window");
-    }
+    // (The arena follows the input window: assembly/memory.ts lays it out so, and
+    // test/parser/wasm-instance.test.ts checks the module.)
     this.#views();
   }
 
@@ -297,10 +295,13 @@ function instantiate(): ParserInstance {
   return made;
 }
 
-/** The embedded .wasm (scripts/build-wasm.mjs stores each byte shifted, one per character). */
+/**
+ * The embedded .wasm (scripts/build-wasm.mjs stores each byte b as the character
+ * (PARSER_WASM_KEY - b) & 255; a Uint8Array store takes the difference modulo 256).
+ */
 export function parserWasmBytes(): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(PARSER_WASM.length);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (PARSER_WASM.charCodeAt(i) - PARSER_WASM_SHIFT) & 255;
+  for (let i = 0; i < bytes.length; i++) bytes[i] = PARSER_WASM_KEY - PARSER_WASM.charCodeAt(i);
   return bytes;
 }
 
