@@ -495,12 +495,9 @@ function finish(): void {
     copyHere(stage + tl, idPtr, il);
     const at = stage + tl + il;
     if (dl > 0) {
-      if (dataOwned) {
-        copyHere(at, dataPtr, dl);
-      } else {
-        copyHere(at, dataPtr, dl - 1);
-        store<u8>(at + dl - 1, <u8>LF);
-      }
+      // Data dispatched from the window lacks its last LF.
+      copyHere(at, dataPtr, dataOwned ? dl : dl - 1);
+      if (!dataOwned) store<u8>(at + dl - 1, <u8>LF);
     }
     copyHere(at + dl, lineSrc, ll);
     copyHere(at + dl + ll, cur, rem);
