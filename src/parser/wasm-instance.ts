@@ -82,10 +82,15 @@ export class ParserInstance {
   /** Where the record table starts, in bytes. */
   readonly records: number;
   #u8!: Uint8Array;
-  #i32!: Int32Array;
+  /** The memory as i32 words, for reading records: valid until the next `write` or `resume`. */
+  i32!: Int32Array;
   #spans!: SpanDecoder;
   #tenant: StreamSlot | undefined;
-  #busy = false;
+  /**
+   * Its records are being read (and callbacks run): no other parser may feed it. Set by the
+   * binding around a dispatch.
+   */
+  busy = false;
   // The bytes of the last call (n of them) that one latin1 decode covers,
   // [textStart, textEnd): the chunk in the input window and the arena spans just above it.
   #n = 0;
@@ -111,21 +116,6 @@ export class ParserInstance {
     this.#views();
   }
 
-  /** The memory as i32 words, for reading records: valid until the next `write` or `resume`. */
-  get i32(): Int32Array {
-    return this.#i32;
-  }
-
-  /** Its records are being read (and callbacks run): no other parser may feed it. */
-  get busy(): boolean {
-    return this.#busy;
-  }
-
-  /** A dispatch of its records starts (true) or ends (false). */
-  dispatching(busy: boolean): void {
-    this.#busy = busy;
-  }
-
   /**
    * Parses `bytes` (n of them, at most WINDOW_SIZE) for the stream this Instance holds: the
    * words of records written (with PAUSED when the table filled up: read them, then
@@ -142,7 +132,7 @@ export class ParserInstance {
       this.#joinedText = undefined;
       this.#joinedAt = 0;
       this.#textStart = this.#arena - n;
-      this.#textEnd = decodedEnd(this.#i32, this.#state, this.#arena);
+      this.#textEnd = decodedEnd(this.i32, this.#state, this.#arena);
     }
     return words;
   }
@@ -154,7 +144,7 @@ export class ParserInstance {
     this.#joinedText = undefined;
     this.#joinedAt = 0;
     this.#textStart = this.#arena - this.#n;
-    this.#textEnd = decodedEnd(this.#i32, this.#state, this.#arena);
+    this.#textEnd = decodedEnd(this.i32, this.#state, this.#arena);
     return words;
   }
 
@@ -165,7 +155,7 @@ export class ParserInstance {
    */
   forget(): void {
     this.#save();
-    this.#i32[(this.#state >> 2) + S_LOAD] = 1;
+    this.i32[(this.#state >> 2) + S_LOAD] = 1;
   }
 
   // `memory.grow` detaches the old buffer: called after anything that may have grown it.
@@ -175,7 +165,7 @@ export class ParserInstance {
     if (this.#u8 !== undefined && this.#u8.length !== 0) return;
     const ab = this.#memory.buffer;
     this.#u8 = new Uint8Array(ab);
-    this.#i32 = new Int32Array(ab);
+    this.i32 = new Int32Array(ab);
     this.#spans = spanDecoder(ab);
   }
 
@@ -225,8 +215,8 @@ export class ParserInstance {
     if (slot === undefined) return;
     this.#save();
     const words = this.#state >> 2;
-    const pending = this.#i32[words + S_PENDING]!;
-    const from = this.#i32[words + S_BASE]! || this.#arena;
+    const pending = this.i32[words + S_PENDING]!;
+    const from = this.i32[words + S_BASE]! || this.#arena;
     const saved = new Uint8Array(STATE_BYTES + pending);
     saved.set(this.#u8.subarray(this.#state, this.#state + STATE_BYTES));
     if (pending > 0) saved.set(this.#u8.subarray(from, from + pending), STATE_BYTES);
@@ -244,17 +234,17 @@ export class ParserInstance {
     if (saved === undefined) {
       this.#u8.fill(0, this.#state, this.#state + STATE_BYTES);
       // 0xFFFFFFFF means no bound: wasm32 memory cannot hold a pending event that large.
-      this.#i32[words + S_MAX_EVENT_SIZE] = maxEventSize < 0xffffffff ? maxEventSize : -1;
-      this.#i32[words + S_COMMENTS] = comments ? 1 : 0;
+      this.i32[words + S_MAX_EVENT_SIZE] = maxEventSize < 0xffffffff ? maxEventSize : -1;
+      this.i32[words + S_COMMENTS] = comments ? 1 : 0;
     } else {
       // May throw (no memory left): the state is then still in `saved`.
       this.#ensure(this.#arena + saved.length - STATE_BYTES);
       this.#u8.set(saved.subarray(0, STATE_BYTES), this.#state);
       this.#u8.set(saved.subarray(STATE_BYTES), this.#arena);
-      this.#i32[words + S_BASE] = this.#arena;
+      this.i32[words + S_BASE] = this.#arena;
       slot.saved = undefined;
     }
-    this.#i32[words + S_LOAD] = 1;
+    this.i32[words + S_LOAD] = 1;
     this.#tenant = slot;
     slot.home = this;
   }
@@ -273,7 +263,6 @@ let module: WebAssembly.Module | undefined;
 const instances: ParserInstance[] = [];
 let unavailable: string | undefined;
 let loaded = false;
-let build: "simd" | undefined;
 
 /**
  * An environment variable, or undefined when unset or when the runtime refuses the read (Deno
@@ -305,7 +294,7 @@ export function parserWasmBytes(): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-// Why the module cannot run here, or undefined once `module` and `build` are set.
+// Why the module cannot run here, or undefined once `module` is set.
 function load(): string | undefined {
   if (readEnv("EVENTSOURCE_NO_WASM") === "1") return "WebAssembly is disabled by EVENTSOURCE_NO_WASM=1";
   const WA = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
@@ -325,7 +314,6 @@ function load(): string | undefined {
     module = new WA.Module(bytes);
   }
   instantiate();
-  build = "simd";
   return undefined;
 }
 
@@ -341,7 +329,6 @@ export function loadWasm(): boolean {
       unavailable = load();
     } catch (error) {
       module = undefined;
-      build = undefined;
       instances.length = 0;
       unavailable = `WebAssembly could not load the parser: ${(error as Error)?.message ?? String(error)}`;
     }
@@ -358,8 +345,7 @@ export function wasmUnavailableReason(): string | undefined {
 
 /** Which build of assembly/ the WASM engine runs, or `undefined` when it cannot run. */
 export function wasmBuild(): "simd" | undefined {
-  loadWasm();
-  return build;
+  return loadWasm() ? "simd" : undefined;
 }
 
 /** The first Instance that no dispatch is using; nested feeds are rare, so is a new one. */
