@@ -19,7 +19,7 @@ import {
 } from "./abi";
 import {
   LF, CR, COLON, SPACE, records, joined, prevType, input, arena,
-  ensure, copy, sameBytes, hasNul,
+  ensure, copy, copyHere, sameBytes, hasNul,
 } from "./memory";
 import {
   bomBytes, afterCR, lineLen, lineHigh, skipLine, dataPtr, dataLen, dataHigh, dataOwned,
@@ -299,7 +299,7 @@ export function feed(len: i32): i32 {
   end = arena;
   // The records of the previous call are read by now: the pending bytes can come home.
   const pending = typeLen + dataLen + heldIdLen() + lineLen;
-  if (base != 0 && base != arena) copy(arena, base, pending);
+  if (base != 0 && base != arena) copyHere(arena, base, pending);
   // Between calls the pending event is always [type][held id][data with all its LFs], in the
   // arena, so that the data can grow where it is.
   typePtr = arena;
@@ -345,7 +345,7 @@ export function feed(len: i32): i32 {
     } else {
       const k = <u32>(e - cur);
       ensure(top + k);
-      copy(top, cur, k);
+      copyHere(top, cur, k);
       top += k;
       lineLen += k;
       lineHigh |= scanHigh;
@@ -484,30 +484,27 @@ function finish(): void {
     (ll == 0 || lineSrc == arena + tl + il + dl);
   if (inPlace && (rem == 0 || refEnd == 0)) {
     ensure(arena + total);
-    copy(arena + tl + il + dl + ll, cur, rem);
+    copyHere(arena + tl + il + dl + ll, cur, rem);
     base = arena;
   } else {
     // Sources may overlap the destination in any order: stage above everything, then move
     // down, unless records still point below: then the next feed moves it down.
     const stage = (top + 15) & ~15;
     ensure(stage + total);
-    copy(stage, typePtr, tl);
-    copy(stage + tl, idPtr, il);
+    copyHere(stage, typePtr, tl);
+    copyHere(stage + tl, idPtr, il);
     const at = stage + tl + il;
     if (dl > 0) {
-      if (dataOwned) {
-        copy(at, dataPtr, dl);
-      } else {
-        copy(at, dataPtr, dl - 1);
-        store<u8>(at + dl - 1, <u8>LF);
-      }
+      // Data dispatched from the window lacks its last LF.
+      copyHere(at, dataPtr, dataOwned ? dl : dl - 1);
+      if (!dataOwned) store<u8>(at + dl - 1, <u8>LF);
     }
-    copy(at + dl, lineSrc, ll);
-    copy(at + dl + ll, cur, rem);
+    copyHere(at + dl, lineSrc, ll);
+    copyHere(at + dl + ll, cur, rem);
     if (refEnd != 0) {
       base = stage;
     } else {
-      copy(arena, stage, total);
+      copyHere(arena, stage, total);
       base = arena;
     }
   }

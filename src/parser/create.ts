@@ -6,7 +6,18 @@ import type { EventStreamParser, ParserCallbacks, ParserOptions } from "./types.
 /** The default bound on one pending event: 16 MiB. */
 export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
 
-function checkOptions(options: ParserOptions): { maxEventSize: number; lastEventId: string } {
+/**
+ * A streaming Server-Sent Events parser: feed it the bytes of an event stream as they
+ * arrive and it calls `onEvent` for each event, exactly as the WHATWG HTML spec's "event
+ * stream interpretation" dispatches them (see docs/PARSER.md).
+ */
+export function createParser(
+  callbacks: ParserCallbacks,
+  options: ParserOptions = {},
+): EventStreamParser {
+  if (typeof callbacks?.onEvent !== "function") {
+    throw new TypeError("createParser: callbacks.onEvent must be a function");
+  }
   const { engine = "auto", maxEventSize = DEFAULT_MAX_EVENT_SIZE, lastEventId = "" } = options;
   if (engine !== "auto" && engine !== "wasm" && engine !== "js") {
     throw new TypeError(`engine must be "auto", "wasm" or "js", got ${JSON.stringify(engine)}`);
@@ -24,23 +35,6 @@ function checkOptions(options: ParserOptions): { maxEventSize: number; lastEvent
   if (typeof lastEventId !== "string") {
     throw new TypeError("lastEventId must be a string");
   }
-  return { maxEventSize, lastEventId };
-}
-
-/**
- * A streaming Server-Sent Events parser: feed it the bytes of an event stream as they
- * arrive and it calls `onEvent` for each event, exactly as the WHATWG HTML spec's "event
- * stream interpretation" dispatches them (see docs/PARSER.md).
- */
-export function createParser(
-  callbacks: ParserCallbacks,
-  options: ParserOptions = {},
-): EventStreamParser {
-  if (typeof callbacks?.onEvent !== "function") {
-    throw new TypeError("createParser: callbacks.onEvent must be a function");
-  }
-  const { maxEventSize, lastEventId } = checkOptions(options);
-  const engine = options.engine ?? "auto";
   if (engine !== "js") {
     // "auto" falls back silently; an explicit "wasm" says why it cannot run.
     const reason = wasmUnavailableReason();

@@ -19,9 +19,8 @@ import {
   S_REF_BYTES,
   S_REF_END,
   STATE_WORDS,
-  WINDOW_SIZE,
 } from "../../assembly/abi.js";
-import { PARSER_WASM, PARSER_WASM_SHIFT } from "../wasm/parser.generated.js";
+import { PARSER_WASM, PARSER_WASM_KEY } from "../wasm/parser.generated.js";
 import { type SpanDecoder, spanDecoder, utf8String } from "./decode.js";
 import { suppliedWasmModule } from "./wasm-module.js";
 
@@ -84,10 +83,15 @@ export class ParserInstance {
   /** Where the record table starts, in bytes. */
   readonly records: number;
   #u8!: Uint8Array;
-  #i32!: Int32Array;
+  /** The memory as i32 words, for reading records: valid until the next `write` or `resume`. */
+  i32!: Int32Array;
   #spans!: SpanDecoder;
   #tenant: StreamSlot | undefined;
-  #busy = false;
+  /**
+   * Its records are being read (and callbacks run): no other parser may feed it. Set by the
+   * binding around a dispatch.
+   */
+  busy = false;
   // The bytes of the last call (n of them) that one latin1 decode covers,
   // [textStart, textEnd): the chunk in the input window and the arena spans just above it.
   #n = 0;
@@ -108,25 +112,9 @@ export class ParserInstance {
     this.#state = exports.state.value as number;
     this.#arena = exports.arena.value as number;
     this.#wide = exports.wide.value as number;
-    if (this.#arena !== (exports.input.value as number) + WINDOW_SIZE) {
-      throw new Error("parser.wasm: the arena must follow the input window");
-    }
+    // (The arena follows the input window: assembly/memory.ts lays it out so, and
+    // test/parser/wasm-instance.test.ts checks the module.)
     this.#views();
-  }
-
-  /** The memory as i32 words, for reading records: valid until the next `write` or `resume`. */
-  get i32(): Int32Array {
-    return this.#i32;
-  }
-
-  /** Its records are being read (and callbacks run): no other parser may feed it. */
-  get busy(): boolean {
-    return this.#busy;
-  }
-
-  /** A dispatch of its records starts (true) or ends (false). */
-  dispatching(busy: boolean): void {
-    this.#busy = busy;
   }
 
   /**
@@ -145,7 +133,7 @@ export class ParserInstance {
       this.#joinedText = undefined;
       this.#joinedAt = 0;
       this.#textStart = this.#arena - n;
-      this.#textEnd = decodedEnd(this.#i32, this.#state, this.#arena);
+      this.#textEnd = decodedEnd(this.i32, this.#state, this.#arena);
     }
     return words;
   }
@@ -157,7 +145,7 @@ export class ParserInstance {
     this.#joinedText = undefined;
     this.#joinedAt = 0;
     this.#textStart = this.#arena - this.#n;
-    this.#textEnd = decodedEnd(this.#i32, this.#state, this.#arena);
+    this.#textEnd = decodedEnd(this.i32, this.#state, this.#arena);
     return words;
   }
 
@@ -168,7 +156,7 @@ export class ParserInstance {
    */
   forget(): void {
     this.#save();
-    this.#i32[(this.#state >> 2) + S_LOAD] = 1;
+    this.i32[(this.#state >> 2) + S_LOAD] = 1;
   }
 
   // `memory.grow` detaches the old buffer: called after anything that may have grown it.
@@ -178,7 +166,7 @@ export class ParserInstance {
     if (this.#u8 !== undefined && this.#u8.length !== 0) return;
     const ab = this.#memory.buffer;
     this.#u8 = new Uint8Array(ab);
-    this.#i32 = new Int32Array(ab);
+    this.i32 = new Int32Array(ab);
     this.#spans = spanDecoder(ab);
   }
 
@@ -228,8 +216,8 @@ export class ParserInstance {
     if (slot === undefined) return;
     this.#save();
     const words = this.#state >> 2;
-    const pending = this.#i32[words + S_PENDING]!;
-    const from = this.#i32[words + S_BASE]! || this.#arena;
+    const pending = this.i32[words + S_PENDING]!;
+    const from = this.i32[words + S_BASE]! || this.#arena;
     const saved = new Uint8Array(STATE_BYTES + pending);
     saved.set(this.#u8.subarray(this.#state, this.#state + STATE_BYTES));
     if (pending > 0) saved.set(this.#u8.subarray(from, from + pending), STATE_BYTES);
@@ -247,17 +235,17 @@ export class ParserInstance {
     if (saved === undefined) {
       this.#u8.fill(0, this.#state, this.#state + STATE_BYTES);
       // 0xFFFFFFFF means no bound: wasm32 memory cannot hold a pending event that large.
-      this.#i32[words + S_MAX_EVENT_SIZE] = maxEventSize < 0xffffffff ? maxEventSize : -1;
-      this.#i32[words + S_COMMENTS] = comments ? 1 : 0;
+      this.i32[words + S_MAX_EVENT_SIZE] = maxEventSize < 0xffffffff ? maxEventSize : -1;
+      this.i32[words + S_COMMENTS] = comments ? 1 : 0;
     } else {
       // May throw (no memory left): the state is then still in `saved`.
       this.#ensure(this.#arena + saved.length - STATE_BYTES);
       this.#u8.set(saved.subarray(0, STATE_BYTES), this.#state);
       this.#u8.set(saved.subarray(STATE_BYTES), this.#arena);
-      this.#i32[words + S_BASE] = this.#arena;
+      this.i32[words + S_BASE] = this.#arena;
       slot.saved = undefined;
     }
-    this.#i32[words + S_LOAD] = 1;
+    this.i32[words + S_LOAD] = 1;
     this.#tenant = slot;
     slot.home = this;
   }
@@ -276,7 +264,6 @@ let module: WebAssembly.Module | undefined;
 const instances: ParserInstance[] = [];
 let unavailable: string | undefined;
 let loaded = false;
-let build: "simd" | undefined;
 
 /**
  * An environment variable, or undefined when unset or when the runtime refuses the read (Deno
@@ -298,14 +285,17 @@ function instantiate(): ParserInstance {
   return made;
 }
 
-/** The embedded .wasm (scripts/build-wasm.mjs stores each byte shifted, one per character). */
+/**
+ * The embedded .wasm (scripts/build-wasm.mjs stores each byte b as the character
+ * (PARSER_WASM_KEY - b) & 255; a Uint8Array store takes the difference modulo 256).
+ */
 export function parserWasmBytes(): Uint8Array<ArrayBuffer> {
   const bytes = new Uint8Array(PARSER_WASM.length);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = (PARSER_WASM.charCodeAt(i) - PARSER_WASM_SHIFT) & 255;
+  for (let i = 0; i < bytes.length; i++) bytes[i] = PARSER_WASM_KEY - PARSER_WASM.charCodeAt(i);
   return bytes;
 }
 
-// Why the module cannot run here, or undefined once `module` and `build` are set.
+// Why the module cannot run here, or undefined once `module` is set.
 function load(): string | undefined {
   if (readEnv("EVENTSOURCE_NO_WASM") === "1") return "WebAssembly is disabled by EVENTSOURCE_NO_WASM=1";
   const WA = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
@@ -327,7 +317,6 @@ function load(): string | undefined {
     module = new WA.Module(bytes);
   }
   instantiate();
-  build = "simd";
   return undefined;
 }
 
@@ -343,7 +332,6 @@ export function loadWasm(): boolean {
       unavailable = load();
     } catch (error) {
       module = undefined;
-      build = undefined;
       instances.length = 0;
       unavailable = `WebAssembly could not load the parser: ${(error as Error)?.message ?? String(error)}`;
     }
@@ -360,8 +348,7 @@ export function wasmUnavailableReason(): string | undefined {
 
 /** Which build of assembly/ the WASM engine runs, or `undefined` when it cannot run. */
 export function wasmBuild(): "simd" | undefined {
-  loadWasm();
-  return build;
+  return loadWasm() ? "simd" : undefined;
 }
 
 /** The first Instance that no dispatch is using; nested feeds are rare, so is a new one. */

@@ -27,7 +27,7 @@ import {
 import { StringEncoder } from "./decode.js";
 import { eventTooLarge } from "./errors.js";
 import type { EngineName, EventStreamParser, ParserCallbacks } from "./types.js";
-import { ParserInstance, type StreamSlot, idleInstance, loadWasm, wasmUnavailableReason } from "./wasm-instance.js";
+import { ParserInstance, type StreamSlot, idleInstance } from "./wasm-instance.js";
 
 export { wasmBuild, wasmUnavailableReason } from "./wasm-instance.js";
 
@@ -50,8 +50,8 @@ export class WasmParser implements EventStreamParser {
   #strings: StringEncoder | undefined;
   #generation = 0; // bumped by end() and reset(), so a dispatch loop knows to stop
 
+  /** Made by createParser once `wasmUnavailableReason()` says the module runs here. */
   constructor(callbacks: ParserCallbacks, maxEventSize: number, lastEventId: string) {
-    if (!loadWasm()) throw new Error(`engine "wasm" is not available: ${wasmUnavailableReason()}`);
     this.#callbacks = callbacks;
     this.#maxEventSize = maxEventSize;
     this.#initialLastEventId = lastEventId;
@@ -144,7 +144,7 @@ export class WasmParser implements EventStreamParser {
     }
     // Small chunks often end no line that yields a record: nothing more to do.
     if (words === 0) return true;
-    rt.dispatching(true);
+    rt.busy = true;
     try {
       for (;;) {
         if (!this.#dispatch(rt, words & ~PAUSED, generation)) return false;
@@ -158,7 +158,7 @@ export class WasmParser implements EventStreamParser {
       this.#queue = undefined;
       throw error;
     } finally {
-      rt.dispatching(false);
+      rt.busy = false;
     }
   }
 
@@ -262,7 +262,7 @@ export class WasmParser implements EventStreamParser {
           cb.onError?.(eventTooLarge(this.#maxEventSize));
           break;
         default:
-          throw new Error(`eventsource-wasm: corrupt parser record ${head}`);
+          throw new Error(`corrupt parser record ${head}`);
       }
       // end() or reset() from a callback: the rest belongs to the old stream, and the
       // buffers they reset must not be overwritten.

@@ -3,6 +3,7 @@
 // loading, every later parser gets the same settled answer. Each test loads the parser's
 // modules afresh (the loader runs once per load).
 import { afterEach, expect, test, vi } from "vitest";
+import { WINDOW_SIZE } from "../../assembly/abi.js";
 
 type ParserModule = typeof import("../../src/parser/index.js");
 type InstanceModule = typeof import("../../src/parser/wasm-instance.js");
@@ -97,13 +98,18 @@ test("EVENTSOURCE_NO_WASM=1 still turns the engine off", async () => {
   }
 });
 
-test("the embedded bytes are the .wasm module: its header, its exports, SIMD in its code", async () => {
+test("the embedded bytes are the .wasm module: its header, its exports, its layout, SIMD in its code", async () => {
   const [, { parserWasmBytes }] = await fresh();
   const bytes = parserWasmBytes();
   expect(Array.from(bytes.subarray(0, 8))).toEqual([0x00, 0x61, 0x73, 0x6d, 0x01, 0, 0, 0]);
   expect(WebAssembly.validate(bytes)).toBe(true);
   const exports = WebAssembly.Module.exports(new RealModule(bytes)).map((e) => e.name);
   expect(exports).toEqual(expect.arrayContaining(["memory", "feed", "resume", "save", "input", "records"]));
+  // One latin1 decode covers a chunk and the arena spans above it: the arena must follow
+  // the input window (ParserInstance relies on it and does not check).
+  const instance = new WebAssembly.Instance(new RealModule(bytes), {});
+  const value = (name: string) => (instance.exports[name] as WebAssembly.Global).value as number;
+  expect(value("arena")).toBe(value("input") + WINDOW_SIZE);
   // Without the SIMD proposal's 0xFD prefix the module would validate where SIMD does not.
   expect(bytes.includes(0xfd)).toBe(true);
 });
