@@ -173,6 +173,24 @@ console.log(JSON.stringify([A === B, a === b]));`;
     expect(await resolved({ platform: "neutral", conditions: ["workerd", "worker", "browser"] })).toEqual(["dist/web.js", "dist/workerd.js"]);
   });
 
+  test("an app that imports createParser alone carries no ParserStream (bundled and minified)", async () => {
+    const { build } = await import("esbuild");
+    const bundle = async (names: string) =>
+      (
+        await build({
+          stdin: { contents: `export { ${names} } from "./dist/parser.js";`, resolveDir: root },
+          bundle: true,
+          minify: true,
+          write: false,
+          logLevel: "silent",
+          format: "esm",
+          platform: "browser",
+        })
+      ).outputFiles[0]!.text;
+    expect(await bundle("createParser")).not.toMatch(/TransformStream/);
+    expect(await bundle("createParser, ParserStream")).toMatch(/extends TransformStream/);
+  });
+
   test("no source maps are shipped", () => {
     expect(readdirSync(`${root}dist`).filter((f) => f.endsWith(".map"))).toEqual([]);
   });
