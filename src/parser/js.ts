@@ -13,7 +13,7 @@
 
 import { LineDecoder, StringEncoder, asciiString, latin1String, utf8Length } from "./decode.js";
 import { EventBuffers, UNMEASURED } from "./js-events.js";
-import { SMALL_CHUNK, bytesAt, firstLineEnd, indexOrEnd, isData, isEvent, isId, lastLineEnd } from "./lines.js";
+import { SMALL_CHUNK, firstLineEnd, indexOrEnd, isData, isEvent, isId, lastLineEnd } from "./lines.js";
 import { bomMatched, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser } from "./types.js";
 
