@@ -118,8 +118,8 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     }
     // Where the lines are, and whether the bytes from pos are all ASCII. A small chunk is
     // surveyed in one loop over its bytes (a native call costs as much as the loop at 64
-    // bytes); a large one is checked with the native isAscii and, when ASCII, searched as a
-    // string (see below).
+    // bytes); a large one is checked and, when ASCII, decoded by one call (asciiString) and
+    // searched as a string (see below).
     let first: number; // the first line end, or n
     let last: number; // the last line end, or -1
     let ascii: boolean;
