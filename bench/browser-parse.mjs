@@ -7,12 +7,15 @@
 //   node bench/browser-parse.mjs [--browsers chromium,firefox,webkit] [--chunks 65536,1460,64]
 //     [--workloads market-ticks,short-ticks] [--size 1048576] [--turns 7] [--min-ms 100]
 //     [--write]   (puts the table in bench/RESULTS.md, between its browser-parse markers)
+//     [--cpu]     (times each turn by the CPU time of the page's process, read from Linux's
+//                  /proc, instead of the clock: on a machine shared with other work, the
+//                  clock counts the time the page waited for a core too)
 //
 // Needs a built dist/ (npm run build) and the browsers the browser suite uses. Every step is
 // bounded in time: a browser that does not start or answer is reported and skipped.
 
 import { createServer } from "node:http";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     turns: { type: "string", default: "7" },
     "min-ms": { type: "string", default: "100" },
     write: { type: "boolean", default: false },
+    cpu: { type: "boolean", default: false },
     // Another build's web.js (say, an earlier commit's) in place of dist/web.js.
     dist: { type: "string", default: `${ROOT}dist/web.js` },
   },
@@ -49,6 +53,7 @@ const plan = {
   turns: Number(values.turns),
   minMs: Number(values["min-ms"]),
   warmup: 3,
+  cpu: values.cpu,
 };
 // Bound on one browser's whole run: every turn of every implementation takes about minMs
 // (more when a pass is slower), plus warm-up; generous, for a loaded machine.
@@ -72,6 +77,10 @@ const server = createServer((req, res) => {
   // Cross-origin isolated, so that Firefox and WebKit time with fine performance.now().
   const headers = { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp", "cache-control": "no-store" };
   const url = new URL(req.url ?? "/", "http://127.0.0.1");
+  if (req.method === "POST" && url.pathname === "/cpu") {
+    res.writeHead(200, { ...headers, "content-type": "text/plain" }).end(String(cpuMark()));
+    return;
+  }
   if (req.method === "POST" && url.pathname === "/results") {
     let body = "";
     req.setEncoding("utf8");
@@ -90,6 +99,69 @@ const server = createServer((req, res) => {
   else res.writeHead(404, headers).end();
 });
 await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+
+// --cpu: the page's process is the browser process (a descendant of this one) that spent the
+// most CPU time in the first timed turn; from then on each pair of marks gives the
+// milliseconds of CPU time, all its threads, between them.
+let pageProcess = null;
+let candidates = null;
+let markedAt = null;
+function cpuNs(pid) {
+  try {
+    const tasks = readdirSync(`/proc/${pid}/task`);
+    return tasks.reduce((sum, t) => sum + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]), 0);
+  } catch {
+    return 0;
+  }
+}
+function browserProcesses() {
+  const parent = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      parent.set(d, readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1].split(" ")[1]);
+    } catch {}
+  }
+  const out = [];
+  const queue = [String(process.pid)];
+  while (queue.length > 0) {
+    const p = queue.shift();
+    for (const [child, of] of parent) if (of === p) out.push(child), queue.push(child);
+  }
+  // Chromium's renderers (not its own UI's), Firefox's content processes, WebKit's web process.
+  return out.filter((pid) => {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      return !cmd.includes("top-chrome-webui") && /--type=renderer|-contentproc|WebKitWebProcess/.test(cmd);
+    } catch {
+      return false;
+    }
+  });
+}
+function cpuMark() {
+  if (pageProcess === null) {
+    if (candidates === null) {
+      candidates = new Map(browserProcesses().map((pid) => [pid, cpuNs(pid)]));
+      if (candidates.size === 0) throw new Error("--cpu: no browser page process found in /proc");
+      return 0;
+    }
+    let spent = -1;
+    for (const [pid, at] of candidates) {
+      const d = cpuNs(pid) - at;
+      if (d > spent) [spent, pageProcess] = [d, pid];
+    }
+    candidates = null;
+    return spent / 1e6;
+  }
+  const now = cpuNs(pageProcess);
+  if (markedAt === null) {
+    markedAt = now;
+    return 0;
+  }
+  const spent = now - markedAt;
+  markedAt = null;
+  return spent / 1e6;
+}
 const origin = `http://127.0.0.1:${server.address().port}`;
 
 const LAUNCHERS = { chromium: () => puppeteerBrowser("chromium"), firefox: () => puppeteerBrowser("firefox"), webkit: () => webkitBrowser() };
@@ -100,6 +172,7 @@ for (const name of values.browsers.split(",")) {
   if (!launch) throw new Error(`unknown browser ${name}`);
   process.stderr.write(`${name}: starting\n`);
   let browser;
+  pageProcess = candidates = markedAt = null;
   try {
     browser = await bounded(launch(), 90_000, `${name} launch`);
     const got = new Promise((ok) => (deliver = ok));
@@ -119,7 +192,7 @@ server.close();
 
 const ratio = (r, base) => (base ? (base.msPerPass / r.msPerPass).toFixed(2) : "?");
 const lines = [];
-lines.push(`Corpora of ${(Number(values.size) / 1048576).toFixed(0)} MiB; median of ${plan.turns} turns (each at least ${plan.minMs} ms of whole passes); ratio = eventsource-parser's time / ours (above 1.00: ours faster).`);
+lines.push(`Corpora of ${(Number(values.size) / 1048576).toFixed(0)} MiB; median of ${plan.turns} turns (each at least ${plan.minMs} ms of whole passes${plan.cpu ? ", timed by the CPU time of the page's process" : ""}); ratio = eventsource-parser's time / ours (above 1.00: ours faster).`);
 lines.push("");
 lines.push("| browser | workload | chunk | TS engine MiB/s | WASM MiB/s | eventsource-parser MiB/s | TS / e-p | WASM / e-p |");
 lines.push("|---|---|---:|---:|---:|---:|---:|---:|");

@@ -60,12 +60,6 @@ const nodeIsAscii = nodeBuffer?.isAscii;
  */
 export function latin1String(bytes: Uint8Array, start: number, end: number): string {
   if (latin1Slice !== undefined) return latin1Slice.call(bytes, start, end);
-  if (bytes === asciiBytes && start === asciiStart && end === asciiEnd) {
-    const text = asciiText;
-    forgetAscii();
-    return text;
-  }
-  forgetAscii();
   if (end - start <= SHORT_SPAN) {
     return String.fromCharCode.apply(null, span(bytes, start, end) as unknown as number[]);
   }
@@ -74,8 +68,8 @@ export function latin1String(bytes: Uint8Array, start: number, end: number): str
   // Text is mostly ASCII, which UTF-8 decodes one char per byte with one native call (where
   // String.fromCharCode.apply in pieces made the TS engine 0.3-0.67x eventsource-parser in
   // Chromium); other bytes are widened to UTF-16 code units of the same value and decoded so.
-  const text = asciiOrNull(bytes, start, end);
-  if (text !== null) return text;
+  const text = asciiString(bytes, start, end);
+  if (text !== undefined) return text;
   const wide = new Uint16Array(end - start);
   wide.set(span(bytes, start, end));
   utf16Decoder ??= new TextDecoder("utf-16le", { ignoreBOM: true });
@@ -89,33 +83,6 @@ export function latin1String(bytes: Uint8Array, start: number, end: number): str
 // so, 1.30x with TextDecoder; the WASM engine's fields 0.68x and 1.30x), measured with
 // bench/browser-parse.mjs at 43132ac. WebKit's loss is the larger one.
 const SHORT_SPAN = 24;
-
-// bytes[start, end) decoded as UTF-8 when they are all ASCII, else null. UTF-8 makes one char
-// of an ASCII byte; of the other bytes, a valid sequence makes fewer chars than bytes, and an
-// invalid one at most one U+FFFD per byte: the same length and no U+FFFD means all ASCII.
-function asciiOrNull(bytes: Uint8Array, start: number, end: number): string | null {
-  const text = utf8Decoder.decode(span(bytes, start, end));
-  if (text.length !== end - start || text.indexOf("\uFFFD") !== -1) return null;
-  // Copied into a string of V8's own: Chromium's TextDecoder returns an external string, on
-  // which the TS engine's char reads are slow (market ticks in 64 KiB chunks: 0.31x
-  // eventsource-parser without the copy, 0.90x with it, at 2a68068). A slice of a
-  // concatenation is a slice of a fresh flat copy.
-  return (" " + text).slice(1);
-}
-
-// Without Node's isAscii, the check of a large span decodes it (asciiOrNull), and the string
-// is kept for the latin1String call of the same span that the TS engine makes next (so an
-// ASCII chunk is read once, not once by a byte loop and again by the decoder). Any other call
-// forgets it, so no user code (which may refill the array) runs between the two.
-let asciiBytes: Uint8Array | undefined;
-let asciiStart = 0;
-let asciiEnd = 0;
-let asciiText = "";
-
-function forgetAscii(): void {
-  asciiBytes = undefined;
-  asciiText = "";
-}
 
 let utf16Decoder: TextDecoder | undefined;
 
@@ -166,25 +133,24 @@ export function spanDecoder(buffer: ArrayBuffer): SpanDecoder {
   return new WebSpans(buffer);
 }
 
-/** Whether bytes[start, end) are all below 0x80. */
-export function isAsciiSpan(bytes: Uint8Array, start: number, end: number): boolean {
-  if (end - start > 64) {
-    if (nodeIsAscii !== undefined) return nodeIsAscii(span(bytes, start, end));
-    if (latin1Slice === undefined) {
-      const text = asciiOrNull(bytes, start, end);
-      if (text === null) {
-        forgetAscii();
-        return false;
-      }
-      asciiBytes = bytes;
-      asciiStart = start;
-      asciiEnd = end;
-      asciiText = text;
-      return true;
-    }
+/**
+ * latin1String(bytes, start, end) when those bytes are all ASCII, else undefined. Without
+ * Node's isAscii and latin1Slice, one TextDecoder call both checks and decodes them: UTF-8
+ * makes one char of an ASCII byte; of the other bytes, a valid sequence makes fewer chars
+ * than bytes, and an invalid one at most one U+FFFD per byte, so the same length and no
+ * U+FFFD means all ASCII.
+ */
+export function asciiString(bytes: Uint8Array, start: number, end: number): string | undefined {
+  if (latin1Slice !== undefined && nodeIsAscii !== undefined) {
+    return nodeIsAscii(span(bytes, start, end)) ? latin1Slice.call(bytes, start, end) : undefined;
   }
-  for (let i = start; i < end; i++) if (bytes[i]! >= 0x80) return false;
-  return true;
+  const text = utf8Decoder.decode(span(bytes, start, end));
+  // Not copied into a string of V8's own, though Chromium's TextDecoder makes an external
+  // string: the copy cost more than it saved in Chromium 156 (the TS engine on market ticks,
+  // 0.69x eventsource-parser with it, 0.92x without, in 64 KiB chunks; 0.68x and 0.89x in
+  // 1460-byte chunks; CPU time, against e3a4240). The TS engine reads the chunk's bytes, not
+  // its chars, where it can (see JsParser's #asciiLines).
+  return text.length !== end - start || text.indexOf("\uFFFD") !== -1 ? undefined : text;
 }
 
 // `ignoreBOM: true` everywhere: the stream's one leading BOM is stripped by the parser itself;

@@ -5,7 +5,7 @@
 import { FIELD_DATA, FIELD_EVENT, FIELD_ID, FIELD_NONE, FIELD_RETRY } from "../../assembly/abi.js";
 import { utf8Length } from "./decode.js";
 import { eventTooLarge } from "./errors.js";
-import { FIELD_NAME_LENGTH, allDigits, fieldAt, hasNull, sameChars } from "./lines.js";
+import { FIELD_NAME_LENGTH, allDigits, bytesAt, fieldAt, hasNull, hasNullByte, sameChars } from "./lines.js";
 import type { ParserCallbacks } from "./types.js";
 
 const COLON = 0x3a;
@@ -170,6 +170,23 @@ export abstract class EventBuffers {
     // "If the field value does not contain U+0000 NULL, then set the last event ID buffer to
     // the field value. Otherwise, ignore the field."
     if (!hasNull(t, v, e)) this.#idBuffer = t.slice(v, e);
+  }
+
+  // setType and setId for a line of an ASCII chunk, whose bytes `t` holds at the same
+  // offsets (see JsParser's #asciiLines): the checks read the bytes.
+  protected setAsciiType(t: string, b: Uint8Array, v: number, e: number): void {
+    const last = this.#lastType;
+    if (e - v === last.length && bytesAt(b, v, last)) {
+      this.#type = last;
+    } else {
+      this.#type = this.#lastType = t.slice(v, e);
+      this.#lastTypeLen = -1;
+    }
+    this.typeLen = e - v;
+  }
+
+  protected setAsciiId(t: string, b: Uint8Array, v: number, e: number): void {
+    if (!hasNullByte(b, v, e)) this.#idBuffer = t.slice(v, e);
   }
 
   protected dispatch(): void {

@@ -157,12 +157,6 @@ function highByte(m: number): number {
   return (31 - Math.clz32(m)) >> 3;
 }
 
-export function lineEnd(str: string, from: number): number {
-  const lf = indexOrEnd(str, "\n", from);
-  const cr = indexOrEnd(str, "\r", from);
-  return lf < cr ? lf : cr;
-}
-
 export function indexOrEnd(str: string, ch: string, from: number): number {
   const i = str.indexOf(ch, from);
   return i === -1 ? str.length : i;
@@ -238,12 +232,24 @@ export function isId(t: string, s: number): boolean {
   return t.charCodeAt(s) === 0x69 && t.charCodeAt(s + 1) === 0x64 && t.charCodeAt(s + 2) === COLON;
 }
 
+/** Whether b[s, s + p.length) holds the chars of `p` (for ASCII text, as bytes). */
+export function bytesAt(b: Uint8Array, s: number, p: string): boolean {
+  for (let i = 0; i < p.length; i++) if (b[s + i] !== p.charCodeAt(i)) return false;
+  return true;
+}
+
 /** Whether t[v, e) equals `s` (short strings: char by char, which the JIT inlines). */
 export function sameChars(t: string, v: number, e: number, s: string): boolean {
   if (e - v !== s.length) return false;
   if (s.length > 32) return t.startsWith(s, v);
   for (let i = 0; i < s.length; i++) if (t.charCodeAt(v + i) !== s.charCodeAt(i)) return false;
   return true;
+}
+
+/** Whether b[v, e) holds a 0 byte. */
+export function hasNullByte(b: Uint8Array, v: number, e: number): boolean {
+  for (let i = v; i < e; i++) if (b[i] === 0) return true;
+  return false;
 }
 
 /** Whether t[v, e) holds a U+0000 NULL. */
