@@ -14,8 +14,8 @@ import { installInto, pack, root } from "./pack.mjs";
 
 // Gzipped bytes (1 kB = 1000 bytes, as the targets are stated).
 export const TARGETS = { "eventsource-wasm": 20_000, "eventsource-wasm/parser": 12_000 };
-// The EventSource app measured at 21,820 bytes; the parser app at 11,912, within its target.
-export const CEILINGS = { "eventsource-wasm": 22_320, "eventsource-wasm/parser": 12_000 };
+// The EventSource app measured at 21,911 bytes; the parser app at 11,996, within its target.
+export const CEILINGS = { "eventsource-wasm": 22_411, "eventsource-wasm/parser": 12_000 };
 
 const APPS = [
   { name: "eventsource-wasm", app: "EventSource", code: `export { EventSource } from "eventsource-wasm";`, ours: true },

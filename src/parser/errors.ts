@@ -20,7 +20,7 @@ export class ParseError extends Error {
 export function eventTooLarge(maxEventSize: number): ParseError {
   return new ParseError(
     "EVENT_TOO_LARGE",
-    `event exceeds maxEventSize (${maxEventSize} bytes); it was discarded and parsing resumes at the next event`,
+    `event over maxEventSize (${maxEventSize} bytes) discarded; parsing resumes at the next event`,
     maxEventSize,
   );
 }

@@ -24,8 +24,7 @@ export let surveyAscii = true;
 // mask of its LFs and CRs, whose places clz32 gives.
 export function survey(bytes: Uint8Array, from: number): void {
   const n = bytes.length;
-  if (n > SMALL_CHUNK) throw new RangeError(`survey() takes at most ${SMALL_CHUNK} bytes`);
-  // The chunk's words, with zeros (neither a line end nor above 0x7f) in place of the bytes
+  // The chunk's words (SCRATCH.set throws a RangeError for a chunk over SMALL_CHUNK bytes), with zeros (neither a line end nor above 0x7f) in place of the bytes
   // before `from` and after the last: whole words then cover exactly bytes[from, n).
   SCRATCH.set(bytes);
   const w0 = from >>> 2;
