@@ -25,7 +25,7 @@
 //   eventsource-parser for reference.
 //
 // Then `node --cpu-prof` on our EventSource client over loopback: self and total time per
-// function, mapped through dist/index.js.map to src/ files and lines.
+// function, mapped through dist/index.js.map to src/ files and lines when the build made one.
 //
 //   node bench/profile-steps.mjs [--no-mem] [--no-net] [--no-prof]
 //   env: PROFILE_EVENTS=<in-memory corpus events>, PROFILE_NET_EVENTS=<per stream>,
@@ -72,10 +72,9 @@ function abi() {
 
 /** The SIMD build of the module, as src/parser/wasm.ts loads it (where the runtime has SIMD). */
 function rawModule() {
+  // asc's output, else the copy that the build puts in dist/ (for workerd).
   const built = join(ROOT, "build/parser-simd.wasm");
-  const bytes = existsSync(built)
-    ? readFileSync(built)
-    : Buffer.from(/PARSER_WASM_SIMD_BASE64 =\s*"([^"]+)"/.exec(readFileSync(join(ROOT, "src/wasm/parser.generated.ts"), "utf8"))?.[1] ?? "", "base64");
+  const bytes = readFileSync(existsSync(built) ? built : join(ROOT, "dist/parser.wasm"));
   const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
   const A = abi();
   const e = /** @type {any} */ (exports);
@@ -87,7 +86,7 @@ function rawModule() {
     u8 = new Uint8Array(e.memory.buffer);
     u8.fill(0, state, state + A.STATE_WORDS * 4);
     const i32 = new Int32Array(e.memory.buffer);
-    i32[(state >> 2) + A.S_MAX] = 16 * 1024 * 1024;
+    i32[(state >> 2) + A.S_MAX_EVENT_SIZE] = 16 * 1024 * 1024;
     i32[(state >> 2) + A.S_LOAD] = 1;
   };
   return {
@@ -282,7 +281,9 @@ async function clientCpu(server, id, streams, extraArgs = []) {
  */
 function analyzeProfile(file) {
   const profile = JSON.parse(readFileSync(file, "utf8"));
-  const map = new SourceMap(JSON.parse(readFileSync(`${DIST}.map`, "utf8")));
+  // The build makes no source map (tsup.config.ts says why); its dist/ is unminified, so
+  // dist/ lines are readable too. Build with `npx tsup --sourcemap` to see src/ lines.
+  const map = existsSync(`${DIST}.map`) ? new SourceMap(JSON.parse(readFileSync(`${DIST}.map`, "utf8"))) : undefined;
   /** @type {Map<number, any>} */
   const nodes = new Map(profile.nodes.map((/** @type {any} */ n) => [n.id, n]));
   /** @type {Map<number, number>} */
@@ -299,7 +300,7 @@ function analyzeProfile(file) {
   const keyOf = (n) => {
     const f = n.callFrame;
     let where = f.url ? f.url.replace(/^file:\/\//, "").replace(ROOT, "") : "(native)";
-    if (f.url && f.url.endsWith("dist/index.js") && f.lineNumber >= 0) {
+    if (map && f.url && f.url.endsWith("dist/index.js") && f.lineNumber >= 0) {
       const entry = /** @type {any} */ (map.findEntry(f.lineNumber, f.columnNumber));
       if (entry?.originalSource) where = `${entry.originalSource.replace(/^.*?src\//, "src/")}:${entry.originalLine + 1}`;
     } else if (f.url) {
@@ -391,7 +392,7 @@ if (!noNet || !noProf) {
       console.log("Self time, top 25:\n");
       console.log(mdTable(["function  where", "self %", "self ns/event"], prof.sort((a, b) => b.self - a.self).slice(0, 25).map((r) => [r.key, ((100 * r.self) / total).toFixed(1), perEvent(r.self)]), ["l", "r", "r"]));
       console.log("\nTotal (inclusive) time, functions in src/ and Node's event classes:\n");
-      console.log(mdTable(["function  where", "total %", "total ns/event", "self ns/event"], prof.filter((r) => /src\/|node:internal\/event_target|node:internal\/worker\/io|e2e-client|^now /.test(r.key)).sort((a, b) => b.total - a.total).slice(0, 25).map((r) => [r.key, ((100 * r.total) / total).toFixed(1), perEvent(r.total), perEvent(r.self)]), ["l", "r", "r", "r"]));
+      console.log(mdTable(["function  where", "total %", "total ns/event", "self ns/event"], prof.filter((r) => /src\/|dist\/|node:internal\/event_target|node:internal\/worker\/io|e2e-client|^now /.test(r.key)).sort((a, b) => b.total - a.total).slice(0, 25).map((r) => [r.key, ((100 * r.total) / total).toFixed(1), perEvent(r.total), perEvent(r.self)]), ["l", "r", "r", "r"]));
       console.log(`\nprofiles: ${floorProf.file}, ${file}`);
     }
   } finally {
