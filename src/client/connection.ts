@@ -3,21 +3,13 @@
  * the WHATWG HTML "processResponse" steps (the Fetch standard's redirect rules are in
  * redirect.ts). Kept free of state so that each rule is testable and quotable on its own.
  */
+import { isRequestBodyHeader } from "./redirect.js";
 
 /** A header collection a user may pass: a plain object, a `Headers`, or name/value pairs. */
 export type HeadersLike =
   | Record<string, string>
   | Headers
   | Iterable<readonly [string, string]>;
-
-/** Fetch's "request-body-header name"s: deleted when a redirect drops the body. */
-const BODY_HEADERS: ReadonlySet<string> = new Set([
-  "content-encoding",
-  "content-language",
-  "content-location",
-  "content-type",
-  "content-length",
-]);
 
 /**
  * Never sent across an origin change: the Fetch standard deletes `Authorization` on a
@@ -30,7 +22,7 @@ const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
   "proxy-authorization",
 ]);
 
-const utf8 = new TextEncoder();
+export const utf8 = new TextEncoder();
 
 /**
  * HTML 9.2.6 processing model: "If the EventSource object's last event ID string is not
@@ -104,7 +96,7 @@ export function buildRequestHeaders(
       const lower = name.toLowerCase();
       if (lower === "last-event-id") return;
       if (dropSensitive && (SENSITIVE_HEADERS.has(lower) || extraSensitive?.has(lower))) return;
-      if (dropBodyHeaders && BODY_HEADERS.has(lower)) return;
+      if (dropBodyHeaders && isRequestBodyHeader(lower)) return;
       out[lower] = value;
     });
   }

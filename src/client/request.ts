@@ -4,11 +4,12 @@
  * processResponse step 15. A redirect updates the request, so reconnections go to the final
  * URL with the redirected method and body.
  */
-import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod } from "./connection.js";
+import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod, utf8 } from "./connection.js";
 import { errorMessage, type EventSourceErrorInit, readErrorBody, responseInfo } from "./errors.js";
 import { tlsFailure } from "./failures.js";
 import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
 import { redirectOf } from "./redirect.js";
+import { reportException } from "./report.js";
 import { chooseTransport } from "./transport/choose.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
@@ -215,9 +216,7 @@ export class StreamRequest {
     try {
       hook({ url: url.href, method: this.#method, headers: { ...headers } });
     } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
+      reportException(error);
     }
   }
 }
@@ -240,12 +239,7 @@ function withQueryParam(url: URL, name: string, value: string): URL {
 
 function queryName(pair: string): string {
   const eq = pair.indexOf("=");
-  const raw = (eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, " ");
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
+  return percentDecode((eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, " "));
 }
 
 function withoutCredentials(url: URL): URL {
@@ -262,7 +256,6 @@ function basicAuthorization(url: URL): string {
   for (const b of raw) binary += String.fromCharCode(b);
   return `Basic ${btoa(binary)}`;
 }
-const utf8 = new TextEncoder();
 
 function percentDecode(s: string): string {
   try {

@@ -1,4 +1,5 @@
 /** A transport over any WHATWG `fetch` (see types.ts for the interface). */
+import { reportException } from "../report.js";
 import { bodyOf } from "./body.js";
 import { send } from "./platform.js";
 import type { FetchLike, FetchLikeInit, FetchLikeReader, Transport } from "./types.js";
@@ -97,9 +98,7 @@ export function fetchTransport(fetchFn: FetchLike, options: FetchTransportOption
             // Nothing awaits this loop: a throw here would be an unhandled rejection that no
             // one can attribute. Report it as node:http's event callbacks would, as an
             // uncaught exception (queueMicrotask: there is no process.nextTick off Node).
-            queueMicrotask(() => {
-              throw error;
-            });
+            reportException(error);
           }
         })();
       },
