@@ -11,6 +11,7 @@ import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from ".
 import { redirectOf } from "./redirect.js";
 import { reportException } from "./report.js";
 import { chooseTransport } from "./transport/choose.js";
+import { BROWSER_BUILD } from "./transport/platform.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
 /** How one fetch ended: an event stream to read, or an error and whether to retry. */
@@ -99,7 +100,7 @@ export class StreamRequest {
         this.#dropSensitive,
         this.#dropBodyHeaders,
         this.#sensitive,
-        !this.#browser,
+        !BROWSER_BUILD && !this.#browser,
       );
       if (idParam === null && lastEventId !== "" && !("last-event-id" in headers) && !warned) {
         warned = true;
@@ -161,7 +162,9 @@ export class StreamRequest {
         this.#authOrigin = url.origin;
         continue;
       }
-      // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself).
+      // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself: in
+      // the browser build it never does).
+      if (BROWSER_BUILD) break;
       const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
       if (next === null) break;
       if ("code" in next) return fail(next);
@@ -177,7 +180,7 @@ export class StreamRequest {
     if (response.status !== 200) {
       // The body often says why (a 429's or 503's JSON): its start goes in `error.body`.
       let body: string | undefined;
-      if (response.codingError === undefined) body = await readErrorBody(response, attempt.signal);
+      if (BROWSER_BUILD || response.codingError === undefined) body = await readErrorBody(response, attempt.signal);
       else response.cancel();
       if (!attempt.current()) return null;
       return fail({
@@ -196,7 +199,7 @@ export class StreamRequest {
         ...responseInfo(response),
       });
     }
-    if (response.codingError !== undefined) {
+    if (!BROWSER_BUILD && response.codingError !== undefined) {
       response.cancel();
       return fail({ code: "CONTENT_ENCODING", message: response.codingError, ...responseInfo(response) });
     }

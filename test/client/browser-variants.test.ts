@@ -101,6 +101,7 @@ describe("browser variants", () => {
 
   test("always a browser, whose fetch gets the `cache` field", async () => {
     expect(platform.inBrowser()).toBe(true);
+    expect(platform.BROWSER_BUILD).toBe(true);
     const seen: unknown[] = [];
     const fetchFn = async (_url: string, init: unknown) => {
       seen.push({ ...(init as object) });

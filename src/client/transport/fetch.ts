@@ -1,7 +1,7 @@
 /** A transport over any WHATWG `fetch` (see types.ts for the interface). */
 import { reportException } from "../report.js";
 import { bodyOf } from "./body.js";
-import { send } from "./platform.js";
+import { BROWSER_BUILD, send } from "./platform.js";
 import type { FetchLike, FetchLikeInit, FetchLikeReader, Transport } from "./types.js";
 
 export interface FetchTransportOptions {
@@ -18,7 +18,7 @@ export interface FetchTransportOptions {
  * (`"manual"`): the connection layer applies Fetch's rules itself.
  */
 export function fetchTransport(fetchFn: FetchLike, options: FetchTransportOptions = {}): Transport {
-  const browser = options.browser === true;
+  const browser = BROWSER_BUILD || options.browser === true;
   return async (request) => {
     const init: FetchLikeInit = {
       method: request.method,
