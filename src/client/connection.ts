@@ -4,6 +4,7 @@
  * redirect.ts). Kept free of state so that each rule is testable and quotable on its own.
  */
 import { isRequestBodyHeader } from "./redirect.js";
+import { BROWSER_BUILD } from "./transport/platform.js";
 
 /** A header collection a user may pass: a plain object, a `Headers`, or name/value pairs. */
 export type HeadersLike =
@@ -84,7 +85,7 @@ export function buildRequestHeaders(
   cacheHeaders = true,
 ): Record<string, string> {
   const out: Record<string, string> = { accept: "text/event-stream" };
-  if (cacheHeaders) {
+  if (!BROWSER_BUILD && cacheHeaders) {
     // Fetch, HTTP-network-or-cache fetch, for the "no-store" cache mode an EventSource
     // request has: "If httpRequest's header list does not contain `Pragma`, then append
     // (`Pragma`, `no-cache`)", and the same for `Cache-Control` (for HTTP/1.0 caches).

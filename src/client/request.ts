@@ -100,7 +100,7 @@ export class StreamRequest {
         this.#dropSensitive,
         this.#dropBodyHeaders,
         this.#sensitive,
-        !BROWSER_BUILD && !this.#browser,
+        !this.#browser,
       );
       if (idParam === null && lastEventId !== "" && !("last-event-id" in headers) && !warned) {
         warned = true;

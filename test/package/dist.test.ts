@@ -155,8 +155,9 @@ console.log(JSON.stringify([A === B, a === b]));`;
           external: ["./parser.js"],
         })
       ).outputFiles[0]!.text;
-    // The Node transport's decoding errors, unref'd timers, and a redirect followed here.
-    const nodeOnly = ["codingError", "unref", "crossOrigin"];
+    // The Node transport's decoding errors, unref'd timers, a redirect followed here, and the
+    // cache headers (a browser's fetch adds them past its CORS checks).
+    const nodeOnly = ["codingError", "unref", "crossOrigin", "cache-control"];
     const browser = await bundle("browser.js");
     const web = await bundle("web.js");
     for (const word of nodeOnly) {
