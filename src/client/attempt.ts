@@ -8,6 +8,7 @@ import type { Delivery } from "./delivery.js";
 import { errorMessage, type EventSourceErrorInit, responseInfo } from "./errors.js";
 import { decodingFailure } from "./failures.js";
 import { MAX_TIMER_DELAY } from "./timers.js";
+import { BROWSER_BUILD } from "./transport/platform.js";
 import type { TransportResponse } from "./transport/types.js";
 
 /**
@@ -51,7 +52,7 @@ class Watchdog {
     this.#timer = setTimeout(this.#check, Math.min(ms, MAX_TIMER_DELAY));
     // Unref'd (Node's timers are objects with unref(), browsers' are numbers): the socket is
     // what keeps the process alive, not this watchdog.
-    (this.#timer as { unref?: () => void }).unref?.();
+    if (!BROWSER_BUILD) (this.#timer as { unref?: () => void }).unref?.();
   }
 
   readonly #check = (): void => {

@@ -3,21 +3,14 @@
  * the WHATWG HTML "processResponse" steps (the Fetch standard's redirect rules are in
  * redirect.ts). Kept free of state so that each rule is testable and quotable on its own.
  */
+import { isRequestBodyHeader } from "./redirect.js";
+import { BROWSER_BUILD } from "./transport/platform.js";
 
 /** A header collection a user may pass: a plain object, a `Headers`, or name/value pairs. */
 export type HeadersLike =
   | Record<string, string>
   | Headers
   | Iterable<readonly [string, string]>;
-
-/** Fetch's "request-body-header name"s: deleted when a redirect drops the body. */
-const BODY_HEADERS: ReadonlySet<string> = new Set([
-  "content-encoding",
-  "content-language",
-  "content-location",
-  "content-type",
-  "content-length",
-]);
 
 /**
  * Never sent across an origin change: the Fetch standard deletes `Authorization` on a
@@ -30,7 +23,7 @@ const SENSITIVE_HEADERS: ReadonlySet<string> = new Set([
   "proxy-authorization",
 ]);
 
-const utf8 = new TextEncoder();
+export const utf8 = new TextEncoder();
 
 /**
  * HTML 9.2.6 processing model: "If the EventSource object's last event ID string is not
@@ -92,7 +85,7 @@ export function buildRequestHeaders(
   cacheHeaders = true,
 ): Record<string, string> {
   const out: Record<string, string> = { accept: "text/event-stream" };
-  if (cacheHeaders) {
+  if (!BROWSER_BUILD && cacheHeaders) {
     // Fetch, HTTP-network-or-cache fetch, for the "no-store" cache mode an EventSource
     // request has: "If httpRequest's header list does not contain `Pragma`, then append
     // (`Pragma`, `no-cache`)", and the same for `Cache-Control` (for HTTP/1.0 caches).
@@ -104,7 +97,7 @@ export function buildRequestHeaders(
       const lower = name.toLowerCase();
       if (lower === "last-event-id") return;
       if (dropSensitive && (SENSITIVE_HEADERS.has(lower) || extraSensitive?.has(lower))) return;
-      if (dropBodyHeaders && BODY_HEADERS.has(lower)) return;
+      if (dropBodyHeaders && isRequestBodyHeader(lower)) return;
       out[lower] = value;
     });
   }

@@ -1,4 +1,5 @@
 /** The errors a source reports: the `error` event, and what a failed iterator throws. */
+import { BROWSER_BUILD } from "./transport/platform.js";
 import type { TransportResponse } from "./transport/types.js";
 
 /** Why an `error` event was fired. */
@@ -178,7 +179,7 @@ export function readErrorBody(response: TransportResponse, signal: AbortSignal):
       resolve(new TextDecoder().decode(bytes.subarray(0, size), { stream: true }));
     };
     const timer = setTimeout(finish, ERROR_BODY_TIME);
-    (timer as { unref?: () => void }).unref?.();
+    if (!BROWSER_BUILD) (timer as { unref?: () => void }).unref?.();
     if (signal.aborted) return finish();
     signal.addEventListener("abort", finish);
     try {

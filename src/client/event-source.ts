@@ -376,7 +376,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       // A stream cannot be fetched again: its end (when iterators simply finish) or its error
       // fails the connection, as whatwg/html#12272 says.
       const ended = init.code === "STREAM_ENDED";
-      this.#fail(null, ended ? { ...init, message: "the stream ended" } : init, ended ? null : new EventSourceError(init));
+      this.#fail(ended ? { ...init, message: "the stream ended" } : init, ended ? null : new EventSourceError(init));
       return;
     }
     const next = policy.next(init, spec);
@@ -384,7 +384,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
       // A 204 is the server's way to say "stop": the spec fails the connection (the error
       // event fires), but for iterators it is the end of the stream, not a failure.
       const noContent = next.final.code === "HTTP_STATUS" && next.final.status === 204;
-      this.#fail(null, next.final, noContent ? null : new EventSourceError(next.final));
+      this.#fail(next.final, noContent ? null : new EventSourceError(next.final));
       return;
     }
     // 1.2 "Set the readyState attribute to CONNECTING."
@@ -407,8 +407,7 @@ export class EventSource<Events extends MessageEvents<Events> = {}> extends Even
    * EventSource object. Once the user agent has failed the connection, it does *not*
    * attempt to reconnect." Iterators then throw `failure` (or simply end, when null).
    */
-  #fail(conn: Attempt | null, init: EventSourceErrorInit, failure: EventSourceError | null = new EventSourceError(init)): void {
-    if (conn !== null) this.#detach(conn);
+  #fail(init: EventSourceErrorInit, failure: EventSourceError | null): void {
     if (this.#readyState === CLOSED) return;
     this.#setReadyState(CLOSED);
     this.#stop();

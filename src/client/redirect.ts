@@ -40,6 +40,20 @@ export function redirectOf(
   return typeof next === "string" ? { code: "BAD_REDIRECT", message: next, ...responseInfo(response) } : next;
 }
 
+/** Fetch's "request-body-header name"s: deleted when a redirect drops the body. */
+const BODY_HEADERS: ReadonlySet<string> = new Set([
+  "content-encoding",
+  "content-language",
+  "content-location",
+  "content-type",
+  "content-length",
+]);
+
+/** `name` (lower case) is deleted with the body (see `dropBodyHeaders`). */
+export function isRequestBodyHeader(name: string): boolean {
+  return BODY_HEADERS.has(name);
+}
+
 /** What a redirect turns the request into. */
 export interface RedirectedRequest {
   url: URL;

@@ -4,12 +4,14 @@
  * processResponse step 15. A redirect updates the request, so reconnections go to the final
  * URL with the redirected method and body.
  */
-import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod } from "./connection.js";
+import { buildRequestHeaders, type HeadersLike, isEventStreamContentType, normalizeMethod, utf8 } from "./connection.js";
 import { errorMessage, type EventSourceErrorInit, readErrorBody, responseInfo } from "./errors.js";
 import { tlsFailure } from "./failures.js";
 import { type EventSourceOptions, lastEventIdQueryOption, numberOption } from "./options.js";
 import { redirectOf } from "./redirect.js";
+import { reportException } from "./report.js";
 import { chooseTransport } from "./transport/choose.js";
+import { BROWSER_BUILD } from "./transport/platform.js";
 import { isAbortError, type Transport, type TransportResponse } from "./transport/types.js";
 
 /** How one fetch ended: an event stream to read, or an error and whether to retry. */
@@ -160,7 +162,9 @@ export class StreamRequest {
         this.#authOrigin = url.origin;
         continue;
       }
-      // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself).
+      // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself: in
+      // the browser build it never does).
+      if (BROWSER_BUILD) break;
       const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
       if (next === null) break;
       if ("code" in next) return fail(next);
@@ -176,7 +180,7 @@ export class StreamRequest {
     if (response.status !== 200) {
       // The body often says why (a 429's or 503's JSON): its start goes in `error.body`.
       let body: string | undefined;
-      if (response.codingError === undefined) body = await readErrorBody(response, attempt.signal);
+      if (BROWSER_BUILD || response.codingError === undefined) body = await readErrorBody(response, attempt.signal);
       else response.cancel();
       if (!attempt.current()) return null;
       return fail({
@@ -195,7 +199,7 @@ export class StreamRequest {
         ...responseInfo(response),
       });
     }
-    if (response.codingError !== undefined) {
+    if (!BROWSER_BUILD && response.codingError !== undefined) {
       response.cancel();
       return fail({ code: "CONTENT_ENCODING", message: response.codingError, ...responseInfo(response) });
     }
@@ -215,9 +219,7 @@ export class StreamRequest {
     try {
       hook({ url: url.href, method: this.#method, headers: { ...headers } });
     } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
+      reportException(error);
     }
   }
 }
@@ -240,12 +242,7 @@ function withQueryParam(url: URL, name: string, value: string): URL {
 
 function queryName(pair: string): string {
   const eq = pair.indexOf("=");
-  const raw = (eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, " ");
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw;
-  }
+  return percentDecode((eq === -1 ? pair : pair.slice(0, eq)).replace(/\+/g, " "));
 }
 
 function withoutCredentials(url: URL): URL {
@@ -262,7 +259,6 @@ function basicAuthorization(url: URL): string {
   for (const b of raw) binary += String.fromCharCode(b);
   return `Basic ${btoa(binary)}`;
 }
-const utf8 = new TextEncoder();
 
 function percentDecode(s: string): string {
   try {

@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { getEventListeners } from "node:events";
 import { describe, expect, test } from "vitest";
+import * as abort from "../../src/client/abort.browser.js";
 import * as failures from "../../src/client/failures.browser.js";
 import * as body from "../../src/client/transport/body.browser.js";
 import * as choose from "../../src/client/transport/choose.browser.js";
@@ -74,8 +76,32 @@ describe("browser variants", () => {
     expect(cancelled).toBe(false);
   });
 
+  test("a redirect never drops the body's headers: the browser did what was needed", () => {
+    for (const name of ["content-type", "content-length", "content-encoding", "x-other"]) {
+      expect(redirect.isRequestBodyHeader(name), name).toBe(false);
+    }
+  });
+
+  test("each watch of a signal is its own listener: called once on abort, removed by its unwatch", () => {
+    const controller = new AbortController();
+    const calls: string[] = [];
+    const stopA = abort.watchAbort(controller.signal, () => calls.push("a"));
+    abort.watchAbort(controller.signal, () => calls.push("b"));
+    const stopC = abort.watchAbort(controller.signal, () => calls.push("c"));
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(3);
+    stopA();
+    stopA();
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(2);
+    controller.abort();
+    controller.abort();
+    expect(calls).toEqual(["b", "c"]);
+    expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    stopC();
+  });
+
   test("always a browser, whose fetch gets the `cache` field", async () => {
     expect(platform.inBrowser()).toBe(true);
+    expect(platform.BROWSER_BUILD).toBe(true);
     const seen: unknown[] = [];
     const fetchFn = async (_url: string, init: unknown) => {
       seen.push({ ...(init as object) });

@@ -140,6 +140,32 @@ console.log(JSON.stringify([A === B, a === b]));`;
     expect(read("web.js")).toMatch(/TOO_MANY_REDIRECTS/);
   });
 
+  test("an app of the browser build carries none of the branches BROWSER_BUILD turns off (bundled and minified)", async () => {
+    const { build } = await import("esbuild");
+    const bundle = async (file: string) =>
+      (
+        await build({
+          stdin: { contents: `export { EventSource } from "./dist/${file}";`, resolveDir: root },
+          bundle: true,
+          minify: true,
+          write: false,
+          logLevel: "silent",
+          format: "esm",
+          platform: "browser",
+          external: ["./parser.js"],
+        })
+      ).outputFiles[0]!.text;
+    // The Node transport's decoding errors, unref'd timers, a redirect followed here, and the
+    // cache headers (a browser's fetch adds them past its CORS checks).
+    const nodeOnly = ["codingError", "unref", "crossOrigin", "cache-control"];
+    const browser = await bundle("browser.js");
+    const web = await bundle("web.js");
+    for (const word of nodeOnly) {
+      expect(browser, word).not.toContain(word);
+      expect(web, word).toContain(word);
+    }
+  });
+
   test("export conditions: Node gets the node:http build, Deno and bundlers without 'node' the web build", () => {
     const where = (conditions: string[]) =>
       node([...conditions.map((c) => `--conditions=${c}`), "--input-type=module", "-e", `console.log(import.meta.resolve("eventsource-wasm"))`])

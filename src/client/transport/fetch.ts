@@ -1,6 +1,7 @@
 /** A transport over any WHATWG `fetch` (see types.ts for the interface). */
+import { reportException } from "../report.js";
 import { bodyOf } from "./body.js";
-import { send } from "./platform.js";
+import { BROWSER_BUILD, send } from "./platform.js";
 import type { FetchLike, FetchLikeInit, FetchLikeReader, Transport } from "./types.js";
 
 export interface FetchTransportOptions {
@@ -17,7 +18,7 @@ export interface FetchTransportOptions {
  * (`"manual"`): the connection layer applies Fetch's rules itself.
  */
 export function fetchTransport(fetchFn: FetchLike, options: FetchTransportOptions = {}): Transport {
-  const browser = options.browser === true;
+  const browser = BROWSER_BUILD || options.browser === true;
   return async (request) => {
     const init: FetchLikeInit = {
       method: request.method,
@@ -97,9 +98,7 @@ export function fetchTransport(fetchFn: FetchLike, options: FetchTransportOption
             // Nothing awaits this loop: a throw here would be an unhandled rejection that no
             // one can attribute. Report it as node:http's event callbacks would, as an
             // uncaught exception (queueMicrotask: there is no process.nextTick off Node).
-            queueMicrotask(() => {
-              throw error;
-            });
+            reportException(error);
           }
         })();
       },

@@ -4,7 +4,9 @@
  * "browser" condition all the same, fetch still follows redirects and ignores what it has no
  * use for: `mode` and `credentials`.)
  */
-import type { inBrowser as isBrowser, send as fetchWith } from "./platform.js";
+import type { BROWSER_BUILD as isBrowserBuild, inBrowser as isBrowser, send as fetchWith } from "./platform.js";
+
+export const BROWSER_BUILD: typeof isBrowserBuild = true;
 
 export const inBrowser: typeof isBrowser = () => true;
 

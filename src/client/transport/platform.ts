@@ -5,6 +5,14 @@
 import type { FetchLike, FetchLikeInit, FetchLikeResponse } from "./types.js";
 
 /**
+ * True in the browser build only (platform.browser.ts), where the transport is always a page's
+ * or worker's fetch. A constant, so that tsup folds it into the tests of it (its `minifySyntax`)
+ * and what only other runtimes run (the Node transport's cache headers and decoding errors,
+ * Fetch's redirect steps, unref'd timers) is left out of dist/browser.js.
+ */
+export const BROWSER_BUILD: boolean = false;
+
+/**
  * Whether this global is a page or a worker (jsdom and happy-dom count as pages). There fetch
  * applies CORS: a `"manual"` redirect is an opaque response with status 0, and a request
  * header that is not CORS-safelisted costs a preflight. Deno, workerd and Node show a redirect
