@@ -156,6 +156,14 @@ function highByte(m: number): number {
   return (31 - Math.clz32(m)) >> 3;
 }
 
+/** The first CR or LF in t from i (t has one there). */
+export function lineEnd(t: string, i: number): number {
+  for (;; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) return i;
+  }
+}
+
 export function indexOrEnd(str: string, ch: string, from: number): number {
   const i = str.indexOf(ch, from);
   return i === -1 ? str.length : i;
