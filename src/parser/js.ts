@@ -120,7 +120,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // surveyed in one loop over its bytes (a native call costs as much as the loop at 64
     // bytes); a large one is checked and, when ASCII, decoded by one call (asciiString) and
     // searched as a string (see below).
-    let first: number; // the first line end, or n
+    let first: number; // the first line end, or n (-1: not looked for yet)
     let last: number; // the last line end, or -1
     let ascii: boolean;
     let str = "";
@@ -134,24 +134,21 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       // (From 0, not pos: a byte before pos is an LF.)
       str = asciiString(bytes, 0, n) ?? "";
       ascii = str !== "";
-      if (ascii) {
-        // One char per byte, for finding line ends: V8's string search is much faster than
-        // a loop over the bytes, and the offsets are the bytes'.
-        first = Math.min(indexOrEnd(str, "\n", pos), indexOrEnd(str, "\r", pos));
-      } else {
-        first = firstLineEnd(bytes, pos);
-      }
+      // One char per byte, for finding line ends: V8's string search is much faster than a
+      // loop over the bytes, and the offsets are the bytes'. (Other text seldom needs its
+      // first line end: see below.)
+      first = ascii ? Math.min(indexOrEnd(str, "\n", pos), indexOrEnd(str, "\r", pos)) : -1;
       // Found by a loop back from the end, which only crosses the unfinished line:
       // String.lastIndexOf is a plain loop in V8 too, and the search for a CR that is not
       // there crossed the whole chunk (a third of the time of market ticks at 1460-byte
       // chunks, measured at 9fac018).
-      last = first === n ? -1 : lastLineEnd(bytes, first);
+      last = first === n ? -1 : lastLineEnd(bytes, ascii ? first : pos);
     }
     if (this.#skipLine) {
       // A line over the size bound: none of it is decoded, up to its end.
       if (last < pos) return;
       this.#skipLine = false;
-      pos = this.#afterLineEnd(bytes, first);
+      pos = this.#afterLineEnd(bytes, first < 0 ? firstLineEnd(bytes, pos) : first);
       if (pos === n) return;
     }
     const carried = this.#lineLen > 0;
@@ -189,23 +186,42 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       this.#carry(text, n - pos);
       return;
     }
+    // The text's last CR or LF is the chunk's last (delimiters are ASCII, decoded one to one
+    // and in order): searched for by the char the bytes have there.
+    const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
+    // When even all the bytes of the whole lines could not break the size bound, no line
+    // needs measuring (a line's data and type bytes come from its own bytes); and when they
+    // are valid UTF-8, the byte length of any part of the text follows from its chars. Any
+    // invalid sequence decodes to U+FFFD, so a text without one came from valid UTF-8.
+    // The carried line joins the text of a chunk up to SLICED_CARRY bytes (a copy as long as
+    // the chunk) and takes #validLines' paths, with no search for its end in the bytes
+    // (non-ASCII text in 1460-byte chunks: 93.4M instructions per pass so, 95.2M through
+    // processLine, counted at 5dac9bc). Joined by Array.join, whose string is flat: the
+    // chars of a concatenation are read through it (101.2M), except in a small chunk (64
+    // bytes: 193.8M concatenated, 204.0M joined). In a larger chunk the carried line is
+    // ended on its own, sparing a copy of the chunk (64 KiB: 89.8M so, 92.6M joined).
+    const join = carried && n <= SLICED_CARRY;
+    const lines = join ? (small ? this.#line + text : [this.#line, text].join("")) : text;
+    const end = lines.length - text.length + tail;
+    const bad = lines.indexOf("\uFFFD");
+    const valid = !this.discarding && this.dataLen + this.typeLen + this.#lineLen + last + 1 - pos <= this.maxEventSize && (bad < 0 || bad >= end);
     let q = 0;
-    if (carried) {
-      // The text's first CR or LF is the chunk's first (delimiters are ASCII, decoded one to
-      // one and in order): searched for by the char the bytes have there.
+    if (join && valid) {
+      this.#line = "";
+      this.#lineLen = 0;
+    } else if (carried) {
+      // The text's first CR or LF is the chunk's first, likewise.
+      if (first < 0) first = firstLineEnd(bytes, pos);
       const e = text.indexOf(bytes[first] === LF ? "\n" : "\r");
       this.#endCarried(text.slice(0, e), first - pos);
       if (this.closed) return;
       q = text.charCodeAt(e) === CR && e + 1 < text.length && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
       pos = this.#afterLineEnd(bytes, first);
     }
-    // Likewise the text's last CR or LF is the chunk's last (at or after q).
-    const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
-    if (last >= pos) {
-      this.#utf8Lines(text, q, tail, bytes, pos, last + 1);
-      if (this.closed) return;
-      pos = this.#afterLineEnd(bytes, last);
-    }
+    if (valid) this.#validLines(lines, q, end);
+    else this.#measuredLines(text, q, bytes, pos, last + 1);
+    if (this.closed) return;
+    pos = this.#afterLineEnd(bytes, last);
     if (pos < n) {
       // A small chunk's text is kept alive by the slice; a large one is not: in V8, a slice
       // of a concatenation is a slice of a fresh flat copy, as long as the line only.
@@ -290,23 +306,11 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     }
   }
 
-  // Whole lines with some non-ASCII bytes: bytes[pos, end), which ends with a line end, and
-  // their decoding, text[q, qEnd). Unless #validLines can do without, a byte cursor (in their
-  // latin1 string) measures lines for the size bound while the char cursor (in `text`)
-  // slices values. Both meet the same line ends, since those are ASCII.
-  #utf8Lines(text: string, q: number, qEnd: number, bytes: Uint8Array, pos: number, end: number): void {
-    // When even all of these bytes could not break the size bound, no line needs measuring
-    // (a line's data and type bytes come from its own bytes); and when they are valid UTF-8,
-    // the byte length of any part of `text` follows from its chars. Any invalid sequence
-    // decodes to U+FFFD, so a text without one came from valid UTF-8.
-    if (!this.discarding && this.dataLen + this.typeLen + (end - pos) <= this.maxEventSize) {
-      const bad = text.indexOf("\uFFFD", q);
-      if (bad === -1 || bad >= qEnd) {
-        this.#validLines(text, q, qEnd);
-        return;
-      }
-    }
-    // Line by line, each line's end found in the bytes and in the text.
+  // Whole lines with some non-ASCII bytes, bytes[pos, end), which ends with a line end, and
+  // their decoding from text[q], where #validLines cannot do without measuring each line:
+  // a byte cursor measures lines for the size bound while the char cursor slices values.
+  // Both meet the same line ends, since those are ASCII.
+  #measuredLines(text: string, q: number, bytes: Uint8Array, pos: number, end: number): void {
     while (pos < end) {
       const eol = firstLineEnd(bytes, pos);
       const textEol = lineEnd(text, q);
