@@ -39,9 +39,6 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   readonly #decoder = new LineDecoder();
   #pending = false; // the last chunk decoded ended in a byte >= 0x80: go on decoding
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
-  // Bytes of the unfinished line not decoded yet (counted in #lineLen): #held[0, #heldLen).
-  #held: Uint8Array | undefined;
-  #heldLen = 0;
   #strings: StringEncoder | undefined; // made at the first string chunk (see StringEncoder)
 
   // Chunks fed while this parser reads one (from its callbacks, or from another parser's that
@@ -156,7 +153,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     }
     const carried = this.#lineLen > 0;
 
-    if (ascii && !this.#pending && this.#heldLen === 0) {
+    if (ascii && !this.#pending) {
       // All ASCII: one string, whose chars are the bytes.
       if (last < pos) {
         this.#carry(str !== "" && pos === 0 ? str : latin1String(bytes, pos, n), n - pos);
@@ -183,24 +180,15 @@ export class JsParser extends EventBuffers implements EventStreamParser {
 
     // The whole chunk with one call, its unfinished line too (whose split code point, if
     // any, the decoder keeps): the char cursor q walks `text` as pos walks the bytes.
-    // A small chunk is decoded up to its last line end: its unfinished line waits,
-    // undecoded, for the next chunk's bytes, so that one call decodes both (a call costs
-    // about 1,100 instructions besides its bytes', Node 20), unless #held is full.
-    const hold = small && (last >= pos || this.#heldLen + n - pos <= SMALL_CHUNK);
-    if (hold && last < pos) {
-      this.#hold(bytes, pos, n);
-      return;
-    }
-    const text = this.#decode(bytes, pos, hold ? last + 1 : n);
-    // (Decoded up to a line end, an ASCII byte, the decoder keeps nothing.)
-    this.#pending = !hold && bytes[n - 1]! >= 0x80;
+    const text = this.#decoder.decode(bytes, pos, n);
+    this.#pending = bytes[n - 1]! >= 0x80;
     if (last < pos) {
       this.#carry(text, n - pos);
       return;
     }
     // The text's last CR or LF is the chunk's last (delimiters are ASCII, decoded one to one
     // and in order): searched for by the char the bytes have there.
-    const tail = hold ? text.length : text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
+    const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
     // When even all the bytes of the whole lines could not break the size bound, no line
     // needs measuring (a line's data and type bytes come from its own bytes); and when they
     // are valid UTF-8, the byte length of any part of the text follows from its chars. Any
@@ -237,8 +225,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     if (pos < n) {
       // A small chunk's text is kept alive by the slice; a large one is not: in V8, a slice
       // of a concatenation is a slice of a fresh flat copy, as long as the line only.
-      if (hold) this.#hold(bytes, pos, n);
-      else this.#carry(small ? text.slice(tail) : (" " + text.slice(tail)).slice(1), n - pos);
+      this.#carry(small ? text.slice(tail) : (" " + text.slice(tail)).slice(1), n - pos);
     }
   }
 
@@ -416,28 +403,6 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   #dropPending(): void {
     if (this.#pending) this.#decoder.reset();
     this.#pending = false;
-    this.#heldLen = 0;
-  }
-
-  // bytes[pos, n) of the unfinished line, held undecoded (see #scan).
-  #hold(bytes: Uint8Array, pos: number, n: number): void {
-    this.#carry("", n - pos);
-    if (!this.#skipLine) {
-      (this.#held ??= new Uint8Array(2 * SMALL_CHUNK)).set(pos === 0 ? bytes : bytes.subarray(pos), this.#heldLen);
-      this.#heldLen += n - pos;
-    }
-  }
-
-  // bytes[pos, n) decoded after the held bytes, if any: with them, in one call, when they
-  // fit in #held.
-  #decode(bytes: Uint8Array, pos: number, n: number): string {
-    const h = this.#heldLen;
-    if (h === 0) return this.#decoder.decode(bytes, pos, n);
-    this.#heldLen = 0;
-    const held = this.#held!;
-    if (h + n - pos > held.length) return this.#decoder.decode(held, 0, h) + this.#decoder.decode(bytes, pos, n);
-    held.set(pos === 0 ? bytes : bytes.subarray(pos), h);
-    return this.#decoder.decode(held, 0, h + n - pos);
   }
 
   // The end of the carried line: `piece`, `bytes` long (processLine applies the bound).
