@@ -11,7 +11,7 @@
 // This file finds the lines; js-events.ts, which this class extends, applies each line to the
 // spec's buffers and dispatches the events.
 
-import { LineDecoder, StringEncoder, asciiString, latin1String, utf8Length } from "./decode.js";
+import { LineDecoder, StringEncoder, asciiString, latin1String, span, utf8Length } from "./decode.js";
 import { EventBuffers, UNMEASURED } from "./js-events.js";
 import { SMALL_CHUNK, firstLineEnd, indexOrEnd, isData, isEvent, isId, lastLineEnd, lineEnd } from "./lines.js";
 import { bomMatched, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
@@ -39,7 +39,9 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   readonly #decoder = new LineDecoder();
   #pending = false; // the last chunk decoded ended in a byte >= 0x80: go on decoding
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
-  #utf8 = false; // the last chunk decoded had fewer chars than bytes: not ASCII
+  // Bytes of the unfinished line not decoded yet (counted in #lineLen): #held[0, #heldLen).
+  #held: Uint8Array | undefined;
+  #heldLen = 0;
   #strings: StringEncoder | undefined; // made at the first string chunk (see StringEncoder)
 
   // Chunks fed while this parser reads one (from its callbacks, or from another parser's that
@@ -133,10 +135,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       ascii = surveyAscii;
     } else {
       // (From 0, not pos: a byte before pos is an LF.)
-      // A chunk after one that was not ASCII is taken for one too, unchecked (non-ASCII text
-      // in 1460-byte chunks: 92.6M instructions per pass so, 93.4M checked, counted at
-      // 7cda0ae); its decoding tells.
-      str = this.#utf8 ? "" : (asciiString(bytes, 0, n) ?? "");
+      str = asciiString(bytes, 0, n) ?? "";
       ascii = str !== "";
       if (ascii) {
         // One char per byte, for finding line ends: V8's string search is much faster than
@@ -165,7 +164,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     }
     const carried = this.#lineLen > 0;
 
-    if (ascii && !this.#pending) {
+    if (ascii && !this.#pending && this.#heldLen === 0) {
       // All ASCII: one string, whose chars are the bytes.
       if (last < pos) {
         this.#carry(str !== "" && pos === 0 ? str : latin1String(bytes, pos, n), n - pos);
@@ -190,18 +189,28 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       return;
     }
 
-    // The whole chunk with one call, its unfinished line too (whose split code point, if
-    // any, the decoder keeps): the char cursor q walks `text` as pos walks the bytes.
-    const text = this.#decoder.decode(bytes, pos, n);
-    this.#pending = bytes[n - 1]! >= 0x80;
-    this.#utf8 = text.length < n - pos;
+    // A large chunk is decoded with one call, its unfinished line too (whose split code
+    // point, if any, the decoder keeps). A small one is decoded up to its last line end:
+    // its unfinished line waits, undecoded, for the next chunk's bytes, so that one call
+    // decodes both, unless #held is full (a call costs about 1,100 instructions besides its
+    // bytes', Node 20: non-ASCII text in 64-byte chunks, 179.6M instructions per pass so,
+    // 193.5M decoded chunk by chunk, counted at 036186d). The char cursor q walks `text` as
+    // pos walks the bytes.
+    const hold = small && (last >= pos || this.#heldLen + n - pos <= SMALL_CHUNK);
+    if (hold && last < pos) {
+      this.#hold(bytes, pos, n);
+      return;
+    }
+    const text = this.#decode(bytes, pos, hold ? last + 1 : n);
+    // (Decoded up to a line end, an ASCII byte, the decoder keeps nothing.)
+    this.#pending = !hold && bytes[n - 1]! >= 0x80;
     if (last < pos) {
       this.#carry(text, n - pos);
       return;
     }
     // The text's last CR or LF is the chunk's last (delimiters are ASCII, decoded one to one
     // and in order): searched for by the char the bytes have there.
-    const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
+    const tail = hold ? text.length : text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
     // When even all the bytes of the whole lines could not break the size bound, no line
     // needs measuring (a line's data and type bytes come from its own bytes); and when they
     // are valid UTF-8, the byte length of any part of the text follows from its chars. Any
@@ -231,14 +240,27 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       q = text.charCodeAt(e) === CR && e + 1 < text.length && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
       pos = this.#afterLineEnd(bytes, first);
     }
-    if (valid) this.#validLines(lines, q, end);
-    else this.#measuredLines(text, q, bytes, pos, last + 1);
+    if (valid) {
+      this.#validLines(lines, q, end);
+    } else {
+      // Line by line: a byte cursor measures each line for the size bound while the char
+      // cursor slices its values. Both meet the same line ends, since those are ASCII.
+      while (pos <= last) {
+        const eol = firstLineEnd(bytes, pos);
+        const textEol = lineEnd(text, q);
+        this.processLine(text, q, textEol, eol - pos);
+        if (this.closed) return;
+        pos = this.#afterLineEnd(bytes, eol);
+        q = textEol + pos - eol;
+      }
+    }
     if (this.closed) return;
     pos = this.#afterLineEnd(bytes, last);
     if (pos < n) {
-      // A small chunk's text is kept alive by the slice; a large one is not: in V8, a slice
-      // of a concatenation is a slice of a fresh flat copy, as long as the line only.
-      this.#carry(small ? text.slice(tail) : (" " + text.slice(tail)).slice(1), n - pos);
+      // Not a slice, which would keep the chunk's text alive: in V8, a slice of a
+      // concatenation is a slice of a fresh flat copy, as long as the line only.
+      if (hold) this.#hold(bytes, pos, n);
+      else this.#carry((" " + text.slice(tail)).slice(1), n - pos);
     }
   }
 
@@ -316,21 +338,6 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       }
       if (this.closed) return;
       pos = eol === nextCR && eol < last && bytes[eol + 1] === LF ? eol + 2 : eol + 1;
-    }
-  }
-
-  // Whole lines with some non-ASCII bytes, bytes[pos, end), which ends with a line end, and
-  // their decoding from text[q], where #validLines cannot do without measuring each line:
-  // a byte cursor measures lines for the size bound while the char cursor slices values.
-  // Both meet the same line ends, since those are ASCII.
-  #measuredLines(text: string, q: number, bytes: Uint8Array, pos: number, end: number): void {
-    while (pos < end) {
-      const eol = firstLineEnd(bytes, pos);
-      const textEol = lineEnd(text, q);
-      this.processLine(text, q, textEol, eol - pos);
-      if (this.closed) return;
-      pos = this.#afterLineEnd(bytes, eol);
-      q = textEol + pos - eol;
     }
   }
 
@@ -416,6 +423,28 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   #dropPending(): void {
     if (this.#pending) this.#decoder.reset();
     this.#pending = false;
+    this.#heldLen = 0;
+  }
+
+  // bytes[pos, n) of the unfinished line, held undecoded (see #scan).
+  #hold(bytes: Uint8Array, pos: number, n: number): void {
+    this.#carry("", n - pos);
+    if (!this.#skipLine) {
+      (this.#held ??= new Uint8Array(2 * SMALL_CHUNK)).set(span(bytes, pos, n), this.#heldLen);
+      this.#heldLen += n - pos;
+    }
+  }
+
+  // bytes[pos, n) decoded after the held bytes, if any: with them, in one call, when they
+  // fit in #held.
+  #decode(bytes: Uint8Array, pos: number, n: number): string {
+    const h = this.#heldLen;
+    if (h === 0) return this.#decoder.decode(bytes, pos, n);
+    this.#heldLen = 0;
+    const held = this.#held!;
+    if (h + n - pos > held.length) return this.#decoder.decode(held, 0, h) + this.#decoder.decode(bytes, pos, n);
+    held.set(pos === 0 ? bytes : span(bytes, pos, n), h);
+    return this.#decoder.decode(held, 0, h + n - pos);
   }
 
   // The end of the carried line: `piece`, `bytes` long (processLine applies the bound).
