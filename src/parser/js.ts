@@ -196,7 +196,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // bytes', Node 20: non-ASCII text in 64-byte chunks, 179.6M instructions per pass so,
     // 193.5M decoded chunk by chunk, counted at 036186d). The char cursor q walks `text` as
     // pos walks the bytes.
-    const hold = small && (last >= pos || this.#heldLen + n - pos <= SMALL_CHUNK);
+    const hold = n <= SLICED_CARRY && (last >= pos || this.#heldLen + n - pos <= SLICED_CARRY);
     if (hold && last < pos) {
       this.#hold(bytes, pos, n);
       return;
@@ -223,7 +223,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // bytes: 193.8M concatenated, 204.0M joined). In a larger chunk the carried line is
     // ended on its own, sparing a copy of the chunk (64 KiB: 89.8M so, 92.6M joined).
     const join = carried && n <= SLICED_CARRY;
-    const lines = join ? (small ? this.#line + text : [this.#line, text].join("")) : text;
+    const lines = join && this.#line !== "" ? [this.#line, text].join("") : text;
     const end = lines.length - text.length + tail;
     const bad = lines.indexOf("\uFFFD");
     const valid = !this.discarding && this.dataLen + this.typeLen + this.#lineLen + last + 1 - pos <= this.maxEventSize && (bad < 0 || bad >= end);
@@ -430,7 +430,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   #hold(bytes: Uint8Array, pos: number, n: number): void {
     this.#carry("", n - pos);
     if (!this.#skipLine) {
-      (this.#held ??= new Uint8Array(2 * SMALL_CHUNK)).set(span(bytes, pos, n), this.#heldLen);
+      (this.#held ??= new Uint8Array(2 * SLICED_CARRY)).set(span(bytes, pos, n), this.#heldLen);
       this.#heldLen += n - pos;
     }
   }
