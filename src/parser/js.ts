@@ -215,41 +215,31 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // needs measuring (a line's data and type bytes come from its own bytes); and when they
     // are valid UTF-8, the byte length of any part of the text follows from its chars. Any
     // invalid sequence decodes to U+FFFD, so a text without one came from valid UTF-8.
-    // The carried line joins the text of a chunk up to SLICED_CARRY bytes (a copy as long as
-    // the chunk) and takes #validLines' paths, with no search for its end in the bytes
-    // (non-ASCII text in 1460-byte chunks: 93.4M instructions per pass so, 95.2M through
-    // processLine, counted at 5dac9bc). Joined by Array.join, whose string is flat: the
-    // chars of a concatenation are read through it (101.2M), except in a small chunk (64
-    // bytes: 193.8M concatenated, 204.0M joined). In a larger chunk the carried line is
-    // ended on its own, sparing a copy of the chunk (64 KiB: 89.8M so, 92.6M joined).
-    const join = carried && n <= SLICED_CARRY;
-    const lines = join && this.#line !== "" ? [this.#line, text].join("") : text;
+    // The carried line's text joins the chunk's, and then takes #validLines' paths too,
+    // with no search for its end in the bytes (non-ASCII text in 1460-byte chunks: 93.4M
+    // instructions per pass so, 95.2M through processLine, counted at 5dac9bc). Joined by
+    // Array.join, whose string is flat: the chars of a concatenation are read through it
+    // (101.2M).
+    const lines = carried && this.#line !== "" ? [this.#line, text].join("") : text;
     const end = lines.length - text.length + tail;
     const bad = lines.indexOf("\uFFFD");
-    const valid = !this.discarding && this.dataLen + this.typeLen + this.#lineLen + last + 1 - pos <= this.maxEventSize && (bad < 0 || bad >= end);
-    let q = 0;
-    if (join && valid) {
-      this.#line = "";
-      this.#lineLen = 0;
-    } else if (carried) {
-      // The text's first CR or LF is the chunk's first, likewise.
-      if (first < 0) first = firstLineEnd(bytes, pos);
-      const e = text.indexOf(bytes[first] === LF ? "\n" : "\r");
-      this.#endCarried(text.slice(0, e), first - pos);
-      if (this.closed) return;
-      q = text.charCodeAt(e) === CR && e + 1 < text.length && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
-      pos = this.#afterLineEnd(bytes, first);
-    }
+    let carriedLen = this.#lineLen;
+    const valid = !this.discarding && this.dataLen + this.typeLen + carriedLen + last + 1 - pos <= this.maxEventSize && (bad < 0 || bad >= end);
+    this.#line = "";
+    this.#lineLen = 0;
     if (valid) {
-      this.#validLines(lines, q, end);
+      this.#validLines(lines, 0, end);
     } else {
-      // Line by line: a byte cursor measures each line for the size bound while the char
-      // cursor slices its values. Both meet the same line ends, since those are ASCII.
+      // Line by line: a byte cursor measures each line for the size bound (the first one
+      // with the carried bytes) while the char cursor slices its values. Both meet the same
+      // line ends, since those are ASCII.
+      let q = 0;
       while (pos <= last) {
         const eol = firstLineEnd(bytes, pos);
-        const textEol = lineEnd(text, q);
-        this.processLine(text, q, textEol, eol - pos);
+        const textEol = lineEnd(lines, q);
+        this.processLine(lines, q, textEol, eol - pos + carriedLen);
         if (this.closed) return;
+        carriedLen = 0;
         pos = this.#afterLineEnd(bytes, eol);
         q = textEol + pos - eol;
       }
