@@ -39,6 +39,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   readonly #decoder = new LineDecoder();
   #pending = false; // the last chunk decoded ended in a byte >= 0x80: go on decoding
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
+  #utf8 = false; // the last chunk decoded had fewer chars than bytes: not ASCII
   // Bytes of the unfinished line not decoded yet (counted in #lineLen): #held[0, #heldLen).
   #held: Uint8Array | undefined;
   #heldLen = 0;
@@ -135,7 +136,10 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       ascii = surveyAscii;
     } else {
       // (From 0, not pos: a byte before pos is an LF.)
-      str = asciiString(bytes, 0, n) ?? "";
+      // A chunk after one that was not ASCII is taken for one too, unchecked (non-ASCII text
+      // in 1460-byte chunks: 92.6M instructions per pass so, 93.4M checked, counted at
+      // 7cda0ae); its decoding tells.
+      str = this.#utf8 ? "" : (asciiString(bytes, 0, n) ?? "");
       ascii = str !== "";
       if (ascii) {
         // One char per byte, for finding line ends: V8's string search is much faster than
@@ -201,9 +205,11 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       this.#hold(bytes, pos, n);
       return;
     }
-    const text = this.#decode(bytes, pos, hold ? last + 1 : n);
+    const stop = hold ? last + 1 : n;
+    const text = this.#decode(bytes, pos, stop);
     // (Decoded up to a line end, an ASCII byte, the decoder keeps nothing.)
     this.#pending = !hold && bytes[n - 1]! >= 0x80;
+    this.#utf8 = text.length < stop - pos;
     if (last < pos) {
       this.#carry(text, n - pos);
       return;
