@@ -193,7 +193,7 @@ export class LineDecoder {
 
 // bytes[start, end) as a plain Uint8Array view: a Buffer's subarray() makes a Buffer through
 // its species constructor, which cost 3% of the time of non-ASCII text in 1460-byte chunks (ec64461).
-function span(bytes: Uint8Array, start: number, end: number): Uint8Array {
+export function span(bytes: Uint8Array, start: number, end: number): Uint8Array {
   if (start === 0 && end === bytes.length) return bytes;
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
 }

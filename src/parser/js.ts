@@ -6,14 +6,15 @@
 // parser's streaming UTF-8 decoder otherwise) and walked with a second cursor. Decoding the
 // stream as a whole equals decoding each value alone, because every delimiter is ASCII and a
 // UTF-8 decoder never lets an ASCII byte be swallowed by a bad sequence; a code point split
-// across chunks is held by the decoder and only ever belongs to the line carried over.
+// across chunks is held by the decoder and only ever belongs to the line carried over. (A
+// non-ASCII chunk up to 4 KiB keeps its unfinished line as bytes instead: see #scan.)
 //
 // This file finds the lines; js-events.ts, which this class extends, applies each line to the
 // spec's buffers and dispatches the events.
 
-import { LineDecoder, StringEncoder, asciiString, latin1String, utf8Length } from "./decode.js";
+import { LineDecoder, StringEncoder, asciiString, latin1String, span, utf8Length } from "./decode.js";
 import { EventBuffers, UNMEASURED } from "./js-events.js";
-import { SMALL_CHUNK, firstLineEnd, indexOrEnd, isData, isEvent, isId, lastLineEnd } from "./lines.js";
+import { SMALL_CHUNK, firstLineEnd, indexOrEnd, isData, isEvent, isId, lastLineEnd, lineEnd } from "./lines.js";
 import { bomMatched, stripBom, survey, surveyAscii, surveyFirst, surveyLast } from "./lines.js";
 import type { EngineName, EventStreamParser } from "./types.js";
 
@@ -39,6 +40,10 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   readonly #decoder = new LineDecoder();
   #pending = false; // the last chunk decoded ended in a byte >= 0x80: go on decoding
   #skipLine = false; // the unfinished line is over the size bound and is being dropped
+  #utf8 = false; // the last chunk decoded had fewer chars than bytes: not ASCII
+  // Bytes of the unfinished line not decoded yet (counted in #lineLen): #held[0, #heldLen).
+  #held: Uint8Array | undefined;
+  #heldLen = 0;
   #strings: StringEncoder | undefined; // made at the first string chunk (see StringEncoder)
 
   // Chunks fed while this parser reads one (from its callbacks, or from another parser's that
@@ -120,7 +125,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // surveyed in one loop over its bytes (a native call costs as much as the loop at 64
     // bytes); a large one is checked and, when ASCII, decoded by one call (asciiString) and
     // searched as a string (see below).
-    let first: number; // the first line end, or n
+    let first: number; // the first line end, or n (-1: not looked for yet)
     let last: number; // the last line end, or -1
     let ascii: boolean;
     let str = "";
@@ -132,31 +137,39 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       ascii = surveyAscii;
     } else {
       // (From 0, not pos: a byte before pos is an LF.)
-      str = asciiString(bytes, 0, n) ?? "";
+      // A chunk after one that was not ASCII is taken for one too, unchecked (non-ASCII text
+      // in 1460-byte chunks: 91.1M instructions per pass so, 92.1M checked, counted at
+      // 347885c); its decoding tells.
+      str = this.#utf8 ? "" : (asciiString(bytes, 0, n) ?? "");
       ascii = str !== "";
       if (ascii) {
         // One char per byte, for finding line ends: V8's string search is much faster than
-        // a loop over the bytes, and the offsets are the bytes'.
+        // a loop over the bytes, and the offsets are the bytes'. The last LF is searched for
+        // back from the end, which crosses only the unfinished line, then CRs after it: a
+        // search back for a CR that is not there crossed the whole chunk (a third of the
+        // time of market ticks at 1460-byte chunks, measured at 9fac018).
         first = Math.min(indexOrEnd(str, "\n", pos), indexOrEnd(str, "\r", pos));
+        last = -1;
+        if (first < n) {
+          last = str.lastIndexOf("\n");
+          for (let cr = str.indexOf("\r", last + 1); cr >= 0; cr = str.indexOf("\r", cr + 1)) last = cr;
+        }
       } else {
-        first = firstLineEnd(bytes, pos);
+        // (Other text seldom needs its first line end: see below.)
+        first = -1;
+        last = lastLineEnd(bytes, pos);
       }
-      // Found by a loop back from the end, which only crosses the unfinished line:
-      // String.lastIndexOf is a plain loop in V8 too, and the search for a CR that is not
-      // there crossed the whole chunk (a third of the time of market ticks at 1460-byte
-      // chunks, measured at 9fac018).
-      last = first === n ? -1 : lastLineEnd(bytes, first);
     }
     if (this.#skipLine) {
       // A line over the size bound: none of it is decoded, up to its end.
       if (last < pos) return;
       this.#skipLine = false;
-      pos = this.#afterLineEnd(bytes, first);
+      pos = this.#afterLineEnd(bytes, first < 0 ? firstLineEnd(bytes, pos) : first);
       if (pos === n) return;
     }
     const carried = this.#lineLen > 0;
 
-    if (ascii && !this.#pending) {
+    if (ascii && !this.#pending && this.#heldLen === 0) {
       // All ASCII: one string, whose chars are the bytes.
       if (last < pos) {
         this.#carry(str !== "" && pos === 0 ? str : latin1String(bytes, pos, n), n - pos);
@@ -181,35 +194,71 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       return;
     }
 
-    // The whole chunk with one call, its unfinished line too (whose split code point, if
-    // any, the decoder keeps): the char cursor q walks `text` as pos walks the bytes.
-    const text = this.#decoder.decode(bytes, pos, n);
-    this.#pending = bytes[n - 1]! >= 0x80;
+    // A chunk over SLICED_CARRY bytes is decoded with one call, its unfinished line too
+    // (whose split code point, if any, the decoder keeps). A smaller one is decoded up to its
+    // last line end: its unfinished line waits, undecoded, for the next chunk's bytes, so
+    // that one call decodes both, unless #held is full (a call costs about 1,100
+    // instructions besides its bytes', Node 20: non-ASCII text in 64-byte chunks, 179.6M
+    // instructions per pass so, 193.5M decoded chunk by chunk, counted at 036186d; in
+    // 1460-byte chunks no search back for the last line end and no copy of the unfinished
+    // line, 92.1M against 92.9M, at acfc123).
+    const hold = n <= SLICED_CARRY && (last >= pos || this.#heldLen + n - pos <= SLICED_CARRY);
+    if (hold && last < pos) {
+      this.#hold(bytes, pos, n);
+      return;
+    }
+    const stop = hold ? last + 1 : n;
+    const text = this.#decode(bytes, pos, stop);
+    // (Decoded up to a line end, an ASCII byte, the decoder keeps nothing.)
+    this.#pending = !hold && bytes[n - 1]! >= 0x80;
+    this.#utf8 = text.length < stop - pos;
     if (last < pos) {
       this.#carry(text, n - pos);
       return;
     }
-    let q = 0;
-    if (carried) {
-      // The text's first CR or LF is the chunk's first (delimiters are ASCII, decoded one to
-      // one and in order): searched for by the char the bytes have there.
-      const e = text.indexOf(bytes[first] === LF ? "\n" : "\r");
-      this.#endCarried(text.slice(0, e), first - pos);
-      if (this.closed) return;
-      q = text.charCodeAt(e) === CR && e + 1 < text.length && text.charCodeAt(e + 1) === LF ? e + 2 : e + 1;
-      pos = this.#afterLineEnd(bytes, first);
+    // The text's last CR or LF is the chunk's last (delimiters are ASCII, decoded one to one
+    // and in order): searched for by the char the bytes have there.
+    const tail = hold ? text.length : text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
+    // When even all the bytes of the whole lines could not break the size bound, no line
+    // needs measuring (a line's data and type bytes come from its own bytes); and when they
+    // are valid UTF-8, the byte length of any part of the text follows from its chars. Any
+    // invalid sequence decodes to U+FFFD, so a text without one came from valid UTF-8.
+    // The carried line's text joins the chunk's, and then takes #validLines' paths too,
+    // with no search for its end in the bytes (non-ASCII text in 1460-byte chunks: 93.4M
+    // instructions per pass so, 95.2M through processLine, counted at 5dac9bc). Joined by
+    // Array.join, whose string is flat: the chars of a concatenation are read through it
+    // (101.2M).
+    const lines = carried && this.#line !== "" ? [this.#line, text].join("") : text;
+    const end = lines.length - text.length + tail;
+    const bad = lines.indexOf("\uFFFD");
+    let carriedLen = this.#lineLen;
+    const valid = !this.discarding && this.dataLen + this.typeLen + carriedLen + last + 1 - pos <= this.maxEventSize && (bad < 0 || bad >= end);
+    this.#line = "";
+    this.#lineLen = 0;
+    if (valid) {
+      this.#validLines(lines, 0, end);
+    } else {
+      // Line by line: a byte cursor measures each line for the size bound (the first one
+      // with the carried bytes) while the char cursor slices its values. Both meet the same
+      // line ends, since those are ASCII.
+      let q = 0;
+      while (pos <= last) {
+        const eol = firstLineEnd(bytes, pos);
+        const textEol = lineEnd(lines, q);
+        this.processLine(lines, q, textEol, eol - pos + carriedLen);
+        if (this.closed) return;
+        carriedLen = 0;
+        pos = this.#afterLineEnd(bytes, eol);
+        q = textEol + pos - eol;
+      }
     }
-    // Likewise the text's last CR or LF is the chunk's last (at or after q).
-    const tail = text.lastIndexOf(bytes[last] === LF ? "\n" : "\r") + 1;
-    if (last >= pos) {
-      this.#utf8Lines(text, q, tail, bytes, pos, last + 1);
-      if (this.closed) return;
-      pos = this.#afterLineEnd(bytes, last);
-    }
+    if (this.closed) return;
+    pos = this.#afterLineEnd(bytes, last);
     if (pos < n) {
-      // A small chunk's text is kept alive by the slice; a large one is not: in V8, a slice
-      // of a concatenation is a slice of a fresh flat copy, as long as the line only.
-      this.#carry(small ? text.slice(tail) : (" " + text.slice(tail)).slice(1), n - pos);
+      // Not a slice, which would keep the chunk's text alive: in V8, a slice of a
+      // concatenation is a slice of a fresh flat copy, as long as the line only.
+      if (hold) this.#hold(bytes, pos, n);
+      else this.#carry((" " + text.slice(tail)).slice(1), n - pos);
     }
   }
 
@@ -290,47 +339,6 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     }
   }
 
-  // Whole lines with some non-ASCII bytes: bytes[pos, end), which ends with a line end, and
-  // their decoding, text[q, qEnd). Unless #validLines can do without, a byte cursor (in their
-  // latin1 string) measures lines for the size bound while the char cursor (in `text`)
-  // slices values. Both meet the same line ends, since those are ASCII.
-  #utf8Lines(text: string, q: number, qEnd: number, bytes: Uint8Array, pos: number, end: number): void {
-    // When even all of these bytes could not break the size bound, no line needs measuring
-    // (a line's data and type bytes come from its own bytes); and when they are valid UTF-8,
-    // the byte length of any part of `text` follows from its chars. Any invalid sequence
-    // decodes to U+FFFD, so a text without one came from valid UTF-8.
-    if (!this.discarding && this.dataLen + this.typeLen + (end - pos) <= this.maxEventSize) {
-      const bad = text.indexOf("\uFFFD", q);
-      if (bad === -1 || bad >= qEnd) {
-        this.#validLines(text, q, qEnd);
-        return;
-      }
-    }
-    const str = latin1String(bytes, pos, end);
-    let nextLF = -1;
-    let nextCR = -1;
-    let p = 0;
-    let textLF = -1;
-    let textCR = -1;
-    while (p < str.length) {
-      if (nextLF < p) nextLF = indexOrEnd(str, "\n", p);
-      if (nextCR < p) nextCR = indexOrEnd(str, "\r", p);
-      if (textLF < q) textLF = indexOrEnd(text, "\n", q);
-      if (textCR < q) textCR = indexOrEnd(text, "\r", q);
-      const eol = nextLF < nextCR ? nextLF : nextCR;
-      const textEol = textLF < textCR ? textLF : textCR;
-      this.processLine(text, q, textEol, eol - p);
-      if (this.closed) return;
-      if (eol === nextCR && eol + 1 < str.length && str.charCodeAt(eol + 1) === LF) {
-        p = eol + 2;
-        q = textEol + 2;
-      } else {
-        p = eol + 1;
-        q = textEol + 1;
-      }
-    }
-  }
-
   // The lines of `text`, decoded from valid UTF-8 that cannot break the size bound: one
   // cursor, and lines go to processLine with an unknown byte length (UNMEASURED). It counts
   // a data value's chars instead of its bytes (never more, so no bound check can fire), and
@@ -343,38 +351,47 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     let nextLF = -1;
     let nextCR = -1;
     while (q < end) {
-      if (nextLF < q) nextLF = indexOrEnd(text, "\n", q);
-      if (nextCR < q) nextCR = indexOrEnd(text, "\r", q);
-      const eol = nextLF < nextCR ? nextLF : nextCR;
-      if (eol === q) {
-        // A blank line (dispatched at once: see #asciiLines) empties the data buffer.
-        this.dispatch();
-        base = 0;
-        mark = 0;
-      } else if (this.dataLen === 0 && eol === nextLF && eol + 1 < end && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
-        // One data line then a blank line, the commonest event: its value is the data,
-        // dispatched at once, without a trip through the data buffer and a second line.
-        // (Here and below, no char is read past the text or the lines: a read out of bounds
-        // deoptimizes, and the code made after calls charCodeAt as a builtin, which cost 2%
-        // of non-ASCII text in 64 KiB chunks, counted at 2bc240c.)
-        this.dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
-        base = 0;
-        mark = 0;
-        if (this.closed) return;
-        q = eol + 2;
-        continue;
-      } else if (isEvent(text, q)) {
-        // The other lines of the usual event, `event:` and `id:`, go straight to their
-        // buffers: none of processLine's checks apply while nothing is discarded and no
-        // line can break the bound (the generic path cost twice as much, counted at e8f2d8a).
-        this.setType(text, text.charCodeAt(q + 6) === SPACE ? q + 7 : q + 6, eol, UNMEASURED);
-      } else if (isId(text, q)) {
-        this.setId(text, text.charCodeAt(q + 3) === SPACE ? q + 4 : q + 3, eol);
+      let eol: number;
+      const id = isId(text, q);
+      if (id || isEvent(text, q)) {
+        // The usual event's `id:` and `event:` lines are short: walked to their end, cheaper
+        // than a search per line (non-ASCII text in 1460-byte chunks: 94.9M instructions per
+        // pass so, 96.8M with searches; 91.8M and 93.9M in 64 KiB chunks; counted at
+        // 0307b94). They go straight to their buffers: none of processLine's checks apply
+        // while nothing is discarded and no line can break the bound (the generic path cost
+        // twice as much, counted at e8f2d8a).
+        let v = id ? q + 3 : q + 6;
+        if (text.charCodeAt(v) === SPACE) v++;
+        eol = lineEnd(text, v);
+        if (id) this.setId(text, v, eol);
+        else this.setType(text, v, eol, UNMEASURED);
       } else {
-        this.processLine(text, q, eol, UNMEASURED);
+        if (nextLF < q) nextLF = indexOrEnd(text, "\n", q);
+        if (nextCR < q) nextCR = indexOrEnd(text, "\r", q);
+        eol = nextLF < nextCR ? nextLF : nextCR;
+        if (eol === q) {
+          // A blank line (dispatched at once: see #asciiLines) empties the data buffer.
+          this.dispatch();
+          base = 0;
+          mark = 0;
+        } else if (this.dataLen === 0 && eol === nextLF && eol + 1 < end && text.charCodeAt(eol + 1) === LF && isData(text, q)) {
+          // One data line then a blank line, the commonest event: its value is the data,
+          // dispatched at once, without a trip through the data buffer and a second line.
+          // (Here and below, no char is read past the text or the lines: a read out of bounds
+          // deoptimizes, and the code made after calls charCodeAt as a builtin, which cost 2%
+          // of non-ASCII text in 64 KiB chunks, counted at 2bc240c.)
+          this.dispatchData(text.slice(text.charCodeAt(q + 5) === SPACE ? q + 6 : q + 5, eol));
+          base = 0;
+          mark = 0;
+          if (this.closed) return;
+          q = eol + 2;
+          continue;
+        } else {
+          this.processLine(text, q, eol, UNMEASURED);
+        }
       }
       if (this.closed) return;
-      q = eol === nextCR && eol + 1 < end && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
+      q = text.charCodeAt(eol) === CR && eol + 1 < end && text.charCodeAt(eol + 1) === LF ? eol + 2 : eol + 1;
     }
     if (this.dataLen !== base) {
       // Values were appended since `mark`, each as LF + value, or the first one alone (the
@@ -404,6 +421,28 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   #dropPending(): void {
     if (this.#pending) this.#decoder.reset();
     this.#pending = false;
+    this.#heldLen = 0;
+  }
+
+  // bytes[pos, n) of the unfinished line, held undecoded (see #scan).
+  #hold(bytes: Uint8Array, pos: number, n: number): void {
+    this.#carry("", n - pos);
+    if (!this.#skipLine) {
+      (this.#held ??= new Uint8Array(2 * SLICED_CARRY)).set(span(bytes, pos, n), this.#heldLen);
+      this.#heldLen += n - pos;
+    }
+  }
+
+  // bytes[pos, n) decoded after the held bytes, if any: with them, in one call, when they
+  // fit in #held.
+  #decode(bytes: Uint8Array, pos: number, n: number): string {
+    const h = this.#heldLen;
+    if (h === 0) return this.#decoder.decode(bytes, pos, n);
+    this.#heldLen = 0;
+    const held = this.#held!;
+    if (h + n - pos > held.length) return this.#decoder.decode(held, 0, h) + this.#decoder.decode(bytes, pos, n);
+    held.set(pos === 0 ? bytes : span(bytes, pos, n), h);
+    return this.#decoder.decode(held, 0, h + n - pos);
   }
 
   // The end of the carried line: `piece`, `bytes` long (processLine applies the bound).

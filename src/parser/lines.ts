@@ -58,76 +58,27 @@ export function survey(bytes: Uint8Array, from: number): void {
 const SCRATCH_WORDS = new Int32Array(SMALL_CHUNK / 4);
 const SCRATCH = new Uint8Array(SCRATCH_WORDS.buffer);
 
-// The bytes that firstLineEnd() and lastLineEnd() read one by one before words (a line end is
-// often near, and a view of words costs as much as reading about ten bytes).
-const WORDS_FROM = 16;
-
 // Which byte of a word comes first in memory.
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-/** The first line end in bytes[from, n), or n. */
+/**
+ * The first line end in bytes[from, n), or n. (Byte by byte: the TS engine's hot paths find
+ * first line ends otherwise, by survey() or in a string.)
+ */
 export function firstLineEnd(bytes: Uint8Array, from: number): number {
-  const n = bytes.length;
   let i = from;
-  // Byte by byte for a start, as a line end is often near and a view of words costs as much
-  // as reading about ten bytes; then word by word (see survey()).
-  for (const end = Math.min(n, from + WORDS_FROM); i < end; i++) {
-    const c = bytes[i]!;
-    if (c === 0x0a || c === 0x0d) return i;
-  }
-  if (n - i >= 8) {
-    const base = bytes.byteOffset;
-    const w0 = (base + i + 3) >>> 2;
-    const w1 = (base + n) >>> 2;
-    for (const end = w0 * 4 - base; i < end; i++) {
-      const c = bytes[i]!;
-      if (c === 0x0a || c === 0x0d) return i;
-    }
-    const words = new Int32Array(bytes.buffer, w0 * 4, w1 - w0);
-    for (let k = 0; k < words.length; k++) {
-      const w = words[k]!;
-      const m = hasControl(w) ? lineEndMask(w) : 0;
-      if (m !== 0) return i + k * 4 + (LITTLE_ENDIAN ? lowByte(m) : 3 - highByte(m));
-    }
-    i = w1 * 4 - base;
-  }
-  for (; i < n; i++) {
-    const c = bytes[i]!;
-    if (c === 0x0a || c === 0x0d) return i;
-  }
-  return n;
+  while (i < bytes.length && bytes[i] !== 0x0a && bytes[i] !== 0x0d) i++;
+  return i;
 }
 
-/** The last line end in bytes[downTo, n), or -1. */
+/**
+ * The last line end in bytes[downTo, n), or -1. (Byte by byte: it crosses only the unfinished
+ * line of a large non-ASCII chunk; an ASCII one is searched as a string.)
+ */
 export function lastLineEnd(bytes: Uint8Array, downTo: number): number {
-  const n = bytes.length;
-  let i = n - 1;
-  for (const end = Math.max(downTo, n - WORDS_FROM); i >= end; i--) {
-    const c = bytes[i]!;
-    if (c === 0x0a || c === 0x0d) return i;
-  }
-  if (i - downTo + 1 >= 8) {
-    const base = bytes.byteOffset;
-    const w0 = (base + downTo + 3) >>> 2;
-    const w1 = (base + i + 1) >>> 2;
-    for (const end = w1 * 4 - base; i >= end; i--) {
-      const c = bytes[i]!;
-      if (c === 0x0a || c === 0x0d) return i;
-    }
-    const words = new Int32Array(bytes.buffer, w0 * 4, w1 - w0);
-    const at = w0 * 4 - base;
-    for (let k = words.length - 1; k >= 0; k--) {
-      const w = words[k]!;
-      const m = hasControl(w) ? lineEndMask(w) : 0;
-      if (m !== 0) return at + k * 4 + (LITTLE_ENDIAN ? highByte(m) : 3 - lowByte(m));
-    }
-    i = at - 1;
-  }
-  for (; i >= downTo; i--) {
-    const c = bytes[i]!;
-    if (c === 0x0a || c === 0x0d) return i;
-  }
-  return -1;
+  let i = bytes.length - 1;
+  while (i >= downTo && bytes[i] !== 0x0a && bytes[i] !== 0x0d) i--;
+  return i < downTo ? -1 : i;
 }
 
 // Whether a byte of w is below 0x0e, as LF and CR are (and few others in text): the test for
@@ -154,6 +105,14 @@ function lowByte(m: number): number {
 
 function highByte(m: number): number {
   return (31 - Math.clz32(m)) >> 3;
+}
+
+/** The first CR or LF in t from i (t has one there). */
+export function lineEnd(t: string, i: number): number {
+  for (;; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) return i;
+  }
 }
 
 export function indexOrEnd(str: string, ch: string, from: number): number {

@@ -184,6 +184,19 @@ describe.each(engines)("engine %s", (engine) => {
     expect(events).toEqual(["1"]);
   });
 
+  test("a non-ASCII line held over small chunks, then ended in one too large to join them: the oracle's events", () => {
+    // The TS engine keeps the unfinished line of a chunk up to 4 KiB as bytes, decoded with
+    // the next chunk's; a next chunk that does not fit beside them is decoded after them.
+    const line = "data: " + "\u00e9\u6f22\u{1f600} ".repeat(1200); // about 13 KB
+    const bytes = enc.encode(`id: 1\n${line}\nevent: x\ndata: b\n\n${line}\n\n: c\n`);
+    for (const step of [7, 64, 255, 1460]) {
+      // Small chunks (cut inside code points) over the start of the first long line, then
+      // the rest at once.
+      const points = Array.from({ length: Math.ceil(3000 / step) }, (_, i) => (i + 1) * step);
+      for (const max of [DEFAULT_MAX_EVENT_SIZE, 13_010, 2_000]) agreesWithOracle(bytes, points, max);
+    }
+  });
+
   test("the parser does not keep the caller's buffer", () => {
     const events: string[] = [];
     const parser = createParser({ onEvent: (e) => events.push(e.data) }, { engine });
