@@ -441,7 +441,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     this.#heldLen = 0;
     const held = this.#held!;
     if (h + n - pos > held.length) return this.#decoder.decode(held, 0, h) + this.#decoder.decode(bytes, pos, n);
-    held.set(pos === 0 ? bytes : span(bytes, pos, n), h);
+    held.set(span(bytes, pos, n), h);
     return this.#decoder.decode(held, 0, h + n - pos);
   }
 
