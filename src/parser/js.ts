@@ -68,9 +68,10 @@ export class JsParser extends EventBuffers implements EventStreamParser {
       this.#read(bytes);
       if (this.#queue !== undefined) this.#drain();
     } catch (error) {
-      // Chunks queued while a callback's chunk was read followed the rest of that chunk,
-      // which is not read either.
-      this.#queue = undefined;
+      // A callback threw: the stream ends there, as the WASM engine ends it (whose module has
+      // scanned the rest of the chunk): its rest, the chunks queued while it was read, and
+      // what the decoder or #held kept of its end are dropped.
+      this.end();
       throw error;
     } finally {
       this.#reading = false;

@@ -149,16 +149,6 @@ export class ParserInstance {
     return words;
   }
 
-  /**
-   * Forgets what the module remembers of the stream beyond its state block (the previous
-   * type of FLAG_SAME_TYPE): after a callback threw, the records after its own were not read,
-   * so that type may be one the parser never saw.
-   */
-  forget(): void {
-    this.#save();
-    this.i32[(this.#state >> 2) + S_LOAD] = 1;
-  }
-
   // `memory.grow` detaches the old buffer: called after anything that may have grown it.
   #views(): void {
     // A detached view has length 0; the `memory.buffer` getter costs more than a feed of a

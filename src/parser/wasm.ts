@@ -152,10 +152,11 @@ export class WasmParser implements EventStreamParser {
         words = rt.resume();
       }
     } catch (error) {
-      // A callback threw, so the records after its own were not read, nor the chunks fed
-      // from callbacks, which followed them.
-      rt.forget();
-      this.#queue = undefined;
+      // A callback threw: the stream ends there, as end() ends it. The module has scanned the
+      // whole window, so its buffers and unfinished line hold the rest of the chunk, which is
+      // dropped with the chunks fed from callbacks; the last event ID is the one of the event
+      // that threw.
+      this.end();
       throw error;
     } finally {
       rt.busy = false;

@@ -196,6 +196,74 @@ describe("re-entrant feeds: every parser gives the events of its whole stream (j
   });
 });
 
+// A callback that throws ends the stream, as end() does: the rest of the chunk is dropped (its
+// lines, its unfinished line, the event it had begun), and the next chunk starts a new stream
+// with the last event ID of the event that threw. No oracle has this; the engines must agree.
+function throwing(engine: EngineName, chunks: Uint8Array[], throwAt: Set<number>, bound: number): unknown[] {
+  const log: unknown[] = [];
+  let events = 0;
+  const parser = createParser(
+    {
+      onEvent: (e) => {
+        log.push([e.type, e.data, e.lastEventId]);
+        if (throwAt.has(++events)) throw new Error("listener failed");
+      },
+      onRetry: (ms) => log.push(["retry", ms]),
+      onComment: (text) => log.push(["comment", text]),
+      onError: (err) => log.push(["error", err.code]),
+    },
+    { engine, maxEventSize: bound },
+  );
+  for (const chunk of chunks) {
+    try {
+      parser.feed(chunk);
+    } catch {
+      log.push(["thrown", parser.lastEventId]);
+    }
+  }
+  parser.end();
+  log.push(["end", parser.lastEventId]);
+  return log;
+}
+
+describe("callbacks that throw mid-chunk (js = wasm)", () => {
+  test("the rest of the chunk is dropped alike, whatever the stream, chunking and bound", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(sseStream, usualEvents),
+        fc.array(fc.nat({ max: 600 }), { maxLength: 12 }),
+        fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { maxLength: 3 }),
+        maxEventSize,
+        (stream, points, throwAt, bound) => {
+          const chunks = cut(stream, points);
+          const at = new Set(throwAt);
+          expect(throwing("wasm", chunks, at, bound)).toEqual(throwing("js", chunks, at, bound));
+        },
+      ),
+      { seed, numRuns: 400 },
+    );
+  });
+
+  test("data and an unfinished line after the event that threw are not kept (non-ASCII text)", () => {
+    const chunks = [enc.encode("id: 1\ndata:é\n\ndata:b\nda"), enc.encode("ta:c\n\ndata:d\n\n")];
+    for (const engine of ENGINES) {
+      expect(throwing(engine, chunks, new Set([1]), Infinity)).toEqual([
+        ["message", "é", "1"],
+        ["thrown", "1"],
+        ["message", "d", "1"],
+        ["end", "1"],
+      ]);
+    }
+  });
+
+  test("the next chunk starts a new stream: a leading BOM is stripped", () => {
+    const chunks = [enc.encode("data:a\n\ndata:b\n\n"), enc.encode("\ufeffdata:c\n\n")];
+    for (const engine of ENGINES) {
+      expect(throwing(engine, chunks, new Set([1]), Infinity)).toEqual([["message", "a", ""], ["thrown", ""], ["message", "c", ""], ["end", ""]]);
+    }
+  });
+});
+
 describe.each(ENGINES)("re-entrant feeds, %s engine", (engine) => {
   test("a callback feeding its own parser mid-chunk: parsed after the chunk, as if appended", () => {
     const seen: string[] = [];
