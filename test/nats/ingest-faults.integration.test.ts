@@ -117,7 +117,10 @@ run("ingest into JetStream, one worker", () => {
     const stream = `NOIDS${++n}`;
     const subject = stream.toLowerCase();
     const count = 30_000;
-    feeds = [await startFeed("a", { count, perTick: 500, ids: false })];
+    // 100 events per 10 ms: the feed lasts at least 3 s, so NATS goes down mid-stream even on
+    // a loaded machine (at 500 per tick the worker once had every event acked before the
+    // pause took effect, and there was nothing to re-sync).
+    feeds = [await startFeed("a", { count, perTick: 100, ids: false })];
     worker = await ingest({
       servers: nats.url,
       stream,
