@@ -72,29 +72,13 @@ export async function bundleSizes({ modules = false } = {}) {
   const sizes = [];
   try {
     for (const { name, app, code: contents, ours } of APPS) {
-      const result = await build({
-        stdin: { contents, resolveDir: ours ? consumer : root, loader: "js" },
-        bundle: true,
-        minify: true,
-        platform: "browser",
-        format: "esm",
-        write: false,
-        logLevel: "silent",
-      });
+      // As `esbuild --bundle --minify --platform=browser` bundles an app.
+      const options = { stdin: { contents, resolveDir: ours ? consumer : root, loader: "js" }, bundle: true, minify: true, platform: "browser", format: "esm", write: false, logLevel: "silent" };
+      const result = await build(options);
       const code = result.outputFiles[0].contents;
       const size = { name, app, minified: code.length, gzip: gzipSync(code, { level: 9 }).length, target: TARGETS[name], ceiling: CEILINGS[name] };
       if (modules && ours) {
-        const marked = await build({
-          stdin: { contents, resolveDir: consumer, loader: "js" },
-          bundle: true,
-          minify: true,
-          legalComments: "inline",
-          platform: "browser",
-          format: "esm",
-          write: false,
-          logLevel: "silent",
-          plugins: [markModules],
-        });
+        const marked = await build({ ...options, legalComments: "inline", plugins: [markModules] });
         size.modules = byModule(marked.outputFiles[0].text);
       }
       sizes.push(size);

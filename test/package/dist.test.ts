@@ -6,6 +6,13 @@ import { beforeAll, describe, expect, test } from "vitest";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
+/** An app of `contents` as `esbuild --bundle --minify --platform=browser` makes it. */
+async function minifiedApp(contents: string, external: string[] = []): Promise<string> {
+  const { build } = await import("esbuild");
+  const result = await build({ stdin: { contents, resolveDir: root }, bundle: true, minify: true, write: false, logLevel: "silent", format: "esm", platform: "browser", external });
+  return result.outputFiles[0]!.text;
+}
+
 function node(args: string[], env: NodeJS.ProcessEnv = {}): string {
   return execFileSync(process.execPath, args, {
     cwd: root,
@@ -141,20 +148,7 @@ console.log(JSON.stringify([A === B, a === b]));`;
   });
 
   test("an app of the browser build carries none of the branches BROWSER_BUILD turns off (bundled and minified)", async () => {
-    const { build } = await import("esbuild");
-    const bundle = async (file: string) =>
-      (
-        await build({
-          stdin: { contents: `export { EventSource } from "./dist/${file}";`, resolveDir: root },
-          bundle: true,
-          minify: true,
-          write: false,
-          logLevel: "silent",
-          format: "esm",
-          platform: "browser",
-          external: ["./parser.js"],
-        })
-      ).outputFiles[0]!.text;
+    const bundle = (file: string) => minifiedApp(`export { EventSource } from "./dist/${file}";`, ["./parser.js"]);
     // The Node transport's decoding errors, unref'd timers, a redirect followed here, and the
     // cache headers (a browser's fetch adds them past its CORS checks).
     const nodeOnly = ["codingError", "unref", "crossOrigin", "cache-control"];
@@ -200,19 +194,7 @@ console.log(JSON.stringify([A === B, a === b]));`;
   });
 
   test("an app that imports createParser alone carries no ParserStream (bundled and minified)", async () => {
-    const { build } = await import("esbuild");
-    const bundle = async (names: string) =>
-      (
-        await build({
-          stdin: { contents: `export { ${names} } from "./dist/parser.js";`, resolveDir: root },
-          bundle: true,
-          minify: true,
-          write: false,
-          logLevel: "silent",
-          format: "esm",
-          platform: "browser",
-        })
-      ).outputFiles[0]!.text;
+    const bundle = (names: string) => minifiedApp(`export { ${names} } from "./dist/parser.js";`);
     expect(await bundle("createParser")).not.toMatch(/TransformStream/);
     expect(await bundle("createParser, ParserStream")).toMatch(/extends TransformStream/);
   });
