@@ -9,7 +9,8 @@
 //    - parser-held peak: heap per parser (averaged over 200 of them, after a full GC) when it
 //      holds the most: one 16 KiB event read but not yet dispatched.
 //    Compared with the largest event block in the stream (target: within 2x).
-// 2. Idle parsers: 10,000 alive at once, each holding a small partial event; heap and RSS
+// 2. Idle parsers: 10,000 alive at once, each holding a small partial event, ASCII or not
+//    (the TS engine holds the unfinished line of a non-ASCII chunk as bytes); heap and RSS
 //    delta per parser after a full GC.
 //
 //   node bench/memory.bench.mjs [--json out.json]      (it starts its own --expose-gc children)
@@ -19,14 +20,17 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { largePayloads, cutChunks } from "./fixtures.mjs";
 import { loadImpls } from "./lib/impls.mjs";
-import { SMOKE, fmtBytes, largeMemoryTable, machine, mdTable, writeJson } from "./lib/common.mjs";
+import { SMOKE, fmtBytes, idleMemoryTable, largeMemoryTable, machine, writeJson } from "./lib/common.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 const LARGE_SIZE = SMOKE ? 256 * 1024 : 8 * 1024 * 1024;
 const HELD_PARSERS = SMOKE ? 20 : 200; // parsers holding a nearly complete large event
 const IDLE_PARSERS = SMOKE ? 500 : 10_000;
 const LARGE_CHUNKS = [1460, 64 * 1024];
-const PARTIAL_EVENT = Buffer.from('id: 1234567\nevent: tick\ndata: {"s":"AAPL","b":187.23,"a":18');
+const PARTIALS = {
+  ascii: Buffer.from('id: 1234567\nevent: tick\ndata: {"s":"AAPL","b":187.23,"a":18'),
+  "non-ASCII": Buffer.from('id: 1234567\nevent: tick\ndata: {"s":"日経","b":187.23,"a":18'),
+};
 
 /**
  * A fresh, unpooled copy of a chunk, as a socket read hands one over: a parser that keeps a
@@ -114,16 +118,19 @@ function streamCase(impl, chunkSize) {
   return { largestEvent: corpus.largestEvent, events, peakRss, peakHeap, baseRss: base.rss, baseHeap: base.heap };
 }
 
-/** @param {import("./lib/impls.mjs").Impl} impl */
-function idleCase(impl) {
-  impl.open(() => {}).feed(PARTIAL_EVENT); // load and warm its code before the baseline
+/**
+ * @param {import("./lib/impls.mjs").Impl} impl
+ * @param {Buffer} partial
+ */
+function idleCase(impl, partial) {
+  impl.open(() => {}).feed(partial); // load and warm its code before the baseline
   gc();
   const base = usage();
   const parsers = new Array(IDLE_PARSERS);
   for (let i = 0; i < IDLE_PARSERS; i++) {
     const p = impl.open(() => {});
     // Each gets its own copy of the bytes, as each stream's socket would hand it.
-    p.feed(socketChunk(PARTIAL_EVENT));
+    p.feed(socketChunk(partial));
     parsers[i] = p;
   }
   gc();
@@ -131,15 +138,15 @@ function idleCase(impl) {
   const perParser = { rss: (after.rss - base.rss) / IDLE_PARSERS, heap: (after.heap - base.heap) / IDLE_PARSERS };
   // Keep them alive until after the measurement.
   if (parsers.length !== IDLE_PARSERS) throw new Error("unreachable");
-  return { parsers: IDLE_PARSERS, partialBytes: PARTIAL_EVENT.length, perParser };
+  return { parsers: IDLE_PARSERS, partialBytes: partial.length, perParser };
 }
 
 async function child() {
-  const { what, impl: id, chunkSize } = JSON.parse(process.argv[process.argv.indexOf("--child") + 1]);
+  const { what, impl: id, chunkSize, partial } = JSON.parse(process.argv[process.argv.indexOf("--child") + 1]);
   const { impls } = await loadImpls();
   const impl = impls.find((i) => i.id === id);
   if (!impl) throw new Error(`no implementation ${id}`);
-  const result = what === "held" ? heldCase(impl, chunkSize) : what === "stream" ? streamCase(impl, chunkSize) : idleCase(impl);
+  const result = what === "held" ? heldCase(impl, chunkSize) : what === "stream" ? streamCase(impl, chunkSize) : idleCase(impl, PARTIALS[partial]);
   process.stdout.write(JSON.stringify(result));
 }
 
@@ -182,18 +189,14 @@ export async function main() {
   );
 
   const idle = [];
-  for (const impl of impls) {
-    const r = inChild({ what: "idle", impl: impl.id });
-    idle.push({ impl: impl.id, label: impl.label, ours: impl.ours, ...r });
+  for (const partial of Object.keys(PARTIALS)) {
+    for (const impl of impls) {
+      const r = inChild({ what: "idle", impl: impl.id, partial });
+      idle.push({ impl: impl.id, label: impl.label, ours: impl.ours, partial, ...r });
+    }
   }
-  console.log(`## idle parsers: ${IDLE_PARSERS.toLocaleString("en-US")} alive, each holding a ${PARTIAL_EVENT.length} B partial event`);
-  console.log(
-    mdTable(
-      ["implementation", "heap per parser", "RSS per parser", `heap for ${IDLE_PARSERS.toLocaleString("en-US")}`],
-      idle.map((r) => [r.label, fmtBytes(r.perParser.heap), fmtBytes(r.perParser.rss), fmtBytes(r.perParser.heap * r.parsers)]),
-      ["l", "r", "r", "r"],
-    ) + "\n",
-  );
+  console.log(`## idle parsers: ${IDLE_PARSERS.toLocaleString("en-US")} alive, each holding a partial event of about ${PARTIALS.ascii.length} B`);
+  console.log(idleMemoryTable(idle, IDLE_PARSERS) + "\n");
   const out = { kind: "memory", machine: info, largeSize: LARGE_SIZE, notes, large, idle, idleParsers: IDLE_PARSERS };
   writeJson(out);
   return out;

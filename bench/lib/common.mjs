@@ -122,3 +122,17 @@ export function largeMemoryTable(rows) {
     ["l", "r", "r", "r", "r", "r", "r", "r", "r"],
   );
 }
+
+/**
+ * The idle-parser memory table (console and RESULTS.md alike).
+ * @param {Array<any>} rows results of memory.bench.mjs's "idle" cases
+ * @param {number} parsers how many were alive
+ */
+export function idleMemoryTable(rows, parsers) {
+  return mdTable(
+    ["implementation", "partial event", "heap per parser", "RSS per parser", `heap for ${parsers.toLocaleString("en-US")}`],
+    // (Results from before the non-ASCII case have no `partial`: theirs was ASCII.)
+    rows.map((r) => [r.label, r.partial ?? "ascii", fmtBytes(r.perParser.heap), fmtBytes(r.perParser.rss), fmtBytes(r.perParser.heap * r.parsers)]),
+    ["l", "l", "r", "r", "r"],
+  );
+}

@@ -1,7 +1,7 @@
 // Turns the three benches' JSON into bench/RESULTS.md (tables, targets MET/MISSED) and
 // bench/ratios.svg (a hand-written bar chart of ratios to eventsource-parser).
 
-import { chunkLabel, fmt, fmtBytes, fmtRatio, largeMemoryTable, mdTable } from "./common.mjs";
+import { chunkLabel, fmt, fmtBytes, fmtRatio, idleMemoryTable, largeMemoryTable, mdTable } from "./common.mjs";
 
 /**
  * @typedef {{ name: string, verdict: "MET" | "MISSED" | "NOT MEASURED", figure: string }} Target
@@ -267,14 +267,7 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
       "",
     );
     out.push(`### Idle parsers: ${memory.idleParsers.toLocaleString("en-US")} alive, each holding a small partial event`, "");
-    out.push(
-      mdTable(
-        ["implementation", "heap per parser", "RSS per parser", `heap for ${memory.idleParsers.toLocaleString("en-US")}`],
-        memory.idle.map((/** @type {any} */ r) => [r.label, fmtBytes(r.perParser.heap), fmtBytes(r.perParser.rss), fmtBytes(r.perParser.heap * r.parsers)]),
-        ["l", "r", "r", "r"],
-      ),
-      "",
-    );
+    out.push(idleMemoryTable(memory.idle, memory.idleParsers), "");
   }
   return out.join("\n");
 }

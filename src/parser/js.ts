@@ -429,8 +429,17 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   #hold(bytes: Uint8Array, pos: number, n: number): void {
     this.#carry("", n - pos);
     if (!this.#skipLine) {
-      (this.#held ??= new Uint8Array(2 * SLICED_CARRY)).set(span(bytes, pos, n), this.#heldLen);
-      this.#heldLen += n - pos;
+      const h = this.#heldLen;
+      let held = this.#held;
+      // Grown as chunks need (with room for a next chunk of this one's size), up to
+      // 2 * SLICED_CARRY: a stream of short chunks holds a few hundred bytes, not 8 KiB.
+      if (held === undefined || h + n > held.length) {
+        held = new Uint8Array(2 * Math.min(SLICED_CARRY, h + n));
+        if (h !== 0) held.set(this.#held!.subarray(0, h));
+        this.#held = held;
+      }
+      held.set(span(bytes, pos, n), h);
+      this.#heldLen = h + n - pos;
     }
   }
 
@@ -442,7 +451,10 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     this.#heldLen = 0;
     const held = this.#held!;
     if (h + n - pos > held.length) return this.#decoder.decode(held, 0, h) + this.#decoder.decode(bytes, pos, n);
-    held.set(span(bytes, pos, n), h);
+    // The whole chunk where it fits: copying bytes past n costs less than making a view of
+    // the span (non-ASCII text in 64-byte chunks: 178.6M instructions per pass so, 185.4M
+    // with the view, counted at 93bfc83).
+    held.set(pos === 0 && h + bytes.length <= held.length ? bytes : span(bytes, pos, n), h);
     return this.#decoder.decode(held, 0, h + n - pos);
   }
 
