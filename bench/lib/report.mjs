@@ -181,7 +181,7 @@ export function renderMarkdown({ parse, e2e, memory, targets, wallSeconds }) {
         ? "**The machine was loaded (load average above its core count): figures are noisy; the e2e per-round ranges show how much.**"
         : "The machine is shared: figures can carry a few % of noise, ratios measured side by side less so."),
   );
-  out.push(`- Whole run: ${Number.isFinite(wallSeconds) ? `${Math.round(wallSeconds)} s` : "not recorded"}${m.smoke ? " — SMOKE MODE: tiny sizes, figures are meaningless" : ""}`);
+  out.push(`- Last run of all three benches: ${Number.isFinite(wallSeconds) ? `${Math.round(wallSeconds)} s` : "not recorded"}${m.smoke ? " — SMOKE MODE: tiny sizes, figures are meaningless" : ""}`);
   out.push(`- Produced by \`npm run bench\` (bench/run.mjs); chart: [ratios.svg](ratios.svg)`);
   const notes = [...(parse?.notes ?? []), ...(e2e?.notes ?? []), ...(memory?.notes ?? [])];
   for (const note of new Set(notes)) out.push(`- NOTE: ${note}`);
