@@ -149,7 +149,7 @@ export function asciiString(bytes: Uint8Array, start: number, end: number): stri
   // string: the copy cost more than it saved in Chromium 156 (the TS engine on market ticks,
   // 0.69x eventsource-parser with it, 0.92x without, in 64 KiB chunks; 0.68x and 0.89x in
   // 1460-byte chunks; CPU time, against e3a4240). The TS engine reads the chunk's bytes, not
-  // its chars, where it can (see JsParser's #asciiLines).
+  // its chars, where it can (see EventBuffers' asciiLines).
   return text.length !== end - start || text.indexOf("\uFFFD") !== -1 ? undefined : text;
 }
 
