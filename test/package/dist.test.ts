@@ -149,9 +149,10 @@ console.log(JSON.stringify([A === B, a === b]));`;
 
   test("an app of the browser build carries none of the branches BROWSER_BUILD turns off (bundled and minified)", async () => {
     const bundle = (file: string) => minifiedApp(`export { EventSource } from "./dist/${file}";`, ["./parser.js"]);
-    // The Node transport's decoding errors, unref'd timers, a redirect followed here, and the
-    // cache headers (a browser's fetch adds them past its CORS checks).
-    const nodeOnly = ["codingError", "unref", "crossOrigin", "cache-control"];
+    // The Node transport's decoding errors, unref'd timers, a redirect followed here, the
+    // cache headers (a browser's fetch adds them past its CORS checks), and fetch's "manual"
+    // redirects (a browser's fetch follows them).
+    const nodeOnly = ["codingError", "unref", "crossOrigin", "cache-control", '"manual"'];
     const browser = await bundle("browser.js");
     const web = await bundle("web.js");
     for (const word of nodeOnly) {
