@@ -133,9 +133,12 @@ export class StreamRequest {
         // 15.1 "If res is an aborted network error, then fail the connection." We did not
         // abort it (the attempt would no longer be current): the user's fetch did.
         if (isAbortError(error)) return fail({ code: "ABORTED", message: "the request was aborted", cause: error });
-        // A refused certificate would be refused again: failed, unless shouldRetry asks.
-        const tls = tlsFailure(error, url);
-        if (tls !== null) return fail(tls);
+        // A refused certificate would be refused again: failed, unless shouldRetry asks. (A
+        // browser does not tell: see failures.browser.ts.)
+        if (!BROWSER_BUILD) {
+          const tls = tlsFailure(error, url);
+          if (tls !== null) return fail(tls);
+        }
         // 15.2 "Otherwise, if res is a network error, then reestablish the connection".
         return retry({ code: "NETWORK", message: `request to ${url.href} failed: ${errorMessage(error)}`, cause: error });
       }
@@ -163,16 +166,20 @@ export class StreamRequest {
         continue;
       }
       // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself: in
-      // the browser build it never does).
-      if (BROWSER_BUILD) break;
-      const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
-      if (next === null) break;
-      if ("code" in next) return fail(next);
-      this.url = next.url;
-      this.#method = next.method;
-      this.#body = next.body;
-      if (next.crossOrigin) this.#dropSensitive = true;
-      if (next.dropBodyHeaders) this.#dropBodyHeaders = true;
+      // the browser build it never does, and this block is left out, redirectOf with it).
+      if (!BROWSER_BUILD) {
+        const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
+        if (next !== null) {
+          if ("code" in next) return fail(next);
+          this.url = next.url;
+          this.#method = next.method;
+          this.#body = next.body;
+          if (next.crossOrigin) this.#dropSensitive = true;
+          if (next.dropBodyHeaders) this.#dropBodyHeaders = true;
+          continue;
+        }
+      }
+      break;
     }
 
     // 15.3 "Otherwise, if res's status is not 200, or if res's `Content-Type` is not
