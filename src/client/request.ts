@@ -41,14 +41,17 @@ export class StreamRequest {
   #dropBodyHeaders = false;
   readonly #headers: EventSourceOptions["headers"];
   readonly #sensitive: ReadonlySet<string> | undefined;
-  readonly #transport: Transport;
+  /**
+   * The transport, and whether it is a page's or worker's fetch (see chooseTransport). One
+   * field: a `browser` field of its own would stay in the browser build, where it is always
+   * true and never read.
+   */
+  readonly #transport: { readonly transport: Transport; readonly browser: boolean };
   readonly #maxRedirects: number;
   readonly #onRequest: EventSourceOptions["onRequest"];
   readonly #withCredentials: boolean;
   /** The query parameter that carries the last event ID instead of the header, or null. */
   readonly #idParam: string | null;
-  /** In a page or worker, over fetch (see chooseTransport). */
-  readonly #browser: boolean;
   /** The origin whose 401 challenge the URL's credentials answered: sent there from then on. */
   #authOrigin: string | null = null;
 
@@ -60,9 +63,7 @@ export class StreamRequest {
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
-    const { transport, browser } = chooseTransport(options);
-    this.#transport = transport;
-    this.#browser = browser;
+    this.#transport = chooseTransport(options);
     this.#withCredentials = Boolean(options.withCredentials);
     this.#idParam = lastEventIdQueryOption(options.lastEventIdQuery);
     this.#onRequest = options.onRequest;
@@ -100,7 +101,8 @@ export class StreamRequest {
         this.#dropSensitive,
         this.#dropBodyHeaders,
         this.#sensitive,
-        !this.#browser,
+        // Not from a page's fetch (always one in the browser build, where this folds away).
+        !BROWSER_BUILD && !this.#transport.browser,
       );
       if (idParam === null && lastEventId !== "" && !("last-event-id" in headers) && !warned) {
         warned = true;
@@ -119,7 +121,7 @@ export class StreamRequest {
       }
       try {
         this.#report(target, headers);
-        response = await this.#transport({
+        response = await this.#transport.transport({
           url: target,
           method: this.#method,
           headers,
