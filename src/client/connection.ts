@@ -97,7 +97,8 @@ export function buildRequestHeaders(
       const lower = name.toLowerCase();
       if (lower === "last-event-id") return;
       if (dropSensitive && (SENSITIVE_HEADERS.has(lower) || extraSensitive?.has(lower))) return;
-      if (dropBodyHeaders && isRequestBodyHeader(lower)) return;
+      // Only after a redirect this client followed: never in the browser build.
+      if (!BROWSER_BUILD && dropBodyHeaders && isRequestBodyHeader(lower)) return;
       out[lower] = value;
     });
   }

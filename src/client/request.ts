@@ -41,14 +41,17 @@ export class StreamRequest {
   #dropBodyHeaders = false;
   readonly #headers: EventSourceOptions["headers"];
   readonly #sensitive: ReadonlySet<string> | undefined;
-  readonly #transport: Transport;
+  /**
+   * The transport, and whether it is a page's or worker's fetch (see chooseTransport). One
+   * field: a `browser` field of its own would stay in the browser build, where it is always
+   * true and never read.
+   */
+  readonly #transport: { readonly transport: Transport; readonly browser: boolean };
   readonly #maxRedirects: number;
   readonly #onRequest: EventSourceOptions["onRequest"];
   readonly #withCredentials: boolean;
   /** The query parameter that carries the last event ID instead of the header, or null. */
   readonly #idParam: string | null;
-  /** In a page or worker, over fetch (see chooseTransport). */
-  readonly #browser: boolean;
   /** The origin whose 401 challenge the URL's credentials answered: sent there from then on. */
   #authOrigin: string | null = null;
 
@@ -60,9 +63,7 @@ export class StreamRequest {
     this.#sensitive = options.sensitiveHeaders
       ? new Set(options.sensitiveHeaders.map((name) => name.toLowerCase()))
       : undefined;
-    const { transport, browser } = chooseTransport(options);
-    this.#transport = transport;
-    this.#browser = browser;
+    this.#transport = chooseTransport(options);
     this.#withCredentials = Boolean(options.withCredentials);
     this.#idParam = lastEventIdQueryOption(options.lastEventIdQuery);
     this.#onRequest = options.onRequest;
@@ -100,7 +101,8 @@ export class StreamRequest {
         this.#dropSensitive,
         this.#dropBodyHeaders,
         this.#sensitive,
-        !this.#browser,
+        // Not from a page's fetch (always one in the browser build, where this folds away).
+        !BROWSER_BUILD && !this.#transport.browser,
       );
       if (idParam === null && lastEventId !== "" && !("last-event-id" in headers) && !warned) {
         warned = true;
@@ -119,7 +121,7 @@ export class StreamRequest {
       }
       try {
         this.#report(target, headers);
-        response = await this.#transport({
+        response = await this.#transport.transport({
           url: target,
           method: this.#method,
           headers,
@@ -133,9 +135,12 @@ export class StreamRequest {
         // 15.1 "If res is an aborted network error, then fail the connection." We did not
         // abort it (the attempt would no longer be current): the user's fetch did.
         if (isAbortError(error)) return fail({ code: "ABORTED", message: "the request was aborted", cause: error });
-        // A refused certificate would be refused again: failed, unless shouldRetry asks.
-        const tls = tlsFailure(error, url);
-        if (tls !== null) return fail(tls);
+        // A refused certificate would be refused again: failed, unless shouldRetry asks. (A
+        // browser does not tell: see failures.browser.ts.)
+        if (!BROWSER_BUILD) {
+          const tls = tlsFailure(error, url);
+          if (tls !== null) return fail(tls);
+        }
         // 15.2 "Otherwise, if res is a network error, then reestablish the connection".
         return retry({ code: "NETWORK", message: `request to ${url.href} failed: ${errorMessage(error)}`, cause: error });
       }
@@ -163,16 +168,20 @@ export class StreamRequest {
         continue;
       }
       // Fetch "HTTP-redirect fetch" (where the transport does not follow redirects itself: in
-      // the browser build it never does).
-      if (BROWSER_BUILD) break;
-      const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
-      if (next === null) break;
-      if ("code" in next) return fail(next);
-      this.url = next.url;
-      this.#method = next.method;
-      this.#body = next.body;
-      if (next.crossOrigin) this.#dropSensitive = true;
-      if (next.dropBodyHeaders) this.#dropBodyHeaders = true;
+      // the browser build it never does, and this block is left out, redirectOf with it).
+      if (!BROWSER_BUILD) {
+        const next = redirectOf(response, url, this.#method, this.#body, redirects++, this.#maxRedirects);
+        if (next !== null) {
+          if ("code" in next) return fail(next);
+          this.url = next.url;
+          this.#method = next.method;
+          this.#body = next.body;
+          if (next.crossOrigin) this.#dropSensitive = true;
+          if (next.dropBodyHeaders) this.#dropBodyHeaders = true;
+          continue;
+        }
+      }
+      break;
     }
 
     // 15.3 "Otherwise, if res's status is not 200, or if res's `Content-Type` is not

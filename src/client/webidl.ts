@@ -4,6 +4,7 @@
  */
 
 import { platformCallsHandlers } from "./handler-probe.js";
+import { BROWSER_BUILD } from "./transport/platform.js";
 
 type Listener = (event: Event) => unknown;
 type Handler = ((this: unknown, event: Event) => unknown) | null;
@@ -63,7 +64,8 @@ export class EventHandlers {
   }
 
   #platformCalls(): boolean {
-    return this.#platformCallsHandlers ?? platformCallsHandlers();
+    // Never in a browser (handler-probe.browser.ts): folded to false in its build.
+    return !BROWSER_BUILD && (this.#platformCallsHandlers ?? platformCallsHandlers());
   }
 }
 

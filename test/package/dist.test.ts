@@ -149,15 +149,24 @@ console.log(JSON.stringify([A === B, a === b]));`;
 
   test("an app of the browser build carries none of the branches BROWSER_BUILD turns off (bundled and minified)", async () => {
     const bundle = (file: string) => minifiedApp(`export { EventSource } from "./dist/${file}";`, ["./parser.js"]);
-    // The Node transport's decoding errors, unref'd timers, a redirect followed here, and the
-    // cache headers (a browser's fetch adds them past its CORS checks).
-    const nodeOnly = ["codingError", "unref", "crossOrigin", "cache-control"];
+    // The Node transport's decoding errors, unref'd timers, a redirect followed here, the
+    // cache headers (a browser's fetch adds them past its CORS checks), fetch's "manual"
+    // redirects (a browser's fetch follows them).
+    const nodeOnly = ["codingError", "unref", "crossOrigin", "cache-control", '"manual"'];
     const browser = await bundle("browser.js");
     const web = await bundle("web.js");
     for (const word of nodeOnly) {
       expect(browser, word).not.toContain(word);
       expect(web, word).toContain(word);
     }
+    // The browser variants' constant stubs (no TLS or decoding failure, no redirect to follow,
+    // no handler called by the platform, always a browser): each call is behind BROWSER_BUILD,
+    // so the app keeps neither the call nor the stub, which a minifier cannot inline.
+    expect(browser).not.toMatch(/[\w$]+=\(\)=>(?:null|!0|!1)[,;]/);
+    // Whether the transport is a page's fetch is neither read nor kept there: it always is.
+    const browserFlag = /\.browser\b|\bbrowser:(?!!0)/;
+    expect(browser).not.toMatch(browserFlag);
+    expect(web).toMatch(browserFlag);
   });
 
   test("export conditions: Node gets the node:http build, Deno and bundlers without 'node' the web build", () => {

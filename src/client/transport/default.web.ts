@@ -4,14 +4,15 @@
  * after import is used. In a page or a worker it asks for a native EventSource's request.
  */
 import { fetchTransport } from "./fetch.js";
-import { inBrowser } from "./platform.js";
+import { BROWSER_BUILD, inBrowser } from "./platform.js";
 import type { FetchLike, NodeTransportOptions, Transport } from "./types.js";
 
 export const defaultTransport: Transport = (request) => {
   if (typeof globalThis.fetch !== "function") {
     return Promise.reject(new TypeError("no global fetch: pass the `fetch` option"));
   }
-  return fetchTransport(globalThis.fetch as unknown as FetchLike, { browser: inBrowser() })(request);
+  // In the browser build fetchTransport asks for a browser's request untold.
+  return fetchTransport(globalThis.fetch as unknown as FetchLike, BROWSER_BUILD ? undefined : { browser: inBrowser() })(request);
 };
 
 /**
