@@ -285,7 +285,8 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     if (this.overflows(this.#lineLen + bytes)) {
       this.#line = "";
       this.#lineLen = 0;
-      this.#skipLine = true;
+      // (Unless onError ended the stream: the next one starts afresh.)
+      this.#skipLine = !this.closed;
       // The bytes of a split code point are the dropped line's.
       this.#dropPending();
     } else {
@@ -303,7 +304,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
   // bytes[pos, n) of the unfinished line, held undecoded (see #scan).
   #hold(bytes: Uint8Array, pos: number, n: number): void {
     this.#carry("", n - pos);
-    if (!this.#skipLine) {
+    if (!this.#skipLine && !this.closed) {
       const h = this.#heldLen;
       let held = this.#held;
       // Grown as chunks need (with room for a next chunk of this one's size), up to

@@ -199,7 +199,9 @@ describe("re-entrant feeds: every parser gives the events of its whole stream (j
 // A callback that throws ends the stream, as end() does: the rest of the chunk is dropped (its
 // lines, its unfinished line, the event it had begun), and the next chunk starts a new stream
 // with the last event ID of the event that threw. No oracle has this; the engines must agree.
-function throwing(engine: EngineName, chunks: Uint8Array[], throwAt: Set<number>, bound: number): unknown[] {
+// `onError` ends the stream too (by end(), reset() or a throw), or only records the error.
+type OnError = "record" | "end" | "reset" | "throw";
+function throwing(engine: EngineName, chunks: Uint8Array[], throwAt: Set<number>, bound: number, onError: OnError = "record"): unknown[] {
   const log: unknown[] = [];
   let events = 0;
   const parser = createParser(
@@ -210,7 +212,12 @@ function throwing(engine: EngineName, chunks: Uint8Array[], throwAt: Set<number>
       },
       onRetry: (ms) => log.push(["retry", ms]),
       onComment: (text) => log.push(["comment", text]),
-      onError: (err) => log.push(["error", err.code]),
+      onError: (err) => {
+        log.push(["error", err.code]);
+        if (onError === "end") parser.end();
+        else if (onError === "reset") parser.reset();
+        else if (onError === "throw") throw new Error("error listener failed");
+      },
     },
     { engine, maxEventSize: bound },
   );
@@ -234,14 +241,30 @@ describe("callbacks that throw mid-chunk (js = wasm)", () => {
         fc.array(fc.nat({ max: 600 }), { maxLength: 12 }),
         fc.uniqueArray(fc.integer({ min: 1, max: 12 }), { maxLength: 3 }),
         maxEventSize,
-        (stream, points, throwAt, bound) => {
+        fc.constantFrom<OnError>("record", "end", "reset", "throw"),
+        (stream, points, throwAt, bound, onError) => {
           const chunks = cut(stream, points);
           const at = new Set(throwAt);
-          expect(throwing("wasm", chunks, at, bound)).toEqual(throwing("js", chunks, at, bound));
+          expect(throwing("wasm", chunks, at, bound, onError)).toEqual(throwing("js", chunks, at, bound, onError));
         },
       ),
-      { seed, numRuns: 400 },
+      { seed, numRuns: 800 },
     );
+  });
+
+  test("onError ending the stream over a line too large: the next chunk's first line is read (ASCII and not)", () => {
+    for (const start of ["data: abcdefghij", "data: \u00e9\u20acabcdefgh"]) {
+      const chunks = [enc.encode(start), enc.encode("data:x\n\n")];
+      for (const engine of ENGINES) {
+        for (const how of ["end", "reset"] as const) {
+          expect(throwing(engine, chunks, new Set(), 8, how), `${engine} ${how} ${start}`).toEqual([
+            ["error", "EVENT_TOO_LARGE"],
+            ["message", "x", ""],
+            ["end", ""],
+          ]);
+        }
+      }
+    }
   });
 
   test("data and an unfinished line after the event that threw are not kept (non-ASCII text)", () => {
