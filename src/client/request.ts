@@ -43,8 +43,8 @@ export class StreamRequest {
   readonly #sensitive: ReadonlySet<string> | undefined;
   /**
    * The transport, and whether it is a page's or worker's fetch (see chooseTransport). One
-   * field: a `browser` field of its own would stay in the browser build, where it is always
-   * true and never read.
+   * field, not two: a `browser` field of its own would be set by every source in the browser
+   * build, where it is always true and never read (a minifier cannot fold a field away).
    */
   readonly #transport: { readonly transport: Transport; readonly browser: boolean };
   readonly #maxRedirects: number;

@@ -126,7 +126,7 @@ export abstract class EventBuffers {
         if (this.discarding) return;
         const value = t.slice(v, e);
         this.data = this.dataLen === 0 ? value : this.data + "\n" + value;
-        // Unmeasured: chars stand in for bytes until #validLines counts them.
+        // Unmeasured: chars stand in for bytes until validLines counts them.
         this.dataLen += (bytes === UNMEASURED ? e - v : valueBytes) + 1;
         return;
       }
@@ -177,7 +177,7 @@ export abstract class EventBuffers {
   }
 
   // setType and setId for a line of an ASCII chunk, whose bytes `t` holds at the same
-  // offsets (see JsParser's #asciiLines): the checks read the bytes.
+  // offsets (see asciiLines): the checks read the bytes.
   #setAsciiType(t: string, b: Uint8Array, v: number, e: number): void {
     const last = this.#lastType;
     if (e - v === last.length && bytesAt(b, v, last)) {

@@ -9,8 +9,9 @@
 // across chunks is held by the decoder and only ever belongs to the line carried over. (A
 // non-ASCII chunk up to 4 KiB keeps its unfinished line as bytes instead: see #scan.)
 //
-// This file finds the lines; js-events.ts, which this class extends, applies each line to the
-// spec's buffers and dispatches the events.
+// This file finds the lines of each chunk and decodes them; js-events.ts, which this class
+// extends, applies them to the spec's buffers (walking runs of whole lines itself) and
+// dispatches the events.
 
 import { LineDecoder, StringEncoder, asciiString, latin1String, span, utf8Length } from "./decode.js";
 import { EventBuffers } from "./js-events.js";
@@ -197,7 +198,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // A chunk over SLICED_CARRY bytes is decoded with one call, its unfinished line too
     // (whose split code point, if any, the decoder keeps). A smaller one is decoded up to its
     // last line end: its unfinished line waits, undecoded, for the next chunk's bytes, so
-    // that one call decodes both, unless #held is full (a call costs about 1,100
+    // that one call decodes both, unless the held bytes would pass SLICED_CARRY (a call costs about 1,100
     // instructions besides its bytes', Node 20: non-ASCII text in 64-byte chunks, 179.6M
     // instructions per pass so, 193.5M decoded chunk by chunk, counted at 036186d; in
     // 1460-byte chunks no search back for the last line end and no copy of the unfinished

@@ -163,7 +163,8 @@ console.log(JSON.stringify([A === B, a === b]));`;
     // no handler called by the platform, always a browser): each call is behind BROWSER_BUILD,
     // so the app keeps neither the call nor the stub, which a minifier cannot inline.
     expect(browser).not.toMatch(/[\w$]+=\(\)=>(?:null|!0|!1)[,;]/);
-    // Whether the transport is a page's fetch is neither read nor kept there: it always is.
+    // Whether the transport is a page's fetch is never read there: it always is (the
+    // `browser: true` that choose.browser.ts returns stays, unread).
     const browserFlag = /\.browser\b|\bbrowser:(?!!0)/;
     expect(browser).not.toMatch(browserFlag);
     expect(web).toMatch(browserFlag);
