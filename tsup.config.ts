@@ -37,16 +37,33 @@ const natsDir = resolve(root, "src/nats") + sep;
  * the parser entry exports can be used this way: a layer importing a parser internal fails
  * to link, which test/package/dist.test.ts would catch.
  */
-function parserAsSibling(): Plugin {
+function parserAsSibling(parser = "parser"): Plugin {
   return {
     name: "parser-as-sibling",
     setup(build) {
-      const file = build.initialOptions.format === "cjs" ? "./parser.cjs" : "./parser.js";
+      const file = `./${parser}.${build.initialOptions.format === "cjs" ? "cjs" : "js"}`;
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (args.importer === "" || args.importer.startsWith(parserDir)) return undefined;
         const target = resolve(args.resolveDir, args.path);
         return target.startsWith(parserDir) ? { path: file, external: true } : undefined;
       });
+    },
+  };
+}
+
+/**
+ * The parser builds (for pages, and for everything else) take the WASM module from the one
+ * module beside them that holds it (`./parser-wasm.js` / `.cjs`): stored once per module format.
+ */
+function wasmAsSibling(): Plugin {
+  const generated = resolve(root, "src/wasm/parser.generated");
+  return {
+    name: "wasm-as-sibling",
+    setup(build) {
+      const file = build.initialOptions.format === "cjs" ? "./parser-wasm.cjs" : "./parser-wasm.js";
+      build.onResolve({ filter: /parser\.generated\.js$/ }, (args) =>
+        resolve(args.resolveDir, args.path).replace(/\.js$/, "") === generated ? { path: file, external: true } : undefined,
+      );
     },
   };
 }
@@ -99,7 +116,7 @@ function webDefaultTransport(): Plugin {
  * the variants that hold only what a browser runs. There fetch follows redirects itself and
  * fails with no Node error codes, so Fetch's redirect rules, the TLS error table and the
  * fallbacks for workerd and Node stay out of a page's bundle (Deno, workerd and other
- * runtimes keep them in dist/web.js).
+ * runtimes keep them in dist/web.js); and the parser has no Node buffer module to look for.
  */
 function browserVariants(): Plugin {
   const clientDir = resolve(root, "src/client") + sep;
@@ -108,7 +125,7 @@ function browserVariants(): Plugin {
     setup(build) {
       build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
         const target = resolve(args.resolveDir, args.path);
-        if (!target.startsWith(clientDir)) return undefined;
+        if (!target.startsWith(clientDir) && !target.startsWith(parserDir)) return undefined;
         const variant = target.replace(/\.js$/, ".browser.ts");
         return existsSync(variant) ? { path: variant } : undefined;
       });
@@ -167,8 +184,21 @@ const common: Options = {
 };
 
 export default defineConfig([
+  // The WASM module, as a string (src/wasm/parser.generated.ts): imported by both parser builds.
+  { ...common, platform: "neutral", entry: { "parser-wasm": "src/wasm/parser.generated.ts" }, format: ["esm", "cjs"], dts: false },
   // `eventsource-wasm/parser`: the parser alone, no client code, no node: import.
-  { ...common, platform: "neutral", entry: { parser: "src/parser/index.ts" }, format: ["esm", "cjs"], dts: true },
+  { ...common, platform: "neutral", entry: { parser: "src/parser/index.ts" }, format: ["esm", "cjs"], dts: true, esbuildPlugins: [wasmAsSibling()] },
+  // `eventsource-wasm/parser` in pages and workers (the "browser" condition): without the
+  // probes for Node's buffer module (runtime.browser.ts), folded away as BROWSER_BUILD is.
+  {
+    ...common,
+    platform: "browser",
+    entry: { "browser-parser": "src/parser/index.ts" },
+    format: ["esm", "cjs"],
+    dts: false,
+    minifySyntax: true,
+    esbuildPlugins: [browserVariants(), wasmAsSibling()],
+  },
   // `eventsource-wasm` on Node: EventSource over node:http, plus the parser.
   {
     ...common,
@@ -203,7 +233,7 @@ export default defineConfig([
     // branches only other runtimes take (esbuild inlines a constant across modules only while
     // it bundles them, so an app's bundler could not). Names, doc comments and layout stay.
     minifySyntax: true,
-    esbuildPlugins: [parserAsSibling(), browserVariants()],
+    esbuildPlugins: [parserAsSibling("browser-parser"), browserVariants()],
   },
   // The `eventsource-wasm` command (package.json "bin"; its shebang is the first line of
   // src/cli/main.ts): ESM only and no types, since nothing imports it.

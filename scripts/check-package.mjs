@@ -19,6 +19,8 @@ const fail = (message) => {
 const expected = [
   "LICENSE",
   "README.md",
+  "dist/browser-parser.cjs",
+  "dist/browser-parser.js",
   "dist/browser.cjs",
   "dist/browser.js",
   "dist/cli.js",
@@ -30,6 +32,8 @@ const expected = [
   "dist/nats.d.cts",
   "dist/nats.d.ts",
   "dist/nats.js",
+  "dist/parser-wasm.cjs",
+  "dist/parser-wasm.js",
   "dist/parser.cjs",
   "dist/parser.d.cts",
   "dist/parser.d.ts",

@@ -1,57 +1,9 @@
-// Bytes to strings (and strings to bytes) for both engines: the one place that knows how this
-// runtime decodes. The parsers hand over byte spans; how cheaply they become strings decides
-// most of the speed (docs/PARSER.md, "Decoding"), so the cheapest exact call is used for each
-// span: Node's Buffer methods where they are, web-standard ones elsewhere, each checked once.
+// Bytes to strings (and strings to bytes) for both engines: the one place that decodes. The
+// parsers hand over byte spans; how cheaply they become strings decides most of the speed
+// (docs/PARSER.md, "Decoding"), so the cheapest exact call is used for each span: Node's
+// Buffer methods where runtime.ts found them, web-standard ones elsewhere.
 
-type NodeBufferModule = {
-  Buffer: {
-    prototype: {
-      latin1Slice?: (this: Uint8Array, start: number, end: number) => string;
-      ucs2Slice?: (this: Uint8Array, start: number, end: number) => string;
-    };
-    byteLength(value: string, encoding: "utf8"): number;
-    from(value: string, encoding: "base64"): Uint8Array;
-    from(buffer: ArrayBuffer): Uint8Array;
-  };
-  isAscii?: (input: ArrayBufferView) => boolean;
-};
-
-// Node's buffer module, found the one way for both engines: getBuiltinModule (Node 20.16+,
-// and runtimes that copy it), else the Buffer global (older Node 20). Neither is assumed:
-// where neither is there (browsers, workers) or a method fails its check below, the
-// web-standard fallbacks serve.
-const nodeBuffer: NodeBufferModule | undefined = (() => {
-  try {
-    const g = globalThis as {
-      process?: { getBuiltinModule?: (id: string) => unknown };
-      Buffer?: NodeBufferModule["Buffer"];
-    };
-    const mod = g.process?.getBuiltinModule?.("node:buffer") as NodeBufferModule | undefined;
-    if (mod?.Buffer !== undefined) return mod;
-    return g.Buffer !== undefined ? { Buffer: g.Buffer } : undefined;
-  } catch {
-    return undefined;
-  }
-})();
-
-// Buffer's slice methods work on any Uint8Array (so no Buffer object is made per chunk: that
-// allocation was a fifth of the time at 64-byte chunks, at 82f1d15) and on WASM memory. Each
-// is checked on bytes whose decoding tells a real one from a look-alike.
-function checked<T extends (this: Uint8Array, start: number, end: number) => string>(
-  method: T | undefined,
-  bytes: Uint8Array,
-  expected: string,
-): T | undefined {
-  try {
-    if (method?.call(bytes, 0, bytes.length) === expected) return method;
-  } catch {
-    // fall through to the web-standard decoder
-  }
-  return undefined;
-}
-const latin1Slice = checked(nodeBuffer?.Buffer.prototype.latin1Slice, Uint8Array.of(0x41, 0x80, 0x9f, 0xe9), "A\u0080\u009f\u00e9");
-const ucs2Slice = checked(nodeBuffer?.Buffer.prototype.ucs2Slice, Uint8Array.of(0x41, 0, 0x3d, 0xd8), "A\ud83d");
-const nodeIsAscii = nodeBuffer?.isAscii;
+import { latin1Slice, nodeBuffer, nodeIsAscii, ucs2Slice } from "./runtime.js";
 
 /**
  * bytes[start, end) with one char per byte (U+0000-U+00FF, the byte's value): exact for every

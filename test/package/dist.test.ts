@@ -93,11 +93,15 @@ server.listen(0, "127.0.0.1", () => {
   const imports = (file: string) =>
     [...read(file).matchAll(/^(?:import|export)\b[^;]*?from\s*"([^"]+)"|require\("([^"]+)"\)/gm)].map((m) => m[1] ?? m[2]);
 
-  test("the WASM module is shipped once per module format: in the parser build only", () => {
-    expect(read("parser.js")).toMatch(WASM_MAGIC);
-    expect(read("parser.cjs")).toMatch(WASM_MAGIC);
-    for (const file of ["index.js", "index.cjs", "web.js", "web.cjs", "browser.js", "browser.cjs", "cli.js"]) {
+  test("the WASM module is shipped once per module format: in parser-wasm, which both parser builds import", () => {
+    expect(read("parser-wasm.js")).toMatch(WASM_MAGIC);
+    expect(read("parser-wasm.cjs")).toMatch(WASM_MAGIC);
+    for (const file of ["parser.js", "parser.cjs", "browser-parser.js", "browser-parser.cjs", "index.js", "index.cjs", "web.js", "web.cjs", "browser.js", "browser.cjs", "cli.js"]) {
       expect(read(file), file).not.toMatch(WASM_MAGIC);
+    }
+    for (const build of ["parser", "browser-parser"]) {
+      expect(imports(`${build}.js`), build).toEqual(["./parser-wasm.js"]);
+      expect(imports(`${build}.cjs`), build).toEqual(["./parser-wasm.cjs"]);
     }
   });
 
@@ -135,8 +139,8 @@ console.log(JSON.stringify([A === B, a === b]));`;
     }
   });
 
-  test("the browser build (pages and workers) imports no node: module, and the parser through ./parser", () => {
-    for (const [file, parser] of [["browser.js", "./parser.js"], ["browser.cjs", "./parser.cjs"]]) {
+  test("the browser build (pages and workers) imports no node: module, and the parser through ./browser-parser", () => {
+    for (const [file, parser] of [["browser.js", "./browser-parser.js"], ["browser.cjs", "./browser-parser.cjs"]]) {
       expect(imports(file).filter((s) => s.startsWith("node:") || !s.startsWith(".")), file).toEqual([]);
       expect(imports(file), file).toContain(parser);
     }
@@ -181,9 +185,10 @@ console.log(JSON.stringify([A === B, a === b]));`;
 
   test("export conditions as bundlers resolve them: the browser build for browsers, workerd's and the web build elsewhere", async () => {
     const { build } = await import("esbuild");
-    const resolved = async (options: { platform: "browser" | "neutral" | "node"; conditions?: string[]; format?: "esm" | "cjs" }) => {
+    const resolved = async (options: { platform: "browser" | "neutral" | "node"; conditions?: string[]; format?: "esm" | "cjs"; entry?: string }) => {
+      const entry = options.entry ?? "eventsource-wasm";
       const result = await build({
-        stdin: { contents: options.format === "cjs" ? `require("eventsource-wasm")` : `import "eventsource-wasm"`, resolveDir: root },
+        stdin: { contents: options.format === "cjs" ? `require("${entry}")` : `import "${entry}"`, resolveDir: root },
         bundle: true,
         write: false,
         metafile: true,
@@ -191,7 +196,8 @@ console.log(JSON.stringify([A === B, a === b]));`;
         format: options.format ?? "esm",
         platform: options.platform,
         ...(options.conditions ? { conditions: options.conditions } : {}),
-        external: ["./parser.js", "./parser.cjs", "./parser.wasm", "./workerd-parser.js"],
+        // (The builds' siblings: relative imports only, as a page's bundle would follow them.)
+        external: options.entry === undefined ? ["./*parser.js", "./*parser.cjs", "./parser-wasm.*", "./parser.wasm"] : ["./parser-wasm.*", "./parser.js", "./parser.wasm"],
       });
       return Object.keys(result.metafile.inputs).filter((f) => f.startsWith("dist/"));
     };
@@ -201,6 +207,24 @@ console.log(JSON.stringify([A === B, a === b]));`;
     expect(await resolved({ platform: "neutral", conditions: ["import"] })).toEqual(["dist/web.js"]);
     // Wrangler's conditions: "workerd" comes first in the package's map, so it wins over "browser".
     expect(await resolved({ platform: "neutral", conditions: ["workerd", "worker", "browser"] })).toEqual(["dist/web.js", "dist/workerd.js"]);
+    // The parser alone: the one without Node's buffer probes in pages, workerd's, the other.
+    const parser = "eventsource-wasm/parser";
+    expect(await resolved({ platform: "browser", entry: parser })).toEqual(["dist/browser-parser.js"]);
+    expect(await resolved({ platform: "browser", format: "cjs", entry: parser })).toEqual(["dist/browser-parser.cjs"]);
+    expect(await resolved({ platform: "node", entry: parser })).toEqual(["dist/parser.js"]);
+    expect(await resolved({ platform: "neutral", conditions: ["import"], entry: parser })).toEqual(["dist/parser.js"]);
+    expect(await resolved({ platform: "neutral", conditions: ["workerd", "worker", "browser"], entry: parser })).toEqual(["dist/workerd-parser.js"]);
+  });
+
+  test("a page's parser has no probe for Node's buffer module, and a page that imports both entries has one parser (bundled and minified)", async () => {
+    const page = await minifiedApp(`export { createParser } from "eventsource-wasm/parser";`);
+    const node = await minifiedApp(`export { createParser } from "./dist/parser.js";`);
+    for (const word of ["getBuiltinModule", "Buffer"]) {
+      expect(page, word).not.toMatch(new RegExp(`\\b${word}\\b`));
+      expect(node, word).toMatch(new RegExp(`\\b${word}\\b`));
+    }
+    const both = await minifiedApp(`import { ParseError as A } from "eventsource-wasm"; import { ParseError as B } from "eventsource-wasm/parser"; export const same = A === B;`);
+    expect(both.match(/name="ParseError"/g)).toHaveLength(1);
   });
 
   test("an app that imports createParser alone carries no ParserStream (bundled and minified)", async () => {

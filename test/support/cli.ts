@@ -35,7 +35,7 @@ import { join, resolve } from "node:path";
 import { afterAll, beforeAll } from "vitest";
 
 export const ROOT = resolve(import.meta.dirname, "..", "..");
-const FILES = ["cli.js", "index.js", "parser.js", "nats.js"];
+const FILES = ["cli.js", "index.js", "parser.js", "parser-wasm.js", "nats.js"];
 
 function newestMtime(dir: string): number {
   let newest = 0;
