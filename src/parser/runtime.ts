@@ -1,7 +1,7 @@
-// What Node (and runtimes that copy its buffer module) offers the decoders beyond the web
-// standards: Buffer's decoding methods, each checked once. The browser build takes
-// runtime.browser.ts instead, where there is none, so that a page's bundle carries neither
-// the probes nor the branches that use them.
+// What Node (and runtimes that copy its buffer module) offers the parser beyond the web
+// standards: Buffer's decoding methods, each checked once, and environment variables. The
+// browser build takes runtime.browser.ts instead, where there are none, so that a page's
+// bundle carries neither the probes nor the branches that use them.
 
 export type NodeBufferModule = {
   Buffer: {
@@ -52,3 +52,16 @@ function checked<T extends (this: Uint8Array, start: number, end: number) => str
 export const latin1Slice = checked(nodeBuffer?.Buffer.prototype.latin1Slice, Uint8Array.of(0x41, 0x80, 0x9f, 0xe9), "A\u0080\u009f\u00e9");
 export const ucs2Slice = checked(nodeBuffer?.Buffer.prototype.ucs2Slice, Uint8Array.of(0x41, 0, 0x3d, 0xd8), "A\ud83d");
 export const nodeIsAscii = nodeBuffer?.isAscii;
+
+/**
+ * An environment variable, or undefined when unset or when the runtime refuses the read (Deno
+ * without --allow-env throws NotCapable): a setting that cannot be read is not set.
+ */
+export const readEnv: ((name: string) => string | undefined) | undefined = (name) => {
+  try {
+    const value = (globalThis as { process?: { env?: Record<string, unknown> } }).process?.env?.[name];
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
+};

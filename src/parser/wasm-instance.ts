@@ -22,6 +22,7 @@ import {
 } from "../../assembly/abi.js";
 import { PARSER_WASM, PARSER_WASM_KEY } from "../wasm/parser.generated.js";
 import { type SpanDecoder, spanDecoder, utf8String } from "./decode.js";
+import { readEnv } from "./runtime.js";
 import { suppliedWasmModule } from "./wasm-module.js";
 
 interface ParserExports {
@@ -255,19 +256,6 @@ const instances: ParserInstance[] = [];
 let unavailable: string | undefined;
 let loaded = false;
 
-/**
- * An environment variable, or undefined when unset or when the runtime refuses the read (Deno
- * without --allow-env throws NotCapable): a setting that cannot be read is not set.
- */
-export function readEnv(name: string): string | undefined {
-  try {
-    const value = (globalThis as { process?: { env?: Record<string, unknown> } }).process?.env?.[name];
-    return typeof value === "string" ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function instantiate(): ParserInstance {
   const instance = new WebAssembly.Instance(module!, {});
   const made = new ParserInstance(instance.exports as unknown as ParserExports);
@@ -287,7 +275,7 @@ export function parserWasmBytes(): Uint8Array<ArrayBuffer> {
 
 // Why the module cannot run here, or undefined once `module` is set.
 function load(): string | undefined {
-  if (readEnv("EVENTSOURCE_NO_WASM") === "1") return "WebAssembly is disabled by EVENTSOURCE_NO_WASM=1";
+  if (readEnv?.("EVENTSOURCE_NO_WASM") === "1") return "WebAssembly is disabled by EVENTSOURCE_NO_WASM=1";
   const WA = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
   if (typeof WA?.Module !== "function" || typeof WA.Instance !== "function") {
     return "WebAssembly is not available in this runtime";

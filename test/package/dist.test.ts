@@ -216,10 +216,10 @@ console.log(JSON.stringify([A === B, a === b]));`;
     expect(await resolved({ platform: "neutral", conditions: ["workerd", "worker", "browser"], entry: parser })).toEqual(["dist/workerd-parser.js"]);
   });
 
-  test("a page's parser has no probe for Node's buffer module, and a page that imports both entries has one parser (bundled and minified)", async () => {
+  test("a page's parser has no probe for Node's buffer module or environment, and a page that imports both entries has one parser (bundled and minified)", async () => {
     const page = await minifiedApp(`export { createParser } from "eventsource-wasm/parser";`);
     const node = await minifiedApp(`export { createParser } from "./dist/parser.js";`);
-    for (const word of ["getBuiltinModule", "Buffer"]) {
+    for (const word of ["getBuiltinModule", "Buffer", "EVENTSOURCE_NO_WASM"]) {
       expect(page, word).not.toMatch(new RegExp(`\\b${word}\\b`));
       expect(node, word).toMatch(new RegExp(`\\b${word}\\b`));
     }
