@@ -35,8 +35,8 @@ const { values } = parseArgs({
     "min-ms": { type: "string", default: "100" },
     write: { type: "boolean", default: false },
     cpu: { type: "boolean", default: false },
-    // Another build's web.js (say, an earlier commit's) in place of dist/web.js.
-    dist: { type: "string", default: `${ROOT}dist/web.js` },
+    // Another build (say, an earlier commit's) in place of dist/browser.js, the one pages get.
+    dist: { type: "string", default: `${ROOT}dist/browser.js` },
   },
 });
 if (!existsSync(values.dist)) throw new Error(`no ${values.dist}: run npm run build first`);
