@@ -14,7 +14,7 @@
 
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import type { KV } from "@nats-io/kv";
+import type { KV, KvEntry } from "@nats-io/kv";
 import type { EventSourceOptions } from "../index.js";
 import { loadNats, type NatsModules } from "./deps.js";
 import { type FeedCounters, FeedRunner, zeroCounters } from "./feed.js";
@@ -198,17 +198,33 @@ export class Ingest {
     this.#o.onLog?.(line);
   }
 
-  /** After a reconnection: keep the leases still at our revision, drop the others. */
+  /** After a reconnection: keep the leases still at our revision (or our own write), drop the others. */
   async #verify(session: Session): Promise<void> {
     for (const [name, lease] of this.#leases) {
       try {
         const entry = await session.kv.get(`${LEASE_PREFIX}${name}`);
-        if (entry === null || entry.operation !== "PUT" || entry.revision !== lease.rev) this.#lose(name, "expired");
+        if (entry?.revision !== lease.rev && !this.#adopt(entry, lease)) this.#lose(name, "expired");
       } catch {
         // The next tick's renewal decides.
       }
     }
     void this.#renewAll();
+  }
+
+  /**
+   * Whether a lease's entry, at a revision other than ours, is still this worker's own write:
+   * a renewal that landed but whose answer the connection took with it, or one landing while
+   * it was checked. Its revision is then ours; nobody else's write is.
+   */
+  #adopt(entry: KvEntry | null, lease: Lease): boolean {
+    if (entry === null || entry.operation !== "PUT" || entry.revision < lease.rev) return false;
+    try {
+      if (entry.json<{ worker?: unknown }>().worker !== this.workerId) return false;
+    } catch {
+      return false;
+    }
+    lease.rev = entry.revision;
+    return true;
   }
 
   #lose(name: string, why: string): void {
@@ -235,9 +251,12 @@ export class Ingest {
       lease.rev = await kv.update(`${LEASE_PREFIX}${name}`, this.#value(), lease.rev);
       lease.validUntil = sentAt + this.#o.leaseTtl;
     } catch (error) {
-      // A wrong revision means the lease expired and may be someone else's now; any other
-      // failure leaves it to the clock (validUntil) and the next renewal.
-      if (isWrongRevision(error)) this.#lose(name, "expired before renewal");
+      // A wrong revision means the lease expired and may be someone else's now, unless the
+      // newest write is this worker's (see #adopt); any other failure leaves it to the clock
+      // (validUntil) and the next renewal.
+      if (isWrongRevision(error) && !this.#adopt(await kv.get(`${LEASE_PREFIX}${name}`).catch(() => null), lease)) {
+        this.#lose(name, "expired before renewal");
+      }
     }
   }
 

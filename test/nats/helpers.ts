@@ -296,6 +296,17 @@ export async function leaseHolders(natsUrl: string, bucket: string): Promise<Map
   }
 }
 
+/** Writes a feed's lease entry as a worker would (a put: a new revision), from a connection of its own. */
+export async function writeLease(natsUrl: string, bucket: string, feed: string, worker: string): Promise<number> {
+  const nc: NatsConnection = await connect({ servers: natsUrl, reconnect: false });
+  try {
+    const kv = await new Kvm(nc).open(bucket);
+    return await kv.put(`feeds.${feed}`, JSON.stringify({ worker }));
+  } finally {
+    await nc.close();
+  }
+}
+
 export interface Worker {
   readonly id: string;
   readonly child: ChildProcess;

@@ -16,6 +16,7 @@ import {
   startNats,
   until,
   waitForCounts,
+  writeLease,
   type FeedServer,
   type NatsServer,
 } from "./helpers.js";
@@ -159,6 +160,37 @@ run("ingest into JetStream, one worker", () => {
     expect(events.map((e) => e.data)).toEqual(range(1, count).map((i) => eventData("a", i)));
     expect(events.every((e) => !e.id && /^a~/.test(e.msgId ?? ""))).toBe(true);
   }, 120_000);
+
+  test("a lease whose newest revision is this worker's own write, one it never heard of, is kept: by a renewal, and after a reconnection", async () => {
+    const stream = `OWN${++n}`;
+    feeds = [await startFeed("a", { count: 1_000_000, perTick: 5 })];
+    const log = logged();
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject: stream.toLowerCase(),
+      feeds: [{ name: "a", url: feeds[0]!.url }],
+      workerId: "own",
+      leaseTtl: 2000, // renewed every 500 ms
+      onLog: log.onLog,
+    });
+    const w = worker;
+    const taken = () => log.lines.filter((l) => l.startsWith("lease a"));
+    await until(() => taken().length > 0, 10_000, "the lease");
+    // As a renewal that landed but whose answer the connection lost: the entry's newest
+    // revision is this worker's write. Renewals then meet a revision they did not expect.
+    await writeLease(nats.url, `${stream}_leases`, "a", "own");
+    await sleep(1200);
+    // Again, and the connection drops at once: the reconnection finds it.
+    await writeLease(nats.url, `${stream}_leases`, "a", "own");
+    await nats.kill();
+    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
+    await nats.start();
+    await until(() => w.stats().connected, 20_000, "the worker to reconnect");
+    await sleep(1200);
+    expect(taken(), log.lines.join("\n")).toEqual(["lease a taken"]);
+    expect(w.stats().feeds[0]!.published).toBeGreaterThan(0);
+  }, 60_000);
 
   test("NATS answers after the publish time-out: the late acks count for nothing, the log decides, every event once", async () => {
     const stream = `LATE${++n}`;
