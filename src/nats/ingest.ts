@@ -130,6 +130,11 @@ export class Ingest {
   readonly #kvStream: string;
   readonly #kvPrefix: string;
   readonly #leases = new Map<string, Lease>();
+  /**
+   * This Ingest among any with the same worker id (a second process given the same
+   * `workerId`): in every entry it writes, so that it takes only its own for its own.
+   */
+  readonly #instance = randomBytes(6).toString("hex");
   /** The last runner of each feed this worker read, for its counters. */
   readonly #runners = new Map<string, FeedRunner>();
   readonly #owners = new Map<string, string>();
@@ -214,12 +219,13 @@ export class Ingest {
   /**
    * Whether a lease's entry, at a revision other than ours, is still this worker's own write:
    * a renewal that landed but whose answer the connection took with it, or one landing while
-   * it was checked. Its revision is then ours; nobody else's write is.
+   * it was checked. Its revision is then ours; nobody else's write is, not even that of
+   * another Ingest with this worker id.
    */
   #adopt(entry: KvEntry | null, lease: Lease): boolean {
     if (entry === null || entry.operation !== "PUT" || entry.revision < lease.rev) return false;
     try {
-      if (entry.json<{ worker?: unknown }>().worker !== this.workerId) return false;
+      if (entry.string() !== this.#value()) return false;
     } catch {
       return false;
     }
@@ -236,7 +242,7 @@ export class Ingest {
   }
 
   #value(): string {
-    return JSON.stringify({ worker: this.workerId });
+    return JSON.stringify({ worker: this.workerId, instance: this.#instance });
   }
 
   #renew(kv: KV, name: string, lease: Lease): Promise<void> {

@@ -296,12 +296,16 @@ export async function leaseHolders(natsUrl: string, bucket: string): Promise<Map
   }
 }
 
-/** Writes a feed's lease entry as a worker would (a put: a new revision), from a connection of its own. */
-export async function writeLease(natsUrl: string, bucket: string, feed: string, worker: string): Promise<number> {
+/**
+ * Writes a feed's lease entry again (a put: a new revision), from a connection of its own:
+ * with the value it holds (as its holder's renewal would), or another.
+ */
+export async function rewriteLease(natsUrl: string, bucket: string, feed: string, value?: string): Promise<number> {
   const nc: NatsConnection = await connect({ servers: natsUrl, reconnect: false });
   try {
     const kv = await new Kvm(nc).open(bucket);
-    return await kv.put(`feeds.${feed}`, JSON.stringify({ worker }));
+    const now = value ?? (await kv.get(`feeds.${feed}`))!.string();
+    return await kv.put(`feeds.${feed}`, now);
   } finally {
     await nc.close();
   }

@@ -16,7 +16,7 @@ import {
   startNats,
   until,
   waitForCounts,
-  writeLease,
+  rewriteLease,
   type FeedServer,
   type NatsServer,
 } from "./helpers.js";
@@ -179,10 +179,10 @@ run("ingest into JetStream, one worker", () => {
     await until(() => taken().length > 0, 10_000, "the lease");
     // As a renewal that landed but whose answer the connection lost: the entry's newest
     // revision is this worker's write. Renewals then meet a revision they did not expect.
-    await writeLease(nats.url, `${stream}_leases`, "a", "own");
+    await rewriteLease(nats.url, `${stream}_leases`, "a");
     await sleep(1200);
     // Again, and the connection drops at once: the reconnection finds it.
-    await writeLease(nats.url, `${stream}_leases`, "a", "own");
+    await rewriteLease(nats.url, `${stream}_leases`, "a");
     await nats.kill();
     await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
     await nats.start();
@@ -191,6 +191,24 @@ run("ingest into JetStream, one worker", () => {
     expect(taken(), log.lines.join("\n")).toEqual(["lease a taken"]);
     expect(w.stats().feeds[0]!.published).toBeGreaterThan(0);
   }, 60_000);
+
+  test("a lease written by another worker with the same worker id is not taken for this one's own", async () => {
+    const stream = `TWIN${++n}`;
+    feeds = [await startFeed("a", { count: 1_000_000, perTick: 5 })];
+    const log = logged();
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject: stream.toLowerCase(),
+      feeds: [{ name: "a", url: feeds[0]!.url }],
+      workerId: "own",
+      leaseTtl: 2000,
+      onLog: log.onLog,
+    });
+    await until(() => log.lines.includes("lease a taken"), 10_000, "the lease");
+    await rewriteLease(nats.url, `${stream}_leases`, "a", JSON.stringify({ worker: "own", instance: "another" }));
+    await until(() => log.lines.includes("lease a lost (expired before renewal)"), 5000, "the lease given up");
+  }, 30_000);
 
   test("NATS answers after the publish time-out: the late acks count for nothing, the log decides, every event once", async () => {
     const stream = `LATE${++n}`;
