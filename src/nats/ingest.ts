@@ -208,6 +208,9 @@ export class Ingest {
     for (const [name, lease] of this.#leases) {
       try {
         const entry = await session.kv.get(`${LEASE_PREFIX}${name}`);
+        // Older than our last write: read before a renewal (on the new session's timer) that
+        // has landed since, which decided.
+        if (entry !== null && entry.revision < lease.rev) continue;
         if (entry?.revision !== lease.rev && !this.#adopt(entry, lease)) this.#lose(name, "expired");
       } catch {
         // The next tick's renewal decides.
