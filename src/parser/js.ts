@@ -237,7 +237,8 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     const end = lines.length - text.length + tail;
     const bad = lines.indexOf("\uFFFD");
     let carriedLen = this.#lineLen;
-    const valid = !this.discarding && this.dataLen + this.typeLen + carriedLen + last + 1 - pos <= this.maxEventSize && (bad < 0 || bad >= end || utf8Length(lines.slice(0, end)) === carriedLen + last + 1 - pos);
+    const linesBytes = carriedLen + last + 1 - pos; // the bytes lines[0, end) came from
+    const valid = !this.discarding && this.dataLen + this.typeLen + linesBytes <= this.maxEventSize && (bad < 0 || bad >= end || utf8Length(lines.slice(0, end)) === linesBytes);
     this.#line = "";
     this.#lineLen = 0;
     if (valid) {

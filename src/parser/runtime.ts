@@ -3,14 +3,13 @@
 // browser build takes runtime.browser.ts instead, where there are none, so that a page's
 // bundle carries neither the probes nor the branches that use them.
 
-export type NodeBufferModule = {
+type NodeBufferModule = {
   Buffer: {
     prototype: {
       latin1Slice?: (this: Uint8Array, start: number, end: number) => string;
       ucs2Slice?: (this: Uint8Array, start: number, end: number) => string;
     };
     byteLength(value: string, encoding: "utf8"): number;
-    from(value: string, encoding: "base64"): Uint8Array;
     from(buffer: ArrayBuffer): Uint8Array;
   };
   isAscii?: (input: ArrayBufferView) => boolean;

@@ -63,6 +63,33 @@ run("ingest into JetStream, one worker", () => {
     expect(resyncs > 0 || names.some(log.retaken), `no re-sync and no lease taken again:\n${log.lines.join("\n")}`).toBe(true);
   };
 
+  // NATS killed once the worker is seen to lose it, and started again `downMs` later.
+  const restartNats = async (w: Ingest, downMs: number) => {
+    await nats.kill();
+    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
+    await sleep(downMs);
+    await nats.start();
+  };
+
+  // A worker with the id "own", reading feed "a" of a stream named `prefix` and a number, its
+  // lease renewed every 500 ms; resolves once it holds the lease.
+  const ownWorker = async (prefix: string) => {
+    const stream = `${prefix}${++n}`;
+    feeds = [await startFeed("a", { count: 1_000_000, perTick: 5 })];
+    const log = logged();
+    worker = await ingest({
+      servers: nats.url,
+      stream,
+      subject: stream.toLowerCase(),
+      feeds: [{ name: "a", url: feeds[0]!.url }],
+      workerId: "own",
+      leaseTtl: 2000,
+      onLog: log.onLog,
+    });
+    await until(() => log.lines.includes("lease a taken"), 10_000, "the lease");
+    return { w: worker, log, bucket: `${stream}_leases` };
+  };
+
   const expectExactlyOnce = (events: Awaited<ReturnType<typeof readStream>>, subject: string, names: string[], count: number) => {
     const by = idsBySubject(events);
     for (const f of names) expect(by.get(`${subject}.${f}`), f).toEqual(range(1, count));
@@ -119,10 +146,7 @@ run("ingest into JetStream, one worker", () => {
     // them off in flight, however slow the machine.
     nats.pause();
     await until(() => w.stats().feeds.some((f) => f.unacked > 0), 10_000, "publishes in flight");
-    await nats.kill();
-    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
-    await sleep(500);
-    await nats.start();
+    await restartNats(w, 500);
     const events = await stored(stream, stream.toLowerCase(), count, names);
     // Publishes were cut off in flight and the window was re-synced with the log.
     expectRepublished(w, log, names);
@@ -151,10 +175,7 @@ run("ingest into JetStream, one worker", () => {
     await until(() => w.stats().feeds[0]!.published > 1000, 10_000, "publishing");
     nats.pause();
     await until(() => w.stats().feeds[0]!.unacked > 0, 10_000, "publishes in flight");
-    await nats.kill();
-    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
-    await sleep(500);
-    await nats.start();
+    await restartNats(w, 500);
     const events = await stored(stream, subject, count, ["a"]);
     expectRepublished(w, log, ["a"]);
     expect(events.map((e) => e.data)).toEqual(range(1, count).map((i) => eventData("a", i)));
@@ -162,30 +183,15 @@ run("ingest into JetStream, one worker", () => {
   }, 120_000);
 
   test("a lease whose newest revision is this worker's own write, one it never heard of, is kept: by a renewal, and after a reconnection", async () => {
-    const stream = `OWN${++n}`;
-    feeds = [await startFeed("a", { count: 1_000_000, perTick: 5 })];
-    const log = logged();
-    worker = await ingest({
-      servers: nats.url,
-      stream,
-      subject: stream.toLowerCase(),
-      feeds: [{ name: "a", url: feeds[0]!.url }],
-      workerId: "own",
-      leaseTtl: 2000, // renewed every 500 ms
-      onLog: log.onLog,
-    });
-    const w = worker;
+    const { w, log, bucket } = await ownWorker("OWN");
     const taken = () => log.lines.filter((l) => l.startsWith("lease a"));
-    await until(() => taken().length > 0, 10_000, "the lease");
     // As a renewal that landed but whose answer the connection lost: the entry's newest
     // revision is this worker's write. Renewals then meet a revision they did not expect.
-    await rewriteLease(nats.url, `${stream}_leases`, "a");
+    await rewriteLease(nats.url, bucket, "a");
     await sleep(1200);
     // Again, and the connection drops at once: the reconnection finds it.
-    await rewriteLease(nats.url, `${stream}_leases`, "a");
-    await nats.kill();
-    await until(() => !w.stats().connected, 5000, "the worker to see the connection close");
-    await nats.start();
+    await rewriteLease(nats.url, bucket, "a");
+    await restartNats(w, 0);
     await until(() => w.stats().connected, 20_000, "the worker to reconnect");
     await sleep(1200);
     // Still held, and still renewed: past a TTL from here, it publishes on (a lease kept
@@ -197,21 +203,9 @@ run("ingest into JetStream, one worker", () => {
   }, 60_000);
 
   test("a lease written by another worker with the same worker id is not taken for this one's own", async () => {
-    const stream = `TWIN${++n}`;
-    feeds = [await startFeed("a", { count: 1_000_000, perTick: 5 })];
-    const log = logged();
-    worker = await ingest({
-      servers: nats.url,
-      stream,
-      subject: stream.toLowerCase(),
-      feeds: [{ name: "a", url: feeds[0]!.url }],
-      workerId: "own",
-      leaseTtl: 2000,
-      onLog: log.onLog,
-    });
-    await until(() => log.lines.includes("lease a taken"), 10_000, "the lease");
+    const { log, bucket } = await ownWorker("TWIN");
     // What a worker without an instance of its own would write: the same as this one's then.
-    await rewriteLease(nats.url, `${stream}_leases`, "a", JSON.stringify({ worker: "own" }));
+    await rewriteLease(nats.url, bucket, "a", JSON.stringify({ worker: "own" }));
     await until(() => log.lines.includes("lease a lost (expired before renewal)"), 5000, "the lease given up");
   }, 30_000);
 
