@@ -15,7 +15,7 @@ import { installInto, pack, root } from "./pack.mjs";
 
 // Gzipped bytes (1 kB = 1000 bytes, as the targets are stated).
 export const TARGETS = { "eventsource-wasm": 20_000, "eventsource-wasm/parser": 12_000 };
-// The EventSource app measured at 20,837 bytes; the parser app at 11,416, within its target.
+// The EventSource app measured at 20,841 bytes; the parser app at 11,414, within its target.
 export const CEILINGS = { "eventsource-wasm": 21_337, "eventsource-wasm/parser": 12_000 };
 
 const APPS = [

@@ -227,7 +227,7 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // a U+FFFD counts 3 bytes for the 1 to 3 it replaced, so does a text whose chars count
     // exactly its bytes: each U+FFFD in it was sent as one (20,000 CJK events with one each,
     // TS engine, Node 20: 0.61x eventsource-parser line by line at 1460-byte chunks, 0.92x so;
-    // 0.55x and 0.83x at 64 KiB; timed at a3f4122).
+    // 0.55x and 0.83x at 64 KiB; timed against a3f4122).
     // The carried line's text joins the chunk's, and then takes validLines' paths too,
     // with no search for its end in the bytes (non-ASCII text in 1460-byte chunks: 93.4M
     // instructions per pass so, 95.2M through processLine, counted at 5dac9bc). Joined by
@@ -330,8 +330,8 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     const held = this.#held!;
     if (h + n - pos > held.length) return this.#decoder.decode(held, 0, h) + this.#decoder.decode(bytes, pos, n);
     // The whole chunk where it fits: copying bytes past n costs less than making a view of
-    // the span (non-ASCII text in 64-byte chunks: 178.6M instructions per pass so, 185.4M
-    // with the view, counted at 93bfc83).
+    // the span (non-ASCII text in 64-byte chunks: 179.2M instructions per pass so, 185.4M
+    // with the view at 93bfc83).
     held.set(pos === 0 && h + bytes.length <= held.length ? bytes : span(bytes, pos, n), h);
     return this.#decoder.decode(held, 0, h + n - pos);
   }
