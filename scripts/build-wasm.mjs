@@ -15,8 +15,9 @@
 // EventSource app 24206 and 23857. Best of all the maps for both apps; 53 ^ b and 101 ^ b
 // came within 20 bytes on one of them.
 // Swapping the commonest bytes that print as escapes (\xHH) with rare ones that print as
-// themselves (833 bytes printed as \xHH down to 91, a table of 44 swaps) made the EventSource app 161
-// bytes larger at 9beffc3: the map's fit with the letters of the code counts for more.
+// themselves (833 bytes printed as \xHH down to 91, a table of 44 swaps) made the
+// EventSource app 161 bytes larger at 9beffc3: the map's fit with the letters of the code
+// counts for more.
 import asc from "assemblyscript/asc";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
