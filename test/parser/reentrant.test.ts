@@ -268,22 +268,21 @@ describe("callbacks that throw or end the stream mid-chunk (js = wasm)", () => {
     }
   });
 
-  test("data and an unfinished line after the event that threw are not kept (non-ASCII text)", () => {
-    const chunks = [enc.encode("id: 1\ndata:é\n\ndata:b\nda"), enc.encode("ta:c\n\ndata:d\n\n")];
+  // The first callback throws.
+  test.each([
+    {
+      what: "data and an unfinished line after the event that threw are not kept (non-ASCII text)",
+      chunks: ["id: 1\ndata:é\n\ndata:b\nda", "ta:c\n\ndata:d\n\n"],
+      log: [["message", "é", "1"], ["thrown", "1"], ["message", "d", "1"], ["end", "1"]],
+    },
+    {
+      what: "the next chunk starts a new stream: a leading BOM is stripped",
+      chunks: ["data:a\n\ndata:b\n\n", "\ufeffdata:c\n\n"],
+      log: [["message", "a", ""], ["thrown", ""], ["message", "c", ""], ["end", ""]],
+    },
+  ])("$what", ({ chunks, log }) => {
     for (const engine of ENGINES) {
-      expect(ending(engine, chunks, new Map([[1, "throw"]]), Infinity)).toEqual([
-        ["message", "é", "1"],
-        ["thrown", "1"],
-        ["message", "d", "1"],
-        ["end", "1"],
-      ]);
-    }
-  });
-
-  test("the next chunk starts a new stream: a leading BOM is stripped", () => {
-    const chunks = [enc.encode("data:a\n\ndata:b\n\n"), enc.encode("\ufeffdata:c\n\n")];
-    for (const engine of ENGINES) {
-      expect(ending(engine, chunks, new Map([[1, "throw"]]), Infinity)).toEqual([["message", "a", ""], ["thrown", ""], ["message", "c", ""], ["end", ""]]);
+      expect(ending(engine, chunks.map((c) => enc.encode(c)), new Map([[1, "throw"]]), Infinity), engine).toEqual(log);
     }
   });
 });
