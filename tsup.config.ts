@@ -1,8 +1,13 @@
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Plugin } from "esbuild";
+import type { Plugin, PluginBuild } from "esbuild";
 import { defineConfig, type Options } from "tsup";
+
+/** `./<name>.js` or `./<name>.cjs`: a build beside this one, in this one's module format. */
+function sibling(build: PluginBuild, name: string): string {
+  return `./${name}.${build.initialOptions.format === "cjs" ? "cjs" : "js"}`;
+}
 
 /**
  * An entry in `src/<dir>/` reaches the core through `../index.js`; in dist/ that is the core's
@@ -14,7 +19,7 @@ function coreAsSibling(dir: string, core: "index" | "browser"): Plugin {
   return {
     name: `core-as-sibling-${dir}`,
     setup(build) {
-      const file = `./${core}.${build.initialOptions.format === "cjs" ? "cjs" : "js"}`;
+      const file = sibling(build, core);
       build.onResolve({ filter: /^\.\.\/index\.js$/ }, (args) =>
         args.importer.includes(`${sep}src${sep}${dir}${sep}`) ? { path: file, external: true } : undefined,
       );
@@ -41,7 +46,7 @@ function parserAsSibling(parser = "parser"): Plugin {
   return {
     name: "parser-as-sibling",
     setup(build) {
-      const file = `./${parser}.${build.initialOptions.format === "cjs" ? "cjs" : "js"}`;
+      const file = sibling(build, parser);
       build.onResolve({ filter: /^\.\.?\// }, (args) => {
         if (args.importer === "" || args.importer.startsWith(parserDir)) return undefined;
         const target = resolve(args.resolveDir, args.path);
@@ -60,7 +65,7 @@ function wasmAsSibling(): Plugin {
   return {
     name: "wasm-as-sibling",
     setup(build) {
-      const file = build.initialOptions.format === "cjs" ? "./parser-wasm.cjs" : "./parser-wasm.js";
+      const file = sibling(build, "parser-wasm");
       build.onResolve({ filter: /parser\.generated\.js$/ }, (args) =>
         resolve(args.resolveDir, args.path).replace(/\.js$/, "") === generated ? { path: file, external: true } : undefined,
       );
