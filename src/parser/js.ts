@@ -198,11 +198,11 @@ export class JsParser extends EventBuffers implements EventStreamParser {
     // A chunk over SLICED_CARRY bytes is decoded with one call, its unfinished line too
     // (whose split code point, if any, the decoder keeps). A smaller one is decoded up to its
     // last line end: its unfinished line waits, undecoded, for the next chunk's bytes, so
-    // that one call decodes both, unless the held bytes would pass SLICED_CARRY (a call costs about 1,100
-    // instructions besides its bytes', Node 20: non-ASCII text in 64-byte chunks, 179.6M
-    // instructions per pass so, 193.5M decoded chunk by chunk, counted at 036186d; in
-    // 1460-byte chunks no search back for the last line end and no copy of the unfinished
-    // line, 92.1M against 92.9M, at acfc123).
+    // that one call decodes both, unless the held bytes would pass SLICED_CARRY (a call
+    // costs about 1,100 instructions besides its bytes', Node 20: non-ASCII text in 64-byte
+    // chunks, 179.6M instructions per pass so, 193.5M decoded chunk by chunk, counted at
+    // 036186d; in 1460-byte chunks no search back for the last line end and no copy of the
+    // unfinished line, 92.1M against 92.9M, at acfc123).
     const hold = n <= SLICED_CARRY && (last >= pos || this.#heldLen + n - pos <= SLICED_CARRY);
     if (hold && last < pos) {
       this.#hold(bytes, pos, n);
